@@ -1,0 +1,1 @@
+"""The Streamlit app researchers use to watch new trials and papers."""

@@ -1,0 +1,364 @@
+"""PubMed efetch XML (`PubmedArticleSet`, or the legacy `MedlineCitationSet`) → record dicts.
+
+The payload is streamed with `lxml.etree.iterparse`; each top-level record is turned into a dict
+and then cleared, so memory stays flat on a 15,000-record baseline file. Entities are never
+resolved and no DTD is loaded or fetched. A record that cannot be read becomes a `Reject`
+and parsing goes on with the next one; bytes that are not XML at all end the page with one
+`Reject` after the records read so far.
+
+Record keys (None when absent, [] for empty lists):
+    pmid, title, abstract, abstract_sections, journal, journal_iso,
+    pub_date, pub_date_precision, pub_date_raw, pub_year,
+    authors, languages, publication_types, mesh_headings, chemicals, keywords,
+    doi, pmcid, nct_links, nct_ids, entrez_date, revised_date, completed_date,
+    status, record_version
+"""
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Iterator
+from datetime import date
+from typing import IO, Any
+
+from lxml import etree
+
+from extract.dates import from_medline_date, from_parts, month_number
+from extract.records import ParsedPage, Reject
+
+SOURCE = "pubmed"
+RAW_LIMIT = 100_000
+HEAD_LIMIT = 2_000
+ROOTS = ("PubmedArticleSet", "MedlineCitationSet")
+TOP_LEVEL = ("PubmedArticle", "MedlineCitation", "DeleteCitation", "PubmedBookArticle")
+NCT_PATTERN = re.compile(r"\bNCT\d{8}\b", re.IGNORECASE)
+PMC_PATTERN = re.compile(r"^PMC\d+")
+
+Element = etree._Element
+PartialDate = tuple[date | None, str | None, str | None]  # (first day, precision, raw text)
+
+
+class RecordError(ValueError):
+    """A record-level problem whose message is the reject reason as is."""
+
+
+def parse_pubmed(payload: bytes) -> ParsedPage:
+    """Parse one efetch response body (or a decompressed bulk file) into a page."""
+    page = ParsedPage()
+    for kind, item in iter_pubmed(io.BytesIO(payload)):
+        if kind == "skipped":
+            page.skipped[item] = page.skipped.get(item, 0) + 1
+        else:
+            getattr(page, kind).append(item)
+    return page
+
+
+def iter_pubmed(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
+    """Yield `(kind, item)` pairs as records complete, without holding the document.
+
+    `kind` names the `ParsedPage` field the item belongs to: 'records' (dict), 'deleted_ids'
+    (PMID str), 'rejects' (Reject) or 'skipped' (the tag name of a record not parsed).
+    """
+    events = etree.iterparse(
+        stream,
+        events=("end",),
+        tag=TOP_LEVEL,
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+    )
+    try:
+        for _, elem in events:
+            parent = elem.getparent()
+            if parent is None or parent.getparent() is not None:
+                continue  # a MedlineCitation inside its PubmedArticle, handled with the wrapper
+            yield from _top_level(elem)
+            elem.clear(keep_tail=False)
+            while elem.getprevious() is not None:
+                del parent[0]
+    except etree.XMLSyntaxError as exc:
+        yield "rejects", Reject(SOURCE, None, f"malformed XML: {exc}", _head(stream))
+        return
+    if events.root is not None and events.root.tag not in ROOTS:
+        reason = f"unexpected root element: {events.root.tag}"
+        yield "rejects", Reject(SOURCE, None, reason, _head(stream))
+
+
+def _top_level(elem: Element) -> Iterator[tuple[str, Any]]:
+    if elem.tag == "DeleteCitation":
+        for pmid in elem.iterfind("PMID"):
+            if text := _tidy(pmid.text):
+                yield "deleted_ids", text
+    elif elem.tag == "PubmedBookArticle":
+        yield "skipped", elem.tag
+    else:
+        yield _article_or_reject(elem)
+
+
+def _article_or_reject(elem: Element) -> tuple[str, Any]:
+    citation = elem if elem.tag == "MedlineCitation" else elem.find("MedlineCitation")
+    try:
+        return "records", _record(elem, citation)
+    except Exception as exc:  # any failure quarantines this one record, never the page
+        reason = str(exc) if isinstance(exc, RecordError) else f"{type(exc).__name__}: {exc}"
+        pmid = _findtext(citation, "PMID") if citation is not None else None
+        raw = etree.tostring(elem, encoding="unicode", with_tail=False)[:RAW_LIMIT]
+        return "rejects", Reject(SOURCE, pmid, reason, raw)
+
+
+def _head(stream: IO[bytes]) -> str:
+    """The first HEAD_LIMIT characters of a payload that failed (UTF-8 needs ≤ 4 bytes each)."""
+    if not stream.seekable():
+        return ""
+    stream.seek(0)
+    return stream.read(HEAD_LIMIT * 4).decode("utf-8", errors="replace")[:HEAD_LIMIT]
+
+
+def _record(elem: Element, citation: Element | None) -> dict[str, Any]:
+    if citation is None:
+        raise RecordError("missing MedlineCitation")
+    pmid_elem = citation.find("PMID")
+    pmid = _pmid(pmid_elem)
+    article = citation.find("Article")
+    if article is None:
+        raise RecordError("missing Article")
+    pubmed_data = elem.find("PubmedData")  # absent in the legacy MedlineCitationSet
+    article_ids = _article_ids(pubmed_data)
+    title = _title(article)
+    sections = _abstract_sections(article)
+    abstract = _abstract(sections)
+    pub_date, precision, pub_date_raw = _pub_date(article)
+    nct_links = _nct_links(article, title, abstract)
+    return {
+        "pmid": pmid,
+        "title": title,
+        "abstract": abstract,
+        "abstract_sections": sections,
+        "journal": _findtext(article, "Journal/Title"),
+        "journal_iso": _findtext(article, "Journal/ISOAbbreviation"),
+        "pub_date": pub_date,
+        "pub_date_precision": precision,
+        "pub_date_raw": pub_date_raw,
+        "pub_year": pub_date.year if pub_date else None,
+        "authors": _authors(article),
+        "languages": _languages(article),
+        "publication_types": _publication_types(article),
+        "mesh_headings": _mesh_headings(citation),
+        "chemicals": _chemicals(citation),
+        "keywords": _keywords(citation),
+        "doi": _doi(article_ids, article),
+        "pmcid": _pmcid(article_ids, citation),
+        "nct_links": nct_links,
+        "nct_ids": sorted({link["nct_id"] for link in nct_links}),
+        "entrez_date": _entrez_date(pubmed_data),
+        "revised_date": _day(citation.find("DateRevised"), "DateRevised"),
+        "completed_date": _day(citation.find("DateCompleted"), "DateCompleted"),
+        "status": citation.get("Status"),
+        "record_version": _record_version(pmid_elem),
+    }
+
+
+def _tidy(text: str | None) -> str | None:
+    """Whitespace collapsed; None for empty text."""
+    if not text:
+        return None
+    return " ".join(text.split()) or None
+
+
+def _findtext(parent: Element, path: str) -> str | None:
+    """Text of a plain-text (#PCDATA) child, tidied."""
+    return _tidy(parent.findtext(path))
+
+
+def _clean(elem: Element | None) -> str | None:
+    """All text under `elem` with inline markup (<i>, <sup>, MathML…) dropped, tidied."""
+    if elem is None:
+        return None
+    return _tidy(elem.text if len(elem) == 0 else "".join(elem.itertext()))
+
+
+def _pmid(pmid_elem: Element | None) -> int:
+    text = _tidy(pmid_elem.text) if pmid_elem is not None else None
+    if not text:
+        raise RecordError("missing PMID")
+    if not text.isdigit():
+        raise RecordError(f"PMID is not a number: {text!r}")
+    return int(text)
+
+
+def _record_version(pmid_elem: Element | None) -> int | None:
+    version = pmid_elem.get("Version") if pmid_elem is not None else None
+    return int(version) if version else None
+
+
+def _title(article: Element) -> str | None:
+    return _clean(article.find("ArticleTitle")) or _clean(article.find("VernacularTitle"))
+
+
+def _abstract_sections(article: Element) -> list[dict[str, str | None]]:
+    sections = []
+    for part in article.iterfind("Abstract/AbstractText"):
+        text = _clean(part)
+        if text:
+            sections.append(
+                {"label": part.get("Label") or None, "category": part.get("NlmCategory"), "text": text}
+            )
+    return sections
+
+
+def _abstract(sections: list[dict[str, str | None]]) -> str | None:
+    rendered = [f"{s['label']}: {s['text']}" if s["label"] else s["text"] for s in sections]
+    return "\n\n".join(rendered) or None
+
+
+def _pub_date(article: Element) -> PartialDate:
+    """The issue's PubDate; the electronic ArticleDate when PubDate gives no usable year."""
+    pub_date = article.find("Journal/JournalIssue/PubDate")
+    found = _partial_date(pub_date, "PubDate") if pub_date is not None else (None, None, None)
+    if found[0] is None:
+        for article_date in article.iterfind("ArticleDate"):
+            fallback = _partial_date(article_date, "ArticleDate")
+            if fallback[0] is not None:
+                return fallback
+    return found
+
+
+def _partial_date(elem: Element, where: str) -> PartialDate:
+    """A PubMed date element (Year/Month|Season/Day or MedlineDate) → (date, precision, raw).
+
+    Raises RecordError for a date that cannot exist (Month 13, Day 32, Feb 30); `from_parts`
+    alone would quietly read a numeric Month 13 as year precision.
+    """
+    medline_date = _findtext(elem, "MedlineDate")
+    if medline_date:
+        return (*from_medline_date(medline_date), medline_date)
+    month_tag = "Month" if elem.find("Month") is not None else "Season"
+    parts = [(tag, _findtext(elem, tag)) for tag in ("Year", month_tag, "Day")]
+    year, month, day = (value for _, value in parts)
+    if month and month.isdigit() and month_number(month) is None:
+        raise _impossible_date(where, parts)
+    try:
+        value, precision = from_parts(year, month, day)
+    except ValueError as exc:
+        raise _impossible_date(where, parts) from exc
+    return value, precision, " ".join(text for _, text in parts if text) or None
+
+
+def _impossible_date(where: str, parts: list[tuple[str, str | None]]) -> RecordError:
+    given = " ".join(f"{tag}={value}" for tag, value in parts if value)
+    return RecordError(f"impossible date in {where}: {given}")
+
+
+def _day(elem: Element | None, where: str) -> date | None:
+    return _partial_date(elem, where)[0] if elem is not None else None
+
+
+def _entrez_date(pubmed_data: Element | None) -> date | None:
+    if pubmed_data is None:
+        return None
+    by_status: dict[str | None, Element] = {}
+    for history_date in pubmed_data.iterfind("History/PubMedPubDate"):
+        by_status.setdefault(history_date.get("PubStatus"), history_date)
+    for status in ("entrez", "pubmed"):
+        if status in by_status:
+            return _day(by_status[status], f"History/{status}")
+    return None
+
+
+def _authors(article: Element) -> list[dict[str, str | None]]:
+    return [
+        {
+            "last_name": _findtext(author, "LastName"),
+            "fore_name": _findtext(author, "ForeName"),
+            "initials": _findtext(author, "Initials"),
+            "collective_name": _clean(author.find("CollectiveName")),
+        }
+        for author in article.iterfind("AuthorList/Author")
+    ]
+
+
+def _languages(article: Element) -> list[str]:
+    return [text for language in article.iterfind("Language") if (text := _tidy(language.text))]
+
+
+def _publication_types(article: Element) -> list[dict[str, str | None]]:
+    return [
+        {"ui": kind.get("UI"), "name": _tidy(kind.text)}
+        for kind in article.iterfind("PublicationTypeList/PublicationType")
+    ]
+
+
+def _mesh_headings(citation: Element) -> list[dict[str, Any]]:
+    headings = []
+    for heading in citation.iterfind("MeshHeadingList/MeshHeading"):
+        descriptor = heading.find("DescriptorName")
+        if descriptor is None:
+            raise RecordError("MeshHeading without DescriptorName")
+        headings.append({**_mesh_term(descriptor), "qualifiers": [
+            _mesh_term(qualifier) for qualifier in heading.iterfind("QualifierName")
+        ]})
+    return headings
+
+
+def _mesh_term(elem: Element) -> dict[str, Any]:
+    return {"ui": elem.get("UI"), "name": _tidy(elem.text), "major": elem.get("MajorTopicYN") == "Y"}
+
+
+def _chemicals(citation: Element) -> list[dict[str, str | None]]:
+    chemicals = []
+    for chemical in citation.iterfind("ChemicalList/Chemical"):
+        substance = chemical.find("NameOfSubstance")
+        chemicals.append({
+            "ui": substance.get("UI") if substance is not None else None,
+            "name": _tidy(substance.text) if substance is not None else None,
+            "registry_number": _findtext(chemical, "RegistryNumber"),
+        })
+    return chemicals
+
+
+def _keywords(citation: Element) -> list[str]:
+    return [text for text in map(_clean, citation.iterfind("KeywordList/Keyword")) if text]
+
+
+def _article_ids(pubmed_data: Element | None) -> dict[str, str]:
+    """IdType → id from the record's own ArticleIdList (not those of its references)."""
+    ids: dict[str, str] = {}
+    if pubmed_data is not None:
+        for article_id in pubmed_data.iterfind("ArticleIdList/ArticleId"):
+            text = _tidy(article_id.text)
+            if text:
+                ids.setdefault(article_id.get("IdType") or "", text)
+    return ids
+
+
+def _doi(article_ids: dict[str, str], article: Element) -> str | None:
+    if "doi" in article_ids:
+        return article_ids["doi"]
+    for location in article.iterfind("ELocationID"):
+        if location.get("EIdType") == "doi" and location.get("ValidYN") != "N":
+            return _tidy(location.text)
+    return None
+
+
+def _pmcid(article_ids: dict[str, str], citation: Element) -> str | None:
+    """ArticleIdList's pmc id; legacy records carry it only as `OtherID` ('PMC123 [Available on …]')."""
+    if "pmc" in article_ids:
+        return article_ids["pmc"]
+    for other_id in citation.iterfind("OtherID"):
+        match = PMC_PATTERN.match((other_id.text or "").strip())
+        if match:
+            return match.group()
+    return None
+
+
+def _nct_links(article: Element, title: str | None, abstract: str | None) -> list[dict[str, str]]:
+    links: list[tuple[str, str]] = []
+    for bank in article.iterfind("DataBankList/DataBank"):
+        if _findtext(bank, "DataBankName") == "ClinicalTrials.gov":
+            for accession in bank.iterfind("AccessionNumberList/AccessionNumber"):
+                if text := _tidy(accession.text):
+                    links.append((text.upper(), "databank"))
+    for match in NCT_PATTERN.finditer(f"{title or ''}\n{abstract or ''}"):
+        links.append((match.group().upper(), "abstract"))
+    return [{"nct_id": nct_id, "evidence": evidence} for nct_id, evidence in dict.fromkeys(links)]

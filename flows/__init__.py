@@ -1,0 +1,1 @@
+"""Orchestration: settings, the Prefect flows that connect extract → warehouse, and the CLI."""

@@ -1,0 +1,138 @@
+"""`trialwatch` command line: ingest, replay, demo, status.
+
+Errors a user can fix (bad arguments, settings, an unusable warehouse, an unreachable service)
+end with one line on stderr that says what is wrong and what to do, and a non-zero exit.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Sequence
+
+from flows.settings import ConfigError, Settings, load_settings
+from warehouse.db import WarehouseError, open_warehouse
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+SOURCE_CHOICES = {"pubmed": ("pubmed",), "ctgov": ("ctgov",), "all": ("pubmed", "ctgov")}
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line naming the fix (`--help`)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see `{self.prog} --help`)\n")
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"malformed date {text!r}: expected YYYY-MM-DD, e.g. 2024-01-31") from None
+
+
+def _quiet_prefect() -> None:
+    """Prefect's start-up chatter (temporary server, telemetry) stays out of the terminal unless
+    the user asks for it with their own PREFECT_LOGGING_LEVEL."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+
+
+def _check_warehouse(settings: Settings) -> None:
+    """Open and migrate once before any flow starts, so a bad path fails fast and plainly."""
+    open_warehouse(settings.db_path).close()
+
+
+def _report(summaries) -> int:
+    for summary in summaries:
+        print(summary.line())
+    failed = [s.source for s in summaries if s.status != "succeeded"]
+    if failed:
+        print(f"trialwatch: error: {', '.join(failed)} failed; see the message above, fix it and "
+              "run again (stored pages are kept)", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    _check_warehouse(settings)
+    _quiet_prefect()
+    from flows.ingest import ingest_flow
+
+    summaries = ingest_flow(settings, SOURCE_CHOICES[args.source], args.since, args.full)
+    return _report(summaries)
+
+
+def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
+    archive_dir = Path(args.dir) if args.dir else settings.archive_dir
+    if not archive_dir.is_dir():
+        raise ConfigError(f"no raw archive at {archive_dir}; pass the folder that holds pubmed/ and ctgov/")
+    _check_warehouse(settings)
+    _quiet_prefect()
+    from flows.ingest import replay_flow
+
+    return _report(replay_flow(settings, archive_dir))
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from flows.demo import run_demo
+
+    return _report(run_demo(settings, night=args.night))
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from warehouse.status import status_lines
+
+    for line in status_lines(settings.db_path):
+        print(line)
+    return 0
+
+
+def build_parser() -> OneLineParser:
+    parser = OneLineParser(prog="trialwatch", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="log retries and details")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+
+    ingest = commands.add_parser("ingest", help="fetch new and changed records into the warehouse")
+    ingest.add_argument("--source", choices=list(SOURCE_CHOICES), default="all", help="which service (default: all)")
+    window = ingest.add_mutually_exclusive_group()
+    window.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="records added or changed since this day")
+    window.add_argument("--full", action="store_true", help="everything, not just what changed")
+    ingest.set_defaults(handler=cmd_ingest)
+
+    replay = commands.add_parser("replay", help="rebuild the warehouse from the raw archive (no network)")
+    replay.add_argument("dir", nargs="?", help="archive folder (default: $TRIALWATCH_DATA_DIR/raw)")
+    replay.set_defaults(handler=cmd_replay)
+
+    demo = commands.add_parser("demo", help="ingest a generated sample through local stand-ins of both APIs")
+    demo.add_argument("--night", type=int, choices=[1, 2], default=1,
+                      help="1: first ingest; 2: the next night (new papers, a trial changes status)")
+    demo.set_defaults(handler=cmd_demo)
+
+    status = commands.add_parser("status", help="last runs, watermarks, row counts and rejects")
+    status.set_defaults(handler=cmd_status)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        return args.handler(args, settings)
+    except (ConfigError, WarehouseError) as error:
+        print(f"trialwatch: error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("trialwatch: interrupted; stored pages are kept, run again to continue", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""The pipeline as plain functions: fetch → archive → parse → load, per source.
+
+The Prefect flows call these; keeping the logic here makes it testable without Prefect and
+keeps the flows thin.
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Callable, Iterator
+
+import duckdb
+
+from extract.archive import SOURCES, RawArchive
+from extract.catalogue import Catalogue
+from extract.ctgov import CtGovClient, ctgov_http
+from extract.ctgov_parser import parse_ctgov_page
+from extract.http import HttpClient
+from extract.pages import RawPage
+from extract.pubmed import PubMedClient, ncbi_http
+from extract.pubmed_parser import parse_pubmed
+from flows.settings import Settings
+from warehouse import runs
+from warehouse.load import LoadCounts, load_page
+
+log = logging.getLogger("trialwatch.pipeline")
+
+Progress = Callable[[str], None]
+RECORD_KIND = {"pubmed": "article", "ctgov": "trial"}
+
+
+@dataclass(frozen=True)
+class Window:
+    """What to ask a source for: everything ('full'), or records changed since a day."""
+
+    mode: str  # 'full' | 'incremental' | 'since' | 'replay'
+    since: date | None = None
+
+
+@dataclass
+class SourceSummary:
+    source: str
+    run_id: str
+    window: Window
+    status: str = "running"
+    fetched: int = 0
+    pages: int = 0
+    counts: LoadCounts = field(default_factory=LoadCounts)
+    skipped: Counter = field(default_factory=Counter)
+    http_requests: int = 0
+    http_retries: int = 0
+    message: str | None = None
+
+    def line(self) -> str:
+        if self.status == "failed":
+            return (f"{self.source}: FAILED after {self.fetched:,} records — {self.message}; "
+                    "watermark not advanced, the next run asks for this window again")
+        c = self.counts
+        text = (f"{self.source}: fetched {self.fetched:,}, new {c.new:,}, updated {c.updated:,}, "
+                f"unchanged {c.unchanged:,}, deleted {c.deleted:,}, rejected {c.rejected:,}")
+        if self.http_requests:
+            text += f" ({self.http_requests:,} requests, {self.http_retries:,} retried)"
+        if self.skipped:
+            text += " — skipped " + ", ".join(f"{n} {kind}" for kind, n in sorted(self.skipped.items()))
+        return text
+
+
+def _finish(conn: duckdb.DuckDBPyConnection, summary: SourceSummary, watermark: date | None) -> None:
+    runs.finish(conn, summary.run_id, status=summary.status, fetched=summary.fetched, counts=summary.counts,
+                http_requests=summary.http_requests, http_retries=summary.http_retries,
+                watermark=watermark, message=summary.message)
+
+
+def resolve_window(conn: duckdb.DuckDBPyConnection, source: str, *, since: date | None,
+                   full: bool, overlap_days: int) -> Window:
+    """--full, --since, or the last successful run's watermark minus the overlap; a source never
+    ingested successfully gets a full pull."""
+    if full:
+        return Window("full")
+    if since is not None:
+        return Window("since", since)
+    watermark = runs.last_watermark(conn, source)
+    if watermark is None:
+        return Window("full")
+    return Window("incremental", watermark - timedelta(days=overlap_days))
+
+
+def make_http(source: str, settings: Settings) -> HttpClient:
+    if source == "pubmed":
+        return ncbi_http(settings.pubmed_url, api_key=settings.ncbi_api_key, email=settings.ncbi_email,
+                         timeout=settings.http_timeout, max_retries=settings.http_retries)
+    return ctgov_http(settings.ctgov_url, timeout=settings.http_timeout, max_retries=settings.http_retries)
+
+
+def fetch_pages(source: str, http: HttpClient, catalogue: Catalogue, window: Window,
+                progress: Progress) -> Iterator[RawPage]:
+    if source == "pubmed":
+        client = PubMedClient(http, catalogue.pubmed_term())
+        ids, plans = client.window_ids(window.since)
+        slices = sum(len(plan.slices) for plan in plans)
+        progress(f"pubmed: {len(ids):,} records to fetch ({slices} date slice{'s' * (slices != 1)})")
+        yield from client.fetch(ids)
+    else:
+        yield from CtGovClient(http, catalogue.ctgov_intervention_query()).pages(window.since)
+
+
+def store_page(conn: duckdb.DuckDBPyConnection, page: RawPage, run_id: str, catalogue: Catalogue,
+               summary: SourceSummary) -> None:
+    """Parse one raw page, label its records with drugs, and load it in one transaction."""
+    if page.source == "pubmed":
+        parsed = parse_pubmed(page.body)
+        for record in parsed.records:
+            record["drugs"] = catalogue.drugs_for_article(record)
+    else:
+        parsed = parse_ctgov_page(page.body)
+        for record in parsed.records:
+            record["drugs"] = catalogue.drugs_for_trial(record)
+    counts = load_page(conn, RECORD_KIND[page.source], parsed.records, run_id=run_id,
+                       deleted_ids=parsed.deleted_ids, rejects=parsed.rejects)
+    summary.fetched += len(parsed.records)
+    summary.pages += 1
+    summary.counts.add(counts)
+    summary.skipped.update(parsed.skipped)
+
+
+def ingest_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, window: Window, *,
+                  catalogue: Catalogue, progress: Progress, today: date | None = None) -> SourceSummary:
+    """Pull one source for `window`. A failure is reported in the summary, not raised, so the
+    other source still runs; pages stored before the failure stay stored (they are complete and
+    re-fetching them is harmless) but the watermark does not move."""
+    today = today or datetime.now(timezone.utc).date()
+    summary = SourceSummary(source, runs.new_run_id(source), window)
+    runs.start(conn, summary.run_id, source, window.mode, window.since)
+    archive = RawArchive(settings.archive_dir)
+    http = make_http(source, settings)
+    try:
+        for seq, page in enumerate(fetch_pages(source, http, catalogue, window, progress), start=1):
+            archive.write(summary.run_id, seq, page)
+            store_page(conn, page, summary.run_id, catalogue, summary)
+            progress(f"{source}: page {seq}: {summary.fetched:,} records stored so far")
+        summary.status = "succeeded"
+    except Exception as error:  # noqa: BLE001 — any failure ends this source, reported below
+        log.debug("%s ingest failed", source, exc_info=True)
+        summary.status, summary.message = "failed", f"{type(error).__name__}: {error}"
+    finally:
+        summary.http_requests, summary.http_retries = http.stats.requests, http.stats.retries
+        http.close()
+        _finish(conn, summary, watermark=today if summary.status == "succeeded" else None)
+    return summary
+
+
+def replay_archive(conn: duckdb.DuckDBPyConnection, archive: RawArchive, *, catalogue: Catalogue,
+                   progress: Progress, sources: tuple[str, ...] = SOURCES) -> list[SourceSummary]:
+    """Rebuild from archived pages, oldest run first, with no network."""
+    summaries = []
+    for source in sources:
+        summary = SourceSummary(source, runs.new_run_id(source), Window("replay"))
+        runs.start(conn, summary.run_id, source, "replay", None)
+        try:
+            for archived in archive.pages((source,)):
+                store_page(conn, archived.page, summary.run_id, catalogue, summary)
+                if summary.pages % 20 == 0:
+                    progress(f"{source}: replayed {summary.pages:,} pages, {summary.fetched:,} records")
+            summary.status = "succeeded"
+        except Exception as error:  # noqa: BLE001
+            summary.status, summary.message = "failed", f"{type(error).__name__}: {error}"
+        finally:
+            _finish(conn, summary, watermark=None)
+        summaries.append(summary)
+    return summaries

@@ -1,0 +1,120 @@
+"""`trialwatch` end to end: the installed console script, in a subprocess, against the stand-ins
+serving the real corpus payloads."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from lxml import etree
+
+from extract.standins import CtGovStandIn, PubMedStandIn
+from tests.helpers import corpus_pubmed_records, corpus_studies
+
+TRIALWATCH = [sys.executable, "-m", "flows.cli"]
+TABLES = ("articles", "trials", "article_trials", "record_drugs")
+
+
+def trialwatch(*args: str, env: dict[str, str], timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run([*TRIALWATCH, *args], env={**os.environ, **env}, capture_output=True, text=True,
+                          timeout=timeout, cwd=Path(__file__).resolve().parents[1])
+
+
+@pytest.fixture
+def workdir(tmp_path) -> dict[str, str]:
+    return {"TRIALWATCH_DATA_DIR": str(tmp_path / "data"), "TRIALWATCH_DB": str(tmp_path / "data" / "tw.duckdb")}
+
+
+def dump(db: str) -> dict[str, list]:
+    with duckdb.connect(db, read_only=True) as conn:
+        return {table: sorted(map(repr, conn.execute(f"SELECT * FROM {table}").fetchall()))  # fixed names
+                for table in TABLES}
+
+
+def raw_article(record) -> etree._Element:
+    return etree.fromstring(record.xml, etree.XMLParser(resolve_entities=False, no_network=True))
+
+
+def test_ingest_stores_every_served_record_once_and_a_second_run_changes_nothing(corpus_dir, workdir):
+    records, studies = corpus_pubmed_records(corpus_dir), corpus_studies(corpus_dir)
+    with PubMedStandIn(records) as pubmed, CtGovStandIn(studies) as ctgov:
+        env = {**workdir, "TRIALWATCH_PUBMED_URL": pubmed.url, "TRIALWATCH_CTGOV_URL": ctgov.url}
+        first = trialwatch("ingest", env=env)
+        assert first.returncode == 0, first.stderr
+        before = dump(workdir["TRIALWATCH_DB"])
+        again = trialwatch("ingest", "--full", env=env)
+        assert again.returncode == 0, again.stderr
+        after = dump(workdir["TRIALWATCH_DB"])
+    assert f"pubmed: fetched {len(records)}, new {len(records)}" in first.stdout
+    assert f"unchanged {len(records)}" in again.stdout and f"unchanged {len(studies)}" in again.stdout
+    assert before == after
+
+    with duckdb.connect(workdir["TRIALWATCH_DB"], read_only=True) as conn:
+        pmids = [row[0] for row in conn.execute("SELECT pmid FROM articles").fetchall()]
+        ncts = [row[0] for row in conn.execute("SELECT nct_id FROM trials").fetchall()]
+        assert sorted(pmids) == sorted(r.pmid for r in records)
+        assert sorted(ncts) == sorted(s["protocolSection"]["identificationModule"]["nctId"] for s in studies)
+        for record in records[::9]:  # titles, entrez dates, MeSH and NCT links intact
+            raw = raw_article(record)
+            title, entrez, mesh = conn.execute(
+                "SELECT title, entrez_date, [m.name FOR m IN mesh_headings] FROM articles WHERE pmid = ?",
+                [record.pmid]).fetchall()[0]
+            assert title.split()[:3] == "".join(raw.find(".//ArticleTitle").itertext()).split()[:3]
+            assert mesh == [" ".join("".join(d.itertext()).split())
+                            for d in raw.xpath(".//MeshHeadingList/MeshHeading/DescriptorName")]
+            if raw.find(".//PubMedPubDate[@PubStatus='entrez']") is not None:
+                assert entrez == record.entrez_date
+        databank = {(r.pmid, nct) for r in records for nct in raw_article(r).xpath(
+            ".//DataBank[DataBankName='ClinicalTrials.gov']//AccessionNumber/text()")}
+        stored = set(conn.execute("SELECT pmid, nct_id FROM article_trials WHERE evidence = 'databank'").fetchall())
+        assert databank and databank <= stored
+        runs = conn.execute("SELECT source, status, watermark IS NOT NULL FROM ingest_runs").fetchall()
+        assert sorted(runs) == [("ctgov", "succeeded", True)] * 2 + [("pubmed", "succeeded", True)] * 2
+
+
+def test_unknown_source_is_one_line_and_exit_2(workdir):
+    result = trialwatch("ingest", "--source", "embase", env=workdir)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "invalid choice: 'embase'" in result.stderr
+
+
+def test_malformed_since_is_one_line_and_exit_2(workdir):
+    result = trialwatch("ingest", "--since", "2024-13-45", env=workdir)
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "expected YYYY-MM-DD" in result.stderr
+
+
+def test_unwritable_database_path_is_one_line(tmp_path, workdir):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    result = trialwatch("ingest", env={**workdir, "TRIALWATCH_DB": str(blocker / "tw.duckdb")})
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "set TRIALWATCH_DB to a writable path" in result.stderr
+
+
+def test_corrupt_database_is_one_line(tmp_path, workdir):
+    corrupt = tmp_path / "corrupt.duckdb"
+    corrupt.write_bytes(b"this is not a duckdb file" * 500)
+    result = trialwatch("status", env={**workdir, "TRIALWATCH_DB": str(corrupt)})
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "not a readable DuckDB warehouse" in result.stderr
+
+
+def test_bad_url_setting_is_one_line(workdir):
+    result = trialwatch("ingest", env={**workdir, "TRIALWATCH_PUBMED_URL": "eutils.example"})
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "TRIALWATCH_PUBMED_URL" in result.stderr
+
+
+def test_unreachable_base_url_fails_clearly_and_keeps_the_watermark(workdir):
+    env = {**workdir, "TRIALWATCH_PUBMED_URL": "http://127.0.0.1:9/eutils",
+           "TRIALWATCH_CTGOV_URL": "http://127.0.0.1:9/api/v2", "TRIALWATCH_HTTP_RETRIES": "1"}
+    result = trialwatch("ingest", env=env)
+    assert result.returncode == 1
+    assert "pubmed: FAILED" in result.stdout and "connection error" in result.stdout
+    assert result.stderr.strip().splitlines()[-1].startswith("trialwatch: error: pubmed, ctgov failed")
+    with duckdb.connect(workdir["TRIALWATCH_DB"], read_only=True) as conn:
+        assert conn.execute("SELECT count(*) FROM ingest_runs WHERE watermark IS NOT NULL").fetchall() == [(0,)]

@@ -1,0 +1,99 @@
+"""PubMed client against the PubMed stand-in: real HTTP, real payloads, the 9,999 cap."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from lxml import etree
+
+from extract.pubmed import ESEARCH_CAP, PubMedClient, SearchError, ncbi_http
+from extract.standins import FaultPlan, PubMedRecord, PubMedStandIn
+from tests.helpers import corpus_pubmed_records
+
+
+
+def minimal_records(count: int, first_day: date) -> list[PubMedRecord]:
+    """`count` tiny articles, entered one every ~3 hours from `first_day` on."""
+    records = []
+    for n in range(count):
+        pmid = 20_000_000 + n
+        day = first_day + timedelta(days=n // 8)
+        xml = (f"<PubmedArticle><MedlineCitation><PMID Version=\"1\">{pmid}</PMID><Article>"
+               f"<ArticleTitle>Ketamine record {n}</ArticleTitle></Article></MedlineCitation>"
+               f"</PubmedArticle>").encode()
+        records.append(PubMedRecord(pmid, xml, day, day, day))
+    return records
+
+
+def client_for(server: PubMedStandIn, **kwargs) -> PubMedClient:
+    http = ncbi_http(server.url, api_key=kwargs.pop("api_key", None), email="tests@example.org",
+                     backoff_base=0.05)
+    return PubMedClient(http, "ketamine[tiab]", today=lambda: date(2026, 11, 28), **kwargs)
+
+
+def fetched_pmids(pages) -> list[int]:
+    """PMIDs of the articles in efetch pages (read with lxml, independent of our parser)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    return [int(pmid) for page in pages
+            for pmid in etree.fromstring(page.body, parser).xpath("/PubmedArticleSet/PubmedArticle/MedlineCitation/PMID/text()")]
+
+
+def test_full_pull_of_real_records_gets_each_once_without_tripping_the_rate_limit(corpus_dir):
+    records = corpus_pubmed_records(corpus_dir)
+    with PubMedStandIn(records) as server:
+        client = client_for(server, batch_size=50)
+        ids, plans = client.window_ids(None)
+        pmids = fetched_pmids(client.fetch(ids))
+        methods = {r.method for r in server.requests if r.endpoint == "efetch"}
+    assert sorted(pmids) == sorted(r.pmid for r in records)
+    assert plans[0].complete and plans[0].total == len(records)
+    assert server.rate_limited == 0
+    assert methods == {"POST"}
+
+
+def test_backfill_past_the_esearch_cap_bisects_and_adds_up():
+    records = minimal_records(12_345, date(2020, 1, 1))
+    with PubMedStandIn(records) as server:
+        client = client_for(server, api_key="k")
+        ids, plans = client.window_ids(None)
+        cap_errors = [r for r in server.requests if int(r.params.get("retstart", 0)) > 9998]
+    plan = plans[0]
+    assert plan.total == 12_345 and plan.sliced_total == 12_345 and plan.complete
+    assert len(plan.slices) >= 2 and all(s.count <= ESEARCH_CAP for s in plan.slices)
+    assert sorted(map(int, ids)) == sorted(r.pmid for r in records)
+    assert not cap_errors  # never asked beyond what esearch can reach
+
+
+def test_incremental_window_asks_by_entrez_and_modification_date():
+    old = minimal_records(30, date(2020, 1, 1))
+    recent = [PubMedRecord(r.pmid + 1_000_000, r.xml, date(2026, 11, 26), date(2026, 11, 26), r.publication_date)
+              for r in minimal_records(5, date(2020, 1, 1))]
+    revised = [PubMedRecord(old[0].pmid, old[0].xml, old[0].entrez_date, date(2026, 11, 27), old[0].publication_date)]
+    with PubMedStandIn(old[1:] + revised + recent) as server:
+        client = client_for(server)
+        ids, _ = client.window_ids(date(2026, 11, 25))
+        datetypes = {r.params.get("datetype") for r in server.requests if r.endpoint == "esearch"}
+        mindates = {r.params.get("mindate") for r in server.requests if r.endpoint == "esearch"}
+    assert sorted(map(int, ids)) == sorted([r.pmid for r in recent] + [old[0].pmid])
+    assert datetypes == {"edat", "mdat"}
+    assert mindates == {"2026/11/25"}
+
+
+def test_faults_on_efetch_and_esearch_lose_nothing(corpus_dir):
+    records = corpus_pubmed_records(corpus_dir)
+    faults = FaultPlan({"esearch": ["503", "truncate", "empty"],
+                        "efetch": ["truncate", "503", "429", "drop", "empty", "retry-after"]})
+    with PubMedStandIn(records, faults=faults) as server:
+        client = client_for(server, batch_size=40)
+        ids, _ = client.window_ids(None)
+        pmids = fetched_pmids(client.fetch(ids))
+    assert sorted(pmids) == sorted(r.pmid for r in records)
+    assert len(pmids) == len(set(pmids))
+    assert client.http.stats.retries >= 6
+
+
+def test_esearch_error_is_reported_not_ignored():
+    with PubMedStandIn(minimal_records(10_050, date(2020, 1, 1))) as server:
+        client = client_for(server)
+        with pytest.raises(SearchError, match="cannot be larger than 9998"):
+            client._esearch("edat", date(2000, 1, 1), date(2030, 1, 1), retstart=10_000, retmax=10)

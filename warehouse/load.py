@@ -1,0 +1,191 @@
+"""Writing parsed pages into the warehouse: validated, bulk (via Arrow), one transaction each.
+
+A page's records, deletions and rejects are written together or not at all, so a crash loses
+at most the page in flight and re-running is safe: unchanged records (same content hash) are
+left untouched, changed ones replaced, new ones inserted.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import cache
+from importlib import resources
+from typing import Any, Iterable
+
+import duckdb
+import pyarrow as pa
+
+from extract.records import Reject
+
+RAW_LIMIT = 100_000
+_NCT = re.compile(r"^NCT\d{8}$")
+_PARAM = re.compile(r"\$(\w+)")
+_EMPTY_SELECT = {
+    "articles": "SELECT * FROM articles LIMIT 0",
+    "trials": "SELECT * FROM trials LIMIT 0",
+}
+
+
+@dataclass
+class LoadCounts:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: int = 0
+
+    def add(self, other: "LoadCounts") -> None:
+        for name in self.__dataclass_fields__:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+@cache
+def _script(name: str) -> list[str]:
+    text = resources.files("warehouse").joinpath("sql", f"{name}.sql").read_text()
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
+    return [statement.strip() for statement in "\n".join(lines).split(";") if statement.strip()]
+
+
+def run_script(conn: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any]) -> None:
+    """Run `warehouse/sql/<name>.sql` statement by statement, each with the parameters it names."""
+    for statement in _script(name):
+        used = {key: params[key] for key in _PARAM.findall(statement)}
+        conn.execute(statement, used)
+
+
+def content_hash(record: dict[str, Any]) -> str:
+    return hashlib.sha1(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+@cache
+def _extra_fields() -> dict[str, pa.DataType]:
+    """Batch columns that are not table columns: they feed record_drugs and article_trials."""
+    link = pa.struct([("nct_id", pa.string()), ("evidence", pa.string())])
+    return {"drugs": pa.list_(pa.string()), "nct_links": pa.list_(link)}
+
+
+def _batch_schema(conn: duckdb.DuckDBPyConnection, table: str, keys: Iterable[str]) -> pa.Schema:
+    """The Arrow schema of a batch: the table's own column types, so DuckDB defines them once."""
+    table_schema = conn.sql(_EMPTY_SELECT[table]).to_arrow_table().schema
+    fields = []
+    for key in keys:
+        if key in table_schema.names:
+            fields.append(table_schema.field(key))
+        else:
+            fields.append(pa.field(key, _extra_fields()[key]))
+    return pa.schema(fields)
+
+
+def _dedupe(records: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
+    """The last version of each key wins (a page may repeat a record)."""
+    return list({record[key]: record for record in records}.values())
+
+
+def _article_problem(record: dict[str, Any]) -> str | None:
+    if not isinstance(record.get("pmid"), int) or record["pmid"] <= 0:
+        return f"invalid pmid {record.get('pmid')!r}"
+    for link in record.get("nct_links") or []:
+        if not _NCT.match(link["nct_id"] or ""):
+            return f"malformed NCT id {link['nct_id']!r} in DataBankList"
+    return None
+
+
+def _trial_problem(record: dict[str, Any]) -> str | None:
+    if not isinstance(record.get("nct_id"), str) or not _NCT.match(record["nct_id"]):
+        return f"malformed nct_id {record.get('nct_id')!r}"
+    return None
+
+
+def validate(kind: str, records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[Reject]]:
+    """Split a batch into records fit to store and rejects (with reasons), before any write."""
+    problem_of, source, key = {
+        "article": (_article_problem, "pubmed", "pmid"),
+        "trial": (_trial_problem, "ctgov", "nct_id"),
+    }[kind]
+    valid, rejects = [], []
+    for record in records:
+        problem = problem_of(record)
+        if problem is None:
+            valid.append(record)
+        else:
+            raw = json.dumps(record, default=str)
+            rejects.append(Reject(source, str(record.get(key)), f"failed validation: {problem}", raw))
+    return valid, rejects
+
+
+def _reject_table(rejects: list[Reject]) -> pa.Table:
+    rows = []
+    for reject in rejects:
+        raw = (reject.raw or "")[:RAW_LIMIT]
+        rows.append({
+            "source": reject.source, "record_id": reject.record_id, "reason": reject.reason, "raw": raw,
+            "raw_sha1": hashlib.sha1(f"{reject.record_id}|{raw}".encode("utf-8", "replace")).hexdigest(),
+        })
+    rows = list({(row["source"], row["raw_sha1"]): row for row in rows}.values())
+    return pa.Table.from_pylist(rows, schema=pa.schema(
+        [(name, pa.string()) for name in ("source", "record_id", "reason", "raw", "raw_sha1")]
+    ))
+
+
+def _upsert(conn, kind: str, key: str, records: list[dict[str, Any]], run_id: str, now: datetime) -> LoadCounts:
+    table = "articles" if kind == "article" else "trials"
+    records = _dedupe(records, key)
+    for record in records:
+        record.setdefault("drugs", [])
+        record["content_hash"] = content_hash({k: v for k, v in record.items() if k != "content_hash"})
+    schema = _batch_schema(conn, table, records[0].keys())
+    batch = pa.Table.from_pylist(records, schema=schema)  # noqa: F841  (read by the SQL below)
+    conn.register("batch", batch)
+    try:
+        run_script(conn, f"upsert_{table}", {"now": now, "run_id": run_id})
+        new, changed = conn.execute("SELECT count(*) FILTER (is_new), count(*) FILTER (NOT is_new) FROM staged").fetchall()[0]
+    finally:
+        conn.unregister("batch")
+    return LoadCounts(new=new, updated=changed, unchanged=len(records) - new - changed)
+
+
+def load_page(
+    conn: duckdb.DuckDBPyConnection,
+    kind: str,
+    records: list[dict[str, Any]],
+    *,
+    run_id: str,
+    deleted_ids: list[str] = (),
+    rejects: list[Reject] = (),
+) -> LoadCounts:
+    """Validate and write one parsed page (kind 'article' or 'trial') in a single transaction;
+    records that fail validation join the page's rejects."""
+    key = {"article": "pmid", "trial": "nct_id"}[kind]
+    records, invalid = validate(kind, records)
+    rejects = [*rejects, *invalid]
+    now = _now()
+    counts = LoadCounts()
+    conn.execute("BEGIN TRANSACTION")
+    try:
+        if records:
+            counts.add(_upsert(conn, kind, key, [dict(r) for r in records], run_id, now))
+        if deleted_ids:
+            deleted = pa.table({"pmid": pa.array([str(i) for i in deleted_ids], pa.string())})  # noqa: F841
+            conn.register("deleted", deleted)
+            before = conn.execute("SELECT count(*) FROM articles").fetchall()[0][0]
+            run_script(conn, "delete_articles", {})
+            counts.deleted = before - conn.execute("SELECT count(*) FROM articles").fetchall()[0][0]
+            conn.unregister("deleted")
+        if rejects:
+            rejected = _reject_table(list(rejects))  # noqa: F841
+            conn.register("rejected", rejected)
+            run_script(conn, "upsert_rejects", {"now": now, "run_id": run_id})
+            conn.unregister("rejected")
+            counts.rejected = len(rejects)
+        conn.execute("COMMIT")
+    except Exception:
+        conn.execute("ROLLBACK")
+        raise
+    return counts

@@ -1,0 +1,50 @@
+"""The ledger of ingest runs: one row per source per run, and the watermark it leaves."""
+from __future__ import annotations
+
+import os
+from datetime import date, datetime, timezone
+import duckdb
+
+from warehouse.load import LoadCounts
+
+START_RUN = """
+INSERT INTO ingest_runs (run_id, source, mode, window_start, started_at, status)
+VALUES (?, ?, ?, ?, ?, 'running')
+"""
+FINISH_RUN = """
+UPDATE ingest_runs SET finished_at = ?, status = ?, fetched = ?, new = ?, updated = ?,
+       unchanged = ?, deleted = ?, rejected = ?, http_requests = ?, http_retries = ?,
+       watermark = ?, message = ?
+WHERE run_id = ?
+"""
+LAST_WATERMARK = """
+SELECT watermark FROM ingest_runs
+WHERE source = ? AND status = 'succeeded' AND watermark IS NOT NULL
+ORDER BY finished_at DESC LIMIT 1
+"""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def new_run_id(source: str) -> str:
+    """Sortable by start time, unique across processes."""
+    return f"{_now():%Y%m%dT%H%M%S%fZ}-{source}-{os.getpid()}"
+
+
+def start(conn: duckdb.DuckDBPyConnection, run_id: str, source: str, mode: str, window_start: date | None) -> None:
+    conn.execute(START_RUN, [run_id, source, mode, window_start, _now()])
+
+
+def finish(conn: duckdb.DuckDBPyConnection, run_id: str, *, status: str, fetched: int, counts: LoadCounts,
+           http_requests: int, http_retries: int, watermark: date | None, message: str | None) -> None:
+    conn.execute(FINISH_RUN, [
+        _now(), status, fetched, counts.new, counts.updated, counts.unchanged, counts.deleted,
+        counts.rejected, http_requests, http_retries, watermark, message, run_id,
+    ])
+
+
+def last_watermark(conn: duckdb.DuckDBPyConnection, source: str) -> date | None:
+    rows = conn.execute(LAST_WATERMARK, [source]).fetchall()
+    return rows[0][0] if rows else None

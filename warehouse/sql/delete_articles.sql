@@ -1,0 +1,6 @@
+-- Remove articles PubMed deleted (DeleteCitation), with their drug labels and their own links.
+CREATE OR REPLACE TEMP TABLE doomed AS
+SELECT DISTINCT CAST(pmid AS BIGINT) AS pmid FROM deleted WHERE TRY_CAST(pmid AS BIGINT) IS NOT NULL;
+DELETE FROM record_drugs WHERE record_kind = 'article' AND record_id IN (SELECT CAST(pmid AS VARCHAR) FROM doomed);
+DELETE FROM article_trials WHERE evidence IN ('databank', 'abstract') AND pmid IN (SELECT pmid FROM doomed);
+DELETE FROM articles WHERE pmid IN (SELECT pmid FROM doomed);

@@ -1,0 +1,26 @@
+-- Upsert one validated batch of articles (registered as `batch`) inside the caller's transaction.
+-- `staged` keeps only new or changed rows; unchanged re-fetches touch nothing.
+CREATE OR REPLACE TEMP TABLE staged AS
+SELECT b.*, a.pmid IS NULL AS is_new,
+       coalesce(a.first_seen_at, $now) AS first_seen_at,
+       coalesce(a.first_run_id, $run_id) AS first_run_id
+FROM batch b LEFT JOIN articles a USING (pmid)
+WHERE a.content_hash IS DISTINCT FROM b.content_hash;
+
+DELETE FROM articles WHERE pmid IN (SELECT pmid FROM staged WHERE NOT is_new);
+
+INSERT INTO articles BY NAME
+SELECT * EXCLUDE (is_new, drugs, nct_links), $now AS updated_at, $run_id AS last_run_id FROM staged;
+
+DELETE FROM record_drugs
+WHERE record_kind = 'article' AND record_id IN (SELECT CAST(pmid AS VARCHAR) FROM staged);
+
+INSERT INTO record_drugs
+SELECT DISTINCT 'article', CAST(pmid AS VARCHAR), unnest(drugs) FROM staged;
+
+DELETE FROM article_trials
+WHERE evidence IN ('databank', 'abstract') AND pmid IN (SELECT pmid FROM staged);
+
+INSERT INTO article_trials
+SELECT DISTINCT pmid, link.nct_id, link.evidence, $now, $run_id
+FROM (SELECT pmid, unnest(nct_links) AS link FROM staged);
