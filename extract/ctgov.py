@@ -88,7 +88,8 @@ class CtGovClient:
             log.warning("ClinicalTrials.gov: page looks cut short after %d of %s studies; asking again",
                         self.received, self.total)
         if first:
-            return body, page
+            raise ServiceUnavailable("ClinicalTrials.gov keeps answering the first page without the "
+                                     "totalCount it was asked for; try again later")
         raise ServiceUnavailable(
             f"ClinicalTrials.gov ended paging after {self.received} of {self.total} studies"
         )

@@ -134,21 +134,46 @@ def _reject_table(rejects: list[Reject]) -> pa.Table:
     ))
 
 
-def _upsert(conn, kind: str, key: str, records: list[dict[str, Any]], run_id: str, now: datetime) -> LoadCounts:
-    table = "articles" if kind == "article" else "trials"
-    records = _dedupe(records, key)
-    for record in records:
+TABLES = {"article": ("articles", "pmid", "pubmed"), "trial": ("trials", "nct_id", "ctgov")}
+
+
+def build_batch(conn: duckdb.DuckDBPyConnection, kind: str, records: list[dict[str, Any]]
+                ) -> tuple[pa.Table | None, list[Reject]]:
+    """Records → one Arrow table typed like the warehouse table. A record whose values do not fit
+    the column types is quarantined on its own instead of failing the whole page."""
+    table, key, source = TABLES[kind]
+    prepared = []
+    for record in _dedupe([dict(r) for r in records], key):
         record.setdefault("drugs", [])
-        record["content_hash"] = content_hash({k: v for k, v in record.items() if k != "content_hash"})
-    schema = _batch_schema(conn, table, records[0].keys())
-    batch = pa.Table.from_pylist(records, schema=schema)  # noqa: F841  (read by the SQL below)
+        record["content_hash"] = content_hash(record)
+        prepared.append(record)
+    if not prepared:
+        return None, []
+    schema = _batch_schema(conn, table, {name for record in prepared for name in record})
+    try:
+        return pa.Table.from_pylist(prepared, schema=schema), []
+    except (pa.ArrowException, TypeError, ValueError, OverflowError):
+        pass
+    fitting, rejects = [], []
+    for record in prepared:
+        try:
+            pa.Table.from_pylist([record], schema=schema)
+            fitting.append(record)
+        except (pa.ArrowException, TypeError, ValueError, OverflowError) as error:
+            reason = f"value does not fit the warehouse column types: {str(error).splitlines()[0][:200]}"
+            rejects.append(Reject(source, str(record.get(key)), reason, json.dumps(record, default=str)))
+    return (pa.Table.from_pylist(fitting, schema=schema) if fitting else None), rejects
+
+
+def _upsert(conn: duckdb.DuckDBPyConnection, kind: str, batch: pa.Table, run_id: str, now: datetime) -> LoadCounts:
     conn.register("batch", batch)
     try:
-        run_script(conn, f"upsert_{table}", {"now": now, "run_id": run_id})
-        new, changed = conn.execute("SELECT count(*) FILTER (is_new), count(*) FILTER (NOT is_new) FROM staged").fetchall()[0]
+        run_script(conn, f"upsert_{TABLES[kind][0]}", {"now": now, "run_id": run_id})
+        new, changed = conn.execute(
+            "SELECT count(*) FILTER (is_new), count(*) FILTER (NOT is_new) FROM staged").fetchall()[0]
     finally:
         conn.unregister("batch")
-    return LoadCounts(new=new, updated=changed, unchanged=len(records) - new - changed)
+    return LoadCounts(new=new, updated=changed, unchanged=batch.num_rows - new - changed)
 
 
 def load_page(
@@ -162,25 +187,24 @@ def load_page(
 ) -> LoadCounts:
     """Validate and write one parsed page (kind 'article' or 'trial') in a single transaction;
     records that fail validation join the page's rejects."""
-    key = {"article": "pmid", "trial": "nct_id"}[kind]
     records, invalid = validate(kind, records)
-    rejects = [*rejects, *invalid]
+    batch, unfit = build_batch(conn, kind, records)
+    rejects = [*rejects, *invalid, *unfit]
     now = _now()
     counts = LoadCounts()
     conn.execute("BEGIN TRANSACTION")
     try:
-        if records:
-            counts.add(_upsert(conn, kind, key, [dict(r) for r in records], run_id, now))
+        if batch is not None:
+            counts.add(_upsert(conn, kind, batch, run_id, now))
         if deleted_ids:
-            deleted = pa.table({"pmid": pa.array([str(i) for i in deleted_ids], pa.string())})  # noqa: F841
+            deleted = pa.table({"pmid": pa.array([str(i) for i in deleted_ids], pa.string())})
             conn.register("deleted", deleted)
             before = conn.execute("SELECT count(*) FROM articles").fetchall()[0][0]
             run_script(conn, "delete_articles", {})
             counts.deleted = before - conn.execute("SELECT count(*) FROM articles").fetchall()[0][0]
             conn.unregister("deleted")
         if rejects:
-            rejected = _reject_table(list(rejects))  # noqa: F841
-            conn.register("rejected", rejected)
+            conn.register("rejected", _reject_table(rejects))
             run_script(conn, "upsert_rejects", {"now": now, "run_id": run_id})
             conn.unregister("rejected")
             counts.rejected = len(rejects)
