@@ -24,7 +24,10 @@ class ArchivedPage:
 
 
 def _private_dir(path: Path) -> None:
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    """mkdir -p where every folder it creates is owner-only (mkdir's mode applies to the leaf only)."""
+    missing = [folder for folder in (path, *path.parents) if not folder.exists()]
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
 
 
 class RawArchive:
@@ -50,8 +53,6 @@ class RawArchive:
         """Every archived page of `sources`, oldest run first, in fetch order within a run."""
         for source in sources:
             for path in sorted((self.root / source).glob("*/*.gz")):
-                if path.name.endswith(".part"):
-                    continue
                 suffix = path.name.split(".")[-2]
                 yield ArchivedPage(path, RawPage(source, gzip.decompress(path.read_bytes()), suffix,
                                                  {"archived": str(path)}))

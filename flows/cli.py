@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Sequence
 
 from flows.settings import ConfigError, Settings, load_settings
-from warehouse.db import WarehouseError, open_warehouse
+from warehouse.db import WarehouseError
+from warehouse.publish import preflight
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -44,8 +45,8 @@ def _quiet_prefect() -> None:
 
 
 def _check_warehouse(settings: Settings) -> None:
-    """Open and migrate once before any flow starts, so a bad path fails fast and plainly."""
-    open_warehouse(settings.db_path).close()
+    """Fail fast and plainly on a bad warehouse path, before Prefect starts or anything is fetched."""
+    preflight(settings.db_path)
 
 
 def _report(summaries) -> int:

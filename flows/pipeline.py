@@ -23,7 +23,7 @@ from extract.pubmed import PubMedClient, ncbi_http
 from extract.pubmed_parser import parse_pubmed
 from flows.settings import Settings
 from warehouse import runs
-from warehouse.load import LoadCounts, load_page
+from warehouse.load import LoadCounts, load_page, transaction
 
 log = logging.getLogger("trialwatch.pipeline")
 
@@ -55,8 +55,8 @@ class SourceSummary:
 
     def line(self) -> str:
         if self.status == "failed":
-            return (f"{self.source}: FAILED after {self.fetched:,} records — {self.message}; "
-                    "watermark not advanced, the next run asks for this window again")
+            return (f"{self.source}: FAILED — {self.message}; nothing of this source was stored and its "
+                    "watermark did not move: the next run asks for the same window again")
         c = self.counts
         text = (f"{self.source}: fetched {self.fetched:,}, new {c.new:,}, updated {c.updated:,}, "
                 f"unchanged {c.unchanged:,}, deleted {c.deleted:,}, rejected {c.rejected:,}")
@@ -67,7 +67,10 @@ class SourceSummary:
         return text
 
 
-def _finish(conn: duckdb.DuckDBPyConnection, summary: SourceSummary, watermark: date | None) -> None:
+def _finish(conn: duckdb.DuckDBPyConnection, summary: SourceSummary, http: HttpClient | None,
+            watermark: date | None) -> None:
+    if http is not None:
+        summary.http_requests, summary.http_retries = http.stats.requests, http.stats.retries
     runs.finish(conn, summary.run_id, status=summary.status, fetched=summary.fetched, counts=summary.counts,
                 http_requests=summary.http_requests, http_retries=summary.http_retries,
                 watermark=watermark, message=summary.message)
@@ -127,46 +130,51 @@ def store_page(conn: duckdb.DuckDBPyConnection, page: RawPage, run_id: str, cata
 
 def ingest_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, window: Window, *,
                   catalogue: Catalogue, progress: Progress, today: date | None = None) -> SourceSummary:
-    """Pull one source for `window`. A failure is reported in the summary, not raised, so the
-    other source still runs; pages stored before the failure stay stored (they are complete and
-    re-fetching them is harmless) but the watermark does not move."""
+    """Pull one source for `window`, all or nothing: its pages load in one transaction that
+    commits with the run's ledger row and watermark. A failure rolls the source back and is
+    reported in the summary, not raised, so the other source still runs; the pages fetched so
+    far stay in the raw archive."""
     today = today or datetime.now(timezone.utc).date()
     summary = SourceSummary(source, runs.new_run_id(source), window)
     runs.start(conn, summary.run_id, source, window.mode, window.since)
     archive = RawArchive(settings.archive_dir)
     http = make_http(source, settings)
     try:
-        for seq, page in enumerate(fetch_pages(source, http, catalogue, window, progress), start=1):
-            archive.write(summary.run_id, seq, page)
-            store_page(conn, page, summary.run_id, catalogue, summary)
-            progress(f"{source}: page {seq}: {summary.fetched:,} records stored so far")
-        summary.status = "succeeded"
+        with transaction(conn):
+            for seq, page in enumerate(fetch_pages(source, http, catalogue, window, progress), start=1):
+                archive.write(summary.run_id, seq, page)
+                store_page(conn, page, summary.run_id, catalogue, summary)
+                progress(f"{source}: page {seq}: {summary.fetched:,} records parsed")
+            summary.status = "succeeded"
+            _finish(conn, summary, http, watermark=today)
     except Exception as error:  # noqa: BLE001 — any failure ends this source, reported below
         log.debug("%s ingest failed", source, exc_info=True)
         summary.status, summary.message = "failed", f"{type(error).__name__}: {error}"
+        summary.counts = LoadCounts()  # rolled back
+        _finish(conn, summary, http, watermark=None)
     finally:
-        summary.http_requests, summary.http_retries = http.stats.requests, http.stats.retries
         http.close()
-        _finish(conn, summary, watermark=today if summary.status == "succeeded" else None)
     return summary
 
 
 def replay_archive(conn: duckdb.DuckDBPyConnection, archive: RawArchive, *, catalogue: Catalogue,
                    progress: Progress, sources: tuple[str, ...] = SOURCES) -> list[SourceSummary]:
-    """Rebuild from archived pages, oldest run first, with no network."""
+    """Load archived pages, oldest run first, with no network; one transaction per source."""
     summaries = []
     for source in sources:
         summary = SourceSummary(source, runs.new_run_id(source), Window("replay"))
         runs.start(conn, summary.run_id, source, "replay", None)
         try:
-            for archived in archive.pages((source,)):
-                store_page(conn, archived.page, summary.run_id, catalogue, summary)
-                if summary.pages % 20 == 0:
-                    progress(f"{source}: replayed {summary.pages:,} pages, {summary.fetched:,} records")
-            summary.status = "succeeded"
+            with transaction(conn):
+                for archived in archive.pages((source,)):
+                    store_page(conn, archived.page, summary.run_id, catalogue, summary)
+                    if summary.pages % 20 == 0:
+                        progress(f"{source}: replayed {summary.pages:,} pages, {summary.fetched:,} records")
+                summary.status = "succeeded"
+                _finish(conn, summary, None, watermark=None)
         except Exception as error:  # noqa: BLE001
             summary.status, summary.message = "failed", f"{type(error).__name__}: {error}"
-        finally:
-            _finish(conn, summary, watermark=None)
+            summary.counts = LoadCounts()
+            _finish(conn, summary, None, watermark=None)
         summaries.append(summary)
     return summaries

@@ -9,7 +9,7 @@ import pytest
 
 from extract.records import Reject
 from warehouse.db import WarehouseError, connect, migrate, migrations, open_warehouse, schema_version
-from warehouse.load import load_page
+from warehouse.load import load_page as load_unwrapped, transaction
 
 
 def article(pmid: int, title: str = "Ketamine for depression", **extra) -> dict:
@@ -28,6 +28,11 @@ def article(pmid: int, title: str = "Ketamine for depression", **extra) -> dict:
     }
     record.update(extra)
     return record
+
+
+def load_page(conn, *args, **kwargs):
+    with transaction(conn):
+        return load_unwrapped(conn, *args, **kwargs)
 
 
 @pytest.fixture

@@ -1,19 +1,20 @@
-"""Writing parsed pages into the warehouse: validated, bulk (via Arrow), one transaction each.
+"""Writing parsed pages into the warehouse: validated, in bulk through Arrow, inside the
+caller's transaction.
 
-A page's records, deletions and rejects are written together or not at all, so a crash loses
-at most the page in flight and re-running is safe: unchanged records (same content hash) are
-left untouched, changed ones replaced, new ones inserted.
+Re-running is safe: unchanged records (same content hash) are left untouched, changed ones
+replaced (their trial_history written in the same transaction), new ones inserted.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import cache
 from importlib import resources
-from typing import Any, Iterable
+from typing import Any, Iterator
 
 import duckdb
 import pyarrow as pa
@@ -23,6 +24,7 @@ from extract.records import Reject
 RAW_LIMIT = 100_000
 _NCT = re.compile(r"^NCT\d{8}$")
 _PARAM = re.compile(r"\$(\w+)")
+LOAD_METADATA = frozenset({"first_seen_at", "updated_at", "first_run_id", "last_run_id"})
 _EMPTY_SELECT = {
     "articles": "SELECT * FROM articles LIMIT 0",
     "trials": "SELECT * FROM trials LIMIT 0",
@@ -71,15 +73,15 @@ def _extra_fields() -> dict[str, pa.DataType]:
     return {"drugs": pa.list_(pa.string()), "nct_links": pa.list_(link)}
 
 
-def _batch_schema(conn: duckdb.DuckDBPyConnection, table: str, keys: Iterable[str]) -> pa.Schema:
-    """The Arrow schema of a batch: the table's own column types, so DuckDB defines them once."""
+def _batch_schema(conn: duckdb.DuckDBPyConnection, table: str, keys: set[str]) -> pa.Schema:
+    """The Arrow schema of a batch: every record column of the table, typed as DuckDB defines it
+    (so types live in the migrations only), plus the extra columns present in the records."""
     table_schema = conn.sql(_EMPTY_SELECT[table]).to_arrow_table().schema
-    fields = []
-    for key in keys:
-        if key in table_schema.names:
-            fields.append(table_schema.field(key))
-        else:
-            fields.append(pa.field(key, _extra_fields()[key]))
+    fields = [f for f in table_schema if f.name not in LOAD_METADATA]
+    fields += [pa.field(name, kind) for name, kind in _extra_fields().items() if name in keys]
+    unknown = keys - {f.name for f in fields}
+    if unknown:
+        raise ValueError(f"records carry fields the {table} table does not have: {sorted(unknown)}")
     return pa.schema(fields)
 
 
@@ -185,31 +187,37 @@ def load_page(
     deleted_ids: list[str] = (),
     rejects: list[Reject] = (),
 ) -> LoadCounts:
-    """Validate and write one parsed page (kind 'article' or 'trial') in a single transaction;
-    records that fail validation join the page's rejects."""
+    """Validate and write one parsed page (kind 'article' or 'trial'); records that fail
+    validation join the page's rejects. Run it inside `transaction(conn)`: the caller decides
+    how much is all-or-nothing (a page, or a whole source's run)."""
     records, invalid = validate(kind, records)
     batch, unfit = build_batch(conn, kind, records)
     rejects = [*rejects, *invalid, *unfit]
     now = _now()
     counts = LoadCounts()
+    if batch is not None:
+        counts.add(_upsert(conn, kind, batch, run_id, now))
+    if deleted_ids:
+        conn.register("deleted", pa.table({"pmid": pa.array([str(i) for i in deleted_ids], pa.string())}))
+        before = conn.execute("SELECT count(*) FROM articles").fetchall()[0][0]
+        run_script(conn, "delete_articles", {})
+        counts.deleted = before - conn.execute("SELECT count(*) FROM articles").fetchall()[0][0]
+        conn.unregister("deleted")
+    if rejects:
+        conn.register("rejected", _reject_table(rejects))
+        run_script(conn, "upsert_rejects", {"now": now, "run_id": run_id})
+        conn.unregister("rejected")
+        counts.rejected = len(rejects)
+    return counts
+
+
+@contextmanager
+def transaction(conn: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """BEGIN … COMMIT, or ROLLBACK if the block raises."""
     conn.execute("BEGIN TRANSACTION")
     try:
-        if batch is not None:
-            counts.add(_upsert(conn, kind, batch, run_id, now))
-        if deleted_ids:
-            deleted = pa.table({"pmid": pa.array([str(i) for i in deleted_ids], pa.string())})
-            conn.register("deleted", deleted)
-            before = conn.execute("SELECT count(*) FROM articles").fetchall()[0][0]
-            run_script(conn, "delete_articles", {})
-            counts.deleted = before - conn.execute("SELECT count(*) FROM articles").fetchall()[0][0]
-            conn.unregister("deleted")
-        if rejects:
-            conn.register("rejected", _reject_table(rejects))
-            run_script(conn, "upsert_rejects", {"now": now, "run_id": run_id})
-            conn.unregister("rejected")
-            counts.rejected = len(rejects)
-        conn.execute("COMMIT")
-    except Exception:
+        yield
+    except BaseException:
         conn.execute("ROLLBACK")
         raise
-    return counts
+    conn.execute("COMMIT")

@@ -6,6 +6,27 @@ SELECT b.*, t.nct_id IS NULL AS is_new,
 FROM batch b LEFT JOIN trials t USING (nct_id)
 WHERE t.content_hash IS DISTINCT FROM b.content_hash;
 
+-- History first, in the same transaction: one row per tracked field that changed.
+INSERT INTO trial_history
+SELECT s.nct_id, change.field, change.old_value, change.new_value, $now, $run_id
+FROM staged s JOIN trials t USING (nct_id),
+LATERAL (VALUES
+    ('overall_status', t.overall_status, s.overall_status),
+    ('phases', array_to_string(t.phases, '/'), array_to_string(s.phases, '/')),
+    ('enrollment_count', CAST(t.enrollment_count AS VARCHAR), CAST(s.enrollment_count AS VARCHAR)),
+    ('enrollment_type', t.enrollment_type, s.enrollment_type),
+    ('start_date', partial_date(t.start_date, t.start_date_precision), partial_date(s.start_date, s.start_date_precision)),
+    ('primary_completion_date', partial_date(t.primary_completion_date, t.primary_completion_date_precision),
+                                partial_date(s.primary_completion_date, s.primary_completion_date_precision)),
+    ('completion_date', partial_date(t.completion_date, t.completion_date_precision),
+                        partial_date(s.completion_date, s.completion_date_precision)),
+    ('has_results', CAST(t.has_results AS VARCHAR), CAST(s.has_results AS VARCHAR)),
+    ('why_stopped', t.why_stopped, s.why_stopped),
+    ('last_update_posted_date', partial_date(t.last_update_posted_date, t.last_update_posted_date_precision),
+                                partial_date(s.last_update_posted_date, s.last_update_posted_date_precision))
+) AS change(field, old_value, new_value)
+WHERE NOT s.is_new AND change.old_value IS DISTINCT FROM change.new_value;
+
 DELETE FROM trials WHERE nct_id IN (SELECT nct_id FROM staged WHERE NOT is_new);
 
 INSERT INTO trials BY NAME

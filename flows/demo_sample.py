@@ -1,0 +1,2412 @@
+"""A deterministic, generated sample of PubMed articles and ClinicalTrials.gov studies for the demo.
+
+There is no network where the demo runs, so the local stand-ins of E-utilities and the
+ClinicalTrials.gov API v2 serve this sample and the real pipeline ingests it. Nothing here is
+copied from a real record: titles, abstracts, authors and trials are built from the vocabulary
+tables below, in the formats the real services return:
+
+* ``DemoSample.pubmed_xml`` is one efetch ``PubmedArticleSet`` document (MedlineCitation with
+  journal issue, structured or plain abstract with occasional ``<i>``/``<sup>``/``<sub>`` markup,
+  authors and collective names, DataBankList, GrantList, publication types, MeSH headings with
+  real descriptor UIs, keywords; PubmedData with History dates and ArticleIdList).
+* ``DemoSample.studies`` are ClinicalTrials.gov v2 study objects (``protocolSection`` modules,
+  ``derivedSection`` MeSH browse modules, ``hasResults``).
+
+The two sides link up the way the real ones do: about a fifth of the articles name a generated
+NCT id (in ``DataBankList`` and/or the abstract text) and many studies cite generated PMIDs in
+``referencesModule``. Every study has one of the three drugs among its interventions.
+
+Built in on purpose, for the pipeline and the dashboard to find:
+
+* MeSH indexing lags: the newest ~22% of articles are ``In-Process``/``In-Data-Review`` without
+  MeSH headings, articles of non-MEDLINE journals are ``PubMed-not-MEDLINE``; ~70% are indexed.
+* ``OVERDUE_SHARE`` of the studies (10 of 150) are "overdue": COMPLETED, primary completion more
+  than 14 months before ``today``, ``hasResults`` false and no linked publication (no article
+  names them, no references). Every other COMPLETED or TERMINATED study whose primary completion
+  is more than ~10 months old has results or a linked publication, so the overdue set is exactly
+  those studies.
+* A few studies first posted in the last two months.
+* Dates: ACTUAL dates are never after ``today``. ESTIMATED dates are at least a month after
+  ``today`` except for UNKNOWN and WITHDRAWN studies, whose stale estimates lie in the past as
+  on the real registry. About half of start/completion dates are month-only (``2021-09``).
+
+Nights. ``generate_sample(today=D, night=2)`` is the world one day after
+``generate_sample(today=D - 1 day, night=1)``: it contains every night-1 record, byte-identical
+(articles) or equal (studies) except for the changed ones, plus:
+
+* ``NIGHT2_NEW_ARTICLES`` (5) new articles with Entrez date ``D`` (newer than every night-1
+  article); the first is a results paper linked to an existing completed study;
+* ``NIGHT2_NEW_TRIALS`` (2) new studies first posted on ``D``;
+* three changed studies, each with ``lastUpdatePostDateStruct.date == D``: the one
+  ACTIVE_NOT_RECRUITING study about to finish becomes COMPLETED with ACTUAL completion dates;
+  one RECRUITING study changes its enrollment count; one overdue study gets ``hasResults`` true
+  (results submitted), so it leaves the overdue set;
+* one night-1 article revised: it gets its MeSH indexing and ``DateRevised`` = ``D``.
+
+Sizes: ``n_articles``/``n_trials`` are the night-1 counts; night 2 adds the records above.
+Everything is a function of (seed, today, night, sizes) only: one ``random.Random`` per night,
+no wall clock, no set iteration.
+"""
+from __future__ import annotations
+
+import bisect
+import math
+import random
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from html import unescape
+from xml.sax.saxutils import escape as _x
+
+__all__ = ["DemoSample", "generate_sample", "NIGHT2_NEW_ARTICLES", "NIGHT2_NEW_TRIALS"]
+
+NIGHT2_NEW_ARTICLES = 5
+NIGHT2_NEW_TRIALS = 2
+OVERDUE_SHARE = 10 / 150
+ARTICLE_SPAN_DAYS = 8 * 365
+UNINDEXED_SHARE = 0.22  # newest articles still waiting for MeSH indexing
+
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
+               "September", "October", "November", "December")
+
+
+@dataclass
+class DemoSample:
+    pubmed_xml: bytes  # one PubmedArticleSet document with all articles (real efetch format)
+    studies: list[dict]  # ClinicalTrials.gov v2 study objects (real structure)
+
+
+# =============================================================================================
+# Vocabulary
+# =============================================================================================
+
+@dataclass(frozen=True)
+class Comparator:
+    phrase: str  # as written in an abstract
+    ct_name: str  # CT.gov intervention name
+    ct_type: str  # CT.gov intervention type
+    arm_type: str  # CT.gov arm group type
+    mesh: tuple[str, str] | None = None
+
+
+PLACEBO = Comparator("placebo", "Placebo", "DRUG", "PLACEBO_COMPARATOR")
+SALINE = Comparator("saline placebo", "Normal saline", "DRUG", "PLACEBO_COMPARATOR")
+MIDAZOLAM = Comparator("midazolam", "Midazolam", "DRUG", "ACTIVE_COMPARATOR",
+                       ("D008874", "Midazolam"))
+ECT = Comparator("electroconvulsive therapy", "Electroconvulsive therapy", "PROCEDURE",
+                 "ACTIVE_COMPARATOR", ("D004565", "Electroconvulsive Therapy"))
+PLACEBO_SPRAY = Comparator("placebo nasal spray", "Placebo nasal spray", "DRUG",
+                           "PLACEBO_COMPARATOR")
+QUETIAPINE = Comparator("quetiapine extended release", "Quetiapine XR", "DRUG",
+                        "ACTIVE_COMPARATOR", ("D000069348", "Quetiapine Fumarate"))
+NIACIN = Comparator("niacin", "Niacin", "DRUG", "PLACEBO_COMPARATOR", ("D009525", "Niacin"))
+LOW_DOSE_PSILOCYBIN = Comparator("a 1 mg dose of psilocybin", "Psilocybin 1 mg", "DRUG",
+                                 "PLACEBO_COMPARATOR")
+ESCITALOPRAM = Comparator("escitalopram", "Escitalopram", "DRUG", "ACTIVE_COMPARATOR",
+                          ("D015283", "Citalopram"))
+PLACEBO_THERAPY = Comparator("placebo with identical therapy", "Placebo", "DRUG",
+                             "PLACEBO_COMPARATOR")
+
+
+CLINICAL = ("rct", "open_label", "protocol", "observational", "review", "meta", "case_report",
+            "letter")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One way a drug appears in the literature and the registry."""
+
+    key: str
+    drug: str  # ketamine | psilocybin | mdma
+    titles: tuple[str, ...]  # as written in article titles (sentence case)
+    fulls: tuple[str, ...]  # first mention in an abstract
+    short: str  # later mentions
+    ct_title: str  # as written in CT.gov titles (title case)
+    intervention: str  # CT.gov intervention name
+    other_names: tuple[str, ...]
+    dose: str
+    route: str  # intravenous | intranasal | oral
+    assisted: bool  # given with psychotherapy / psychological support
+    comparators: tuple[Comparator, ...]
+    weight: int
+    designs: tuple[str, ...] | None = None  # None: any design; trials need "rct"
+    timepoints: tuple[str, ...] = ("week 6",)
+
+
+VARIANTS = (
+    Variant("ketamine", "ketamine", ("Ketamine", "Intravenous ketamine"),
+            ("ketamine", "intravenous ketamine", "racemic ketamine (Ketalar)"), "ketamine",
+            "Ketamine", "Ketamine", ("Ketalar", "Ketamine hydrochloride"),
+            "0.5 mg/kg infused over 40 minutes", "intravenous", False,
+            (SALINE, MIDAZOLAM, ECT), 6, timepoints=("24 hours", "day 7", "day 28")),
+    Variant("esketamine", "ketamine", ("Esketamine nasal spray", "Intranasal esketamine"),
+            ("esketamine nasal spray (Spravato)", "intranasal esketamine"), "esketamine",
+            "Esketamine Nasal Spray", "Esketamine", ("Spravato", "JNJ-54135419"),
+            "56 or 84 mg twice weekly", "intranasal", False,
+            (PLACEBO_SPRAY, QUETIAPINE), 4, designs=CLINICAL,
+            timepoints=("day 28", "week 8", "week 32")),
+    Variant("arketamine", "ketamine", ("Arketamine", "(R)-ketamine"),
+            ("arketamine ((R)-ketamine)", "(R)-ketamine (arketamine)"), "arketamine",
+            "Arketamine", "Arketamine", ("(R)-ketamine", "PCN-101"),
+            "a single 60 mg intravenous dose", "intravenous", False, (SALINE,), 1,
+            timepoints=("24 hours", "day 7")),
+    Variant("psilocybin", "psilocybin", ("Psilocybin", "Synthetic psilocybin"),
+            ("psilocybin", "synthetic psilocybin"), "psilocybin", "Psilocybin", "Psilocybin",
+            (), "a single 25 mg oral dose", "oral", True,
+            (NIACIN, LOW_DOSE_PSILOCYBIN, ESCITALOPRAM, PLACEBO), 5,
+            timepoints=("week 3", "week 6", "week 12")),
+    Variant("comp360", "psilocybin", ("COMP360 psilocybin",),
+            ("COMP360, a synthetic formulation of psilocybin",), "COMP360",
+            "COMP360 Psilocybin", "COMP360", ("Psilocybin", "COMP360 psilocybin"),
+            "a single 25 mg dose", "oral", True, (LOW_DOSE_PSILOCYBIN,), 2, designs=CLINICAL,
+            timepoints=("week 3", "week 6")),
+    Variant("psilocybin_at", "psilocybin",
+            ("Psilocybin-assisted therapy", "Psilocybin-assisted psychotherapy"),
+            ("psilocybin-assisted therapy", "psilocybin-assisted psychotherapy"), "psilocybin",
+            "Psilocybin-Assisted Therapy", "Psilocybin", ("Psilocybin-assisted therapy",),
+            "two 25 mg oral doses three weeks apart", "oral", True, (NIACIN, PLACEBO), 3,
+            designs=CLINICAL, timepoints=("week 8", "week 12", "month 6")),
+    Variant("psilocin", "psilocybin", ("Psilocin",),
+            ("psilocin, the active metabolite of psilocybin",), "psilocin", "Psilocin",
+            "Psilocin", (), "1 mg/kg", "intraperitoneal", False, (SALINE,), 1,
+            designs=("preclinical", "review")),
+    Variant("mdma_at", "mdma", ("MDMA-assisted therapy",),
+            ("MDMA-assisted therapy", "3,4-methylenedioxymethamphetamine (MDMA)-assisted therapy"),
+            "MDMA", "MDMA-Assisted Therapy", "Midomafetamine",
+            ("MDMA", "3,4-methylenedioxymethamphetamine"),
+            "80 to 180 mg in split doses across three sessions", "oral", True,
+            (PLACEBO_THERAPY,), 4, designs=CLINICAL, timepoints=("week 18",)),
+    Variant("midomafetamine", "mdma", ("Midomafetamine",), ("midomafetamine (MDMA)",),
+            "midomafetamine", "Midomafetamine", "Midomafetamine", ("MDMA",),
+            "120 mg followed by an optional 60 mg supplemental dose", "oral", True,
+            (PLACEBO_THERAPY,), 1, timepoints=("week 18",)),
+    Variant("mdma", "mdma", ("3,4-Methylenedioxymethamphetamine", "MDMA"),
+            ("3,4-methylenedioxymethamphetamine (MDMA)",), "MDMA", "MDMA", "MDMA",
+            ("Midomafetamine", "3,4-methylenedioxymethamphetamine"),
+            "a single 100 mg oral dose", "oral", True, (PLACEBO,), 2,
+            timepoints=("week 8", "week 12")),
+    Variant("ecstasy", "mdma", ("Ecstasy", "Recreational ecstasy"),
+            ("ecstasy (MDMA)", "recreational ecstasy"), "ecstasy", "Ecstasy", "Ecstasy",
+            ("MDMA",), "", "oral", False, (PLACEBO,), 1,
+            designs=("observational", "case_report", "review", "letter")),
+)
+
+DRUG_WEIGHTS_ARTICLES = {"ketamine": 55, "psilocybin": 30, "mdma": 15}
+DRUG_WEIGHTS_TRIALS = {"ketamine": 45, "psilocybin": 35, "mdma": 20}
+
+DRUG_MESH = {
+    "ketamine": ("D007649", "Ketamine", "690G0D6V8H"),
+    "psilocybin": ("D011562", "Psilocybin", "2RV7212BP0"),
+    "mdma": ("D018817", "N-Methyl-3,4-methylenedioxyamphetamine", "KE1SEN21RM"),
+}
+DRUG_CLASS_MESH = {  # extra descriptors / chemicals for the drug's class
+    "ketamine": (("D018691", "Excitatory Amino Acid Antagonists"),),
+    "psilocybin": (("D006213", "Hallucinogens"),),
+    "mdma": (("D006213", "Hallucinogens"),),
+}
+MECHANISM = {  # one background sentence each; some with the inline markup PubMed keeps
+    "ketamine": (
+        "{Drug_s}, an <i>N</i>-methyl-D-aspartate (NMDA) receptor antagonist, produces rapid "
+        "antidepressant effects within hours of a single dose.",
+        "{Drug_s}, an N-methyl-D-aspartate (NMDA) receptor antagonist, produces rapid "
+        "antidepressant effects within hours of a single dose.",
+        "{Drug_s} blocks NMDA receptors on GABAergic interneurons, leading to a glutamate surge "
+        "and increased synaptogenesis in the prefrontal cortex.",
+    ),
+    "psilocybin": (
+        "{Drug_s} is a serotonergic psychedelic; its active metabolite, psilocin, is a partial "
+        "agonist at 5-HT<sub>2A</sub> receptors.",
+        "{Drug_s} is a serotonergic psychedelic whose active metabolite, psilocin, acts as a "
+        "serotonin 2A (5-HT2A) receptor agonist.",
+        "Psychedelic therapy with {drug_s} combines one or two high-dose sessions with "
+        "preparatory and integration psychotherapy.",
+    ),
+    "mdma": (
+        "{Drug_s} is an entactogen that releases serotonin, norepinephrine and oxytocin and may "
+        "facilitate the processing of traumatic memories during psychotherapy.",
+        "MDMA enhances fear extinction and reduces amygdala reactivity, effects thought to "
+        "support trauma-focused therapy.",
+    ),
+}
+ADVERSE_EVENTS = {
+    "ketamine": ("dissociation", "dizziness", "nausea", "transient increases in blood pressure",
+                 "headache", "somnolence"),
+    "psilocybin": ("headache", "nausea", "transient anxiety", "fatigue", "dizziness"),
+    "mdma": ("muscle tightness", "decreased appetite", "nausea", "hyperhidrosis", "feeling cold",
+             "mydriasis"),
+}
+DRUG_KEYWORDS = {
+    "ketamine": ("NMDA receptor antagonist", "rapid-acting antidepressant", "glutamate",
+                 "dissociative anesthetic"),
+    "psilocybin": ("psychedelics", "psychedelic-assisted therapy", "5-HT2A receptor",
+                   "hallucinogens"),
+    "mdma": ("entactogen", "psychedelic-assisted therapy", "psychotherapy", "oxytocin"),
+}
+
+
+@dataclass(frozen=True)
+class Condition:
+    key: str
+    name: str  # in article text
+    title: str  # in CT.gov titles
+    abbr: str | None
+    populations: tuple[str, ...]
+    ct_conditions: tuple[str, ...]
+    mesh: tuple[tuple[str, str], ...]  # MeSH descriptors (indexing and CT.gov condition browse)
+    scale: str
+    scale_abbr: str
+    outcome: str  # score | percent | abstinence
+    symptom: str
+    drugs: tuple[tuple[str, int], ...]
+    topic: str = "psych"  # psych | pain | addiction
+    animal: tuple[str, tuple[tuple[str, str], ...]] | None = None  # preclinical model
+
+
+DEPRESSION_MODEL = ("depression-like behavior",
+                    (("D003863", "Depression"), ("D013315", "Stress, Psychological")))
+CONDITIONS = (
+    Condition("trd", "treatment-resistant depression", "Treatment-Resistant Depression", "TRD",
+              ("adults with treatment-resistant depression",
+               "patients with treatment-resistant depression",
+               "outpatients with treatment-resistant major depression"),
+              ("Treatment Resistant Depression", "Depression"),
+              (("D061218", "Depressive Disorder, Treatment-Resistant"),),
+              "Montgomery-Åsberg Depression Rating Scale", "MADRS", "score",
+              "depressive symptoms", (("ketamine", 6), ("psilocybin", 3)),
+              animal=DEPRESSION_MODEL),
+    Condition("mdd", "major depressive disorder", "Major Depressive Disorder", "MDD",
+              ("adults with major depressive disorder",
+               "patients with moderate to severe major depressive disorder"),
+              ("Major Depressive Disorder",), (("D003865", "Depressive Disorder, Major"),),
+              "Hamilton Depression Rating Scale", "HAM-D", "score", "depressive symptoms",
+              (("ketamine", 4), ("psilocybin", 4)), animal=DEPRESSION_MODEL),
+    Condition("ptsd", "post-traumatic stress disorder", "Post-Traumatic Stress Disorder", "PTSD",
+              ("veterans with chronic PTSD", "adults with severe PTSD",
+               "first responders with PTSD"),
+              ("Post Traumatic Stress Disorder", "PTSD"),
+              (("D013313", "Stress Disorders, Post-Traumatic"),),
+              "Clinician-Administered PTSD Scale for DSM-5", "CAPS-5", "score",
+              "PTSD symptom severity", (("mdma", 6), ("ketamine", 2), ("psilocybin", 1)),
+              animal=("impaired fear extinction",
+                      (("D005239", "Fear"), ("D005108", "Extinction, Psychological")))),
+    Condition("gad", "generalized anxiety disorder", "Generalized Anxiety Disorder", "GAD",
+              ("adults with generalized anxiety disorder",),
+              ("Generalized Anxiety Disorder",), (("D001008", "Anxiety Disorders"),),
+              "Hamilton Anxiety Rating Scale", "HAM-A", "score", "anxiety symptoms",
+              (("psilocybin", 2), ("ketamine", 1))),
+    Condition("social_anxiety", "social anxiety disorder", "Social Anxiety Disorder", None,
+              ("autistic adults with social anxiety", "adults with social anxiety disorder"),
+              ("Social Anxiety Disorder",), (("D000072861", "Phobia, Social"),),
+              "Liebowitz Social Anxiety Scale", "LSAS", "score", "social anxiety",
+              (("mdma", 2), ("ketamine", 1), ("psilocybin", 1))),
+    Condition("bipolar", "bipolar depression", "Bipolar Depression", None,
+              ("patients with bipolar depression",
+               "adults with treatment-resistant bipolar depression"),
+              ("Bipolar Depression", "Bipolar Disorder"), (("D001714", "Bipolar Disorder"),),
+              "Montgomery-Åsberg Depression Rating Scale", "MADRS", "score",
+              "depressive symptoms", (("ketamine", 3), ("psilocybin", 1))),
+    Condition("suicidal", "suicidal ideation", "Suicidal Ideation", None,
+              ("depressed patients with suicidal ideation",
+               "adults presenting to the emergency department with suicidal ideation"),
+              ("Suicidal Ideation", "Depression"), (("D059020", "Suicidal Ideation"),),
+              "Beck Scale for Suicide Ideation", "BSS", "score", "suicidal ideation",
+              (("ketamine", 5),)),
+    Condition("chronic_pain", "chronic pain", "Chronic Pain", None,
+              ("patients with chronic non-cancer pain", "adults with refractory chronic pain"),
+              ("Chronic Pain",), (("D059350", "Chronic Pain"),),
+              "Brief Pain Inventory", "BPI", "score", "pain intensity",
+              (("ketamine", 4), ("psilocybin", 1)), topic="pain",
+              animal=("mechanical allodynia", (("D059350", "Chronic Pain"),))),
+    Condition("fibromyalgia", "fibromyalgia", "Fibromyalgia", None,
+              ("women with fibromyalgia", "patients with fibromyalgia"),
+              ("Fibromyalgia",), (("D005356", "Fibromyalgia"),),
+              "Fibromyalgia Impact Questionnaire", "FIQ", "score", "pain and fatigue",
+              (("ketamine", 2), ("psilocybin", 1)), topic="pain"),
+    Condition("crps", "complex regional pain syndrome", "Complex Regional Pain Syndrome", "CRPS",
+              ("patients with complex regional pain syndrome",),
+              ("Complex Regional Pain Syndromes",),
+              (("D020918", "Complex Regional Pain Syndromes"),),
+              "numeric rating scale", "NRS", "score", "pain intensity", (("ketamine", 3),),
+              topic="pain"),
+    Condition("aud", "alcohol use disorder", "Alcohol Use Disorder", "AUD",
+              ("adults with alcohol use disorder",
+               "treatment-seeking patients with alcohol use disorder"),
+              ("Alcohol Use Disorder",), (("D000437", "Alcoholism"),),
+              "Timeline Followback", "TLFB", "percent", "heavy drinking",
+              (("ketamine", 2), ("psilocybin", 3), ("mdma", 1)), topic="addiction",
+              animal=("escalated alcohol drinking", (("D000437", "Alcoholism"),))),
+    Condition("oud", "opioid use disorder", "Opioid Use Disorder", "OUD",
+              ("patients with opioid use disorder starting buprenorphine",
+               "adults with opioid use disorder"),
+              ("Opioid Use Disorder",), (("D009293", "Opioid-Related Disorders"),),
+              "Clinical Opiate Withdrawal Scale", "COWS", "score", "opioid craving",
+              (("ketamine", 3), ("psilocybin", 1)), topic="addiction"),
+    Condition("tobacco", "tobacco use disorder", "Tobacco Use Disorder", None,
+              ("adult daily smokers", "smokers seeking to quit"),
+              ("Tobacco Use Disorder", "Smoking Cessation"),
+              (("D014029", "Tobacco Use Disorder"), ("D016540", "Smoking Cessation")),
+              "biologically verified 7-day point-prevalence abstinence", "abstinence",
+              "abstinence", "smoking", (("psilocybin", 3),), topic="addiction"),
+    Condition("ocd", "obsessive-compulsive disorder", "Obsessive-Compulsive Disorder", "OCD",
+              ("adults with treatment-refractory OCD",),
+              ("Obsessive-Compulsive Disorder",), (("D009771", "Obsessive-Compulsive Disorder"),),
+              "Yale-Brown Obsessive Compulsive Scale", "Y-BOCS", "score",
+              "obsessive-compulsive symptoms", (("psilocybin", 2), ("ketamine", 2))),
+    Condition("anorexia", "anorexia nervosa", "Anorexia Nervosa", None,
+              ("women with anorexia nervosa", "adults with longstanding anorexia nervosa"),
+              ("Anorexia Nervosa",), (("D000856", "Anorexia Nervosa"),),
+              "Eating Disorder Examination Questionnaire", "EDE-Q", "score",
+              "eating disorder symptoms", (("psilocybin", 3), ("ketamine", 1))),
+    Condition("eol", "end-of-life distress in patients with cancer",
+              "Existential Distress in Advanced Cancer", None,
+              ("patients with life-threatening cancer",
+               "patients with advanced cancer and depressive symptoms"),
+              ("Cancer", "Depression", "Anxiety", "Demoralization"),
+              (("D009369", "Neoplasms"), ("D001007", "Anxiety"), ("D003863", "Depression")),
+              "Hospital Anxiety and Depression Scale", "HADS", "score",
+              "anxiety and depressive symptoms",
+              (("psilocybin", 4), ("ketamine", 1), ("mdma", 1))),
+)
+CONDITION_KEYWORDS = {
+    "trd": ("treatment-resistant depression", "depression"),
+    "mdd": ("major depressive disorder", "depression"),
+    "ptsd": ("PTSD", "trauma"),
+    "gad": ("anxiety", "generalized anxiety disorder"),
+    "social_anxiety": ("social anxiety", "autism"),
+    "bipolar": ("bipolar depression",),
+    "suicidal": ("suicide", "suicidal ideation"),
+    "chronic_pain": ("chronic pain", "analgesia"),
+    "fibromyalgia": ("fibromyalgia", "central sensitization"),
+    "crps": ("complex regional pain syndrome", "neuropathic pain"),
+    "aud": ("alcohol use disorder", "addiction"),
+    "oud": ("opioid use disorder", "addiction"),
+    "tobacco": ("smoking cessation", "nicotine"),
+    "ocd": ("obsessive-compulsive disorder",),
+    "anorexia": ("anorexia nervosa", "eating disorders"),
+    "eol": ("palliative care", "cancer", "existential distress"),
+}
+HUMANS = ("D006801", "Humans")
+AGE_MESH = (("D000328", "Adult"), ("D008875", "Middle Aged"), ("D000368", "Aged"),
+            ("D055815", "Young Adult"))
+DESIGN_MESH = {
+    "rct": (("D004311", "Double-Blind Method"), ("D016896", "Treatment Outcome")),
+    "open_label": (("D016896", "Treatment Outcome"), ("D005500", "Follow-Up Studies")),
+    "protocol": (("D016032", "Randomized Controlled Trials as Topic"),),
+    "observational": (("D012189", "Retrospective Studies"), ("D011795", "Surveys and Questionnaires")),
+    "meta": (("D016032", "Randomized Controlled Trials as Topic"),),
+    "review": (("D001523", "Mental Disorders"),),
+    "case_report": (("D016896", "Treatment Outcome"),),
+    "letter": (),
+}
+ROUTE_MESH = {"intravenous": ("D007262", "Infusions, Intravenous"),
+              "intranasal": ("D000281", "Administration, Intranasal"),
+              "oral": ("D000284", "Administration, Oral")}
+PRECLINICAL_MESH = {
+    "ketamine": (("D017397", "Prefrontal Cortex"), ("D019208", "Brain-Derived Neurotrophic Factor"),
+                 ("D016194", "Receptors, N-Methyl-D-Aspartate")),
+    "psilocybin": (("D044402", "Receptor, Serotonin, 5-HT2A"), ("D009473", "Neuronal Plasticity")),
+    "mdma": (("D010121", "Oxytocin"), ("D005239", "Fear")),
+}
+PRECLINICAL_MECH = {
+    "ketamine": ("restored dendritic spine density in the medial prefrontal cortex",
+                 "the TrkB antagonist ANA-12"),
+    "psilocybin": ("increased cortical spine formation",
+                   "pretreatment with the 5-HT<sub>2A</sub> receptor antagonist ketanserin"),
+    "mdma": ("enhanced oxytocin-dependent social reward learning",
+             "an oxytocin receptor antagonist"),
+}
+QUALIFIERS = {"drug therapy": "Q000188", "therapeutic use": "Q000627",
+              "adverse effects": "Q000009", "administration & dosage": "Q000008",
+              "pharmacology": "Q000494", "psychology": "Q000523", "drug effects": "Q000187"}
+
+PUBLICATION_TYPES = {
+    "Journal Article": "D016428", "Randomized Controlled Trial": "D016449",
+    "Clinical Trial": "D016430", "Clinical Trial, Phase II": "D017427",
+    "Clinical Trial, Phase III": "D017428", "Multicenter Study": "D016448",
+    "Clinical Trial Protocol": "D000078325", "Observational Study": "D064888",
+    "Review": "D016454", "Systematic Review": "D000078182", "Meta-Analysis": "D017418",
+    "Case Reports": "D002363", "Letter": "D016422", "Comment": "D016420",
+    "Research Support, N.I.H., Extramural": "D052061",
+    "Research Support, Non-U.S. Gov't": "D013485",
+}
+DESIGN_PUBLICATION_TYPES = {
+    "rct": ("Randomized Controlled Trial",),
+    "open_label": ("Clinical Trial",),
+    "protocol": ("Clinical Trial Protocol",),
+    "observational": ("Observational Study",),
+    "review": ("Review",),
+    "meta": ("Meta-Analysis", "Systematic Review"),
+    "case_report": ("Case Reports",),
+    "preclinical": ("Research Support, Non-U.S. Gov't",),
+    "letter": ("Letter", "Comment"),
+}
+DESIGN_WEIGHTS = {"rct": 15, "open_label": 5, "protocol": 4, "observational": 19, "review": 22,
+                  "meta": 8, "case_report": 10, "preclinical": 12, "letter": 5}
+LINK_PROBABILITY = {"rct": 0.85, "open_label": 0.6, "protocol": 1.0}
+
+
+@dataclass(frozen=True)
+class Journal:
+    title: str
+    iso: str
+    issn: str  # electronic ISSN
+    issn_linking: str
+    nlm_id: str
+    country: str
+    electronic_only: bool
+    medline: bool
+    style: str  # abstract style: jama lancet nejm imrad objective rationale none
+    doi: str  # DOI pattern; see _doi
+    volume_2021: int
+    volumes_per_year: int
+    issue: str  # month | week | none
+    designs: tuple[str, ...]
+    weight: int
+    topics: tuple[str, ...] | None = None
+    elsevier: bool = False
+
+
+JOURNALS = (
+    Journal("JAMA psychiatry", "JAMA Psychiatry", "2168-6238", "2168-622X", "101589550",
+            "United States", False, True, "jama", "10.1001/jamapsychiatry.{year}.{n4}", 78, 1,
+            "month", ("rct", "observational", "meta", "letter"), 4),
+    Journal("The American journal of psychiatry", "Am J Psychiatry", "1535-7228", "0002-953X",
+            "0370512", "United States", False, True, "objective",
+            "10.1176/appi.ajp.{year}.{n8}", 178, 1, "month",
+            ("rct", "observational", "review", "letter"), 4),
+    Journal("The lancet. Psychiatry", "Lancet Psychiatry", "2215-0374", "2215-0366", "101638123",
+            "England", False, True, "lancet", "10.1016/S2215-0366({yy}){n5}-{c}", 8, 1, "month",
+            ("rct", "meta", "review", "letter"), 3, elsevier=True),
+    Journal("Biological psychiatry", "Biol Psychiatry", "1873-2402", "0006-3223", "0213264",
+            "United States", False, True, "imrad", "10.1016/j.biopsych.{year}.{mm}.{n3}", 89, 2,
+            "month", ("rct", "open_label", "preclinical", "review"), 3, elsevier=True),
+    Journal("Molecular psychiatry", "Mol Psychiatry", "1476-5578", "1359-4184", "9607835",
+            "England", False, True, "none", "10.1038/s41380-{yy3}-{n5}-{c}", 26, 1, "month",
+            ("preclinical", "meta", "review", "rct"), 3),
+    Journal("Neuropsychopharmacology : official publication of the American College of "
+            "Neuropsychopharmacology", "Neuropsychopharmacology", "1740-634X", "0893-133X",
+            "8904907", "England", False, True, "none", "10.1038/s41386-{yy3}-{n5}-{c}", 46, 1,
+            "month", ("rct", "preclinical", "open_label"), 3),
+    Journal("Journal of psychopharmacology (Oxford, England)", "J Psychopharmacol", "1461-7285",
+            "0269-8811", "8907828", "United States", False, True, "imrad",
+            "10.1177/02698811{yy}{n6}", 35, 1, "month",
+            ("rct", "open_label", "observational", "review", "case_report"), 5),
+    Journal("Journal of affective disorders", "J Affect Disord", "1573-2517", "0165-0327",
+            "7906073", "Netherlands", False, True, "imrad", "10.1016/j.jad.{year}.{mm}.{n3}",
+            280, 18, "none", ("observational", "meta", "rct", "open_label", "review"), 6,
+            elsevier=True),
+    Journal("The New England journal of medicine", "N Engl J Med", "1533-4406", "0028-4793",
+            "0255562", "United States", False, True, "nejm", "10.1056/NEJMoa{yy}{n5}", 384, 2,
+            "week", ("rct",), 1),
+    Journal("Nature medicine", "Nat Med", "1546-170X", "1078-8956", "9502015", "United States",
+            False, True, "none", "10.1038/s41591-{yy3}-{n5}-{c}", 27, 1, "month",
+            ("rct", "open_label"), 1),
+    Journal("Psychopharmacology", "Psychopharmacology (Berl)", "1432-2072", "0033-3158",
+            "7608025", "Germany", False, True, "rationale", "10.1007/s00213-{yy3}-{n5}-{c}",
+            238, 12, "month", ("preclinical", "rct", "observational"), 4),
+    Journal("The Journal of clinical psychiatry", "J Clin Psychiatry", "1555-2101", "0160-6689",
+            "7801243", "United States", False, True, "objective", "10.4088/JCP.{yy}m{n5}", 82, 1,
+            "month", ("rct", "observational", "meta", "letter"), 3),
+    Journal("Translational psychiatry", "Transl Psychiatry", "2158-3188", "2158-3188",
+            "101562664", "United States", True, True, "none", "10.1038/s41398-{yy3}-{n5}-{c}",
+            11, 1, "none", ("preclinical", "observational", "rct"), 3),
+    Journal("Frontiers in psychiatry", "Front Psychiatry", "1664-0640", "1664-0640", "101545006",
+            "Switzerland", True, False, "imrad", "10.3389/fpsyt.{year}.{n7}", 12, 1, "none",
+            ("review", "observational", "case_report", "open_label", "protocol"), 3),
+    Journal("The international journal of neuropsychopharmacology", "Int J Neuropsychopharmacol",
+            "1469-5111", "1461-1457", "9815893", "England", False, True, "imrad",
+            "10.1093/ijnp/pya{letter}{n3}", 24, 1, "month", ("rct", "preclinical", "review"), 2),
+    Journal("Journal of psychoactive drugs", "J Psychoactive Drugs", "2159-9777", "0279-1072",
+            "8113536", "United States", False, True, "none", "10.1080/02791072.{year}.{n7}", 53,
+            1, "month", ("observational", "review", "case_report"), 3),
+    Journal("Pain", "Pain", "1872-6623", "0304-3959", "7508686", "United States", False, True,
+            "none", "10.1097/j.pain.000000000000{n4}", 162, 1, "month",
+            ("rct", "observational", "review"), 3, topics=("pain",)),
+    Journal("Anesthesia and analgesia", "Anesth Analg", "1526-7598", "0003-2999", "1310650",
+            "United States", False, True, "imrad", "10.1213/ANE.000000000000{n4}", 132, 2,
+            "month", ("rct", "meta"), 3, topics=("pain",)),
+    Journal("Addiction (Abingdon, England)", "Addiction", "1360-0443", "0965-2140", "9304118",
+            "England", False, True, "imrad", "10.1111/add.{n5}", 116, 1, "month",
+            ("rct", "observational", "review"), 3, topics=("addiction",)),
+    Journal("Drug and alcohol dependence", "Drug Alcohol Depend", "1879-0046", "0376-8716",
+            "7513587", "Ireland", False, True, "imrad", "10.1016/j.drugalcdep.{year}.{n6}", 218,
+            12, "none", ("observational", "rct", "preclinical"), 3, topics=("addiction",),
+            elsevier=True),
+    Journal("Depression and anxiety", "Depress Anxiety", "1520-6394", "1091-4269", "9708816",
+            "United States", False, True, "imrad", "10.1002/da.{n5}", 38, 1, "month",
+            ("rct", "observational", "meta"), 2),
+    Journal("BMJ open", "BMJ Open", "2044-6055", "2044-6055", "101552874", "England", True, True,
+            "imrad", "10.1136/bmjopen-{year}-{n6}", 11, 1, "month",
+            ("protocol", "observational"), 3),
+    Journal("Trials", "Trials", "1745-6215", "1745-6215", "101263253", "England", True, True,
+            "imrad", "10.1186/s13063-{yy3}-{n5}-{c}", 22, 1, "month", ("protocol",), 3),
+    Journal("Therapeutic advances in psychopharmacology", "Ther Adv Psychopharmacol",
+            "2045-1253", "2045-1253", "101555693", "England", True, False, "none",
+            "10.1177/20451253{yy}{n6}", 11, 1, "none", ("review", "case_report", "open_label"),
+            2),
+    Journal("Journal of psychiatric research", "J Psychiatr Res", "1879-1379", "0022-3956",
+            "0376331", "England", False, True, "imrad", "10.1016/j.jpsychires.{year}.{mm}.{n3}",
+            133, 5, "none", ("observational", "rct", "open_label"), 3, elsevier=True),
+    Journal("BMJ case reports", "BMJ Case Rep", "1757-790X", "1757-790X", "101526291",
+            "England", True, True, "none", "10.1136/bcr-{year}-{n6}", 14, 1, "month",
+            ("case_report",), 2),
+)
+STYLE_LABELS = {  # abstract style → (label, NlmCategory, roles) per section
+    "imrad": (("BACKGROUND", "BACKGROUND", ("background",)),
+              ("METHODS", "METHODS", ("methods", "outcomes", "registration")),
+              ("RESULTS", "RESULTS", ("results", "safety")),
+              ("CONCLUSIONS", "CONCLUSIONS", ("conclusion",))),
+    "objective": (("OBJECTIVE", "OBJECTIVE", ("objective",)),
+                  ("METHODS", "METHODS", ("methods", "outcomes")),
+                  ("RESULTS", "RESULTS", ("results", "safety")),
+                  ("CONCLUSIONS", "CONCLUSIONS", ("conclusion",)),
+                  ("TRIAL REGISTRATION", "BACKGROUND", ("registration",))),
+    "rationale": (("RATIONALE", "BACKGROUND", ("background",)),
+                  ("OBJECTIVES", "OBJECTIVE", ("objective",)),
+                  ("METHODS", "METHODS", ("methods", "outcomes", "registration")),
+                  ("RESULTS", "RESULTS", ("results", "safety")),
+                  ("CONCLUSIONS", "CONCLUSIONS", ("conclusion",))),
+    "jama": (("IMPORTANCE", "BACKGROUND", ("background",)),
+             ("OBJECTIVE", "OBJECTIVE", ("objective",)),
+             ("DESIGN, SETTING, AND PARTICIPANTS", "METHODS", ("methods",)),
+             ("INTERVENTIONS", "METHODS", ("interventions",)),
+             ("MAIN OUTCOMES AND MEASURES", "METHODS", ("outcomes",)),
+             ("RESULTS", "RESULTS", ("results", "safety")),
+             ("CONCLUSIONS AND RELEVANCE", "CONCLUSIONS", ("conclusion",)),
+             ("TRIAL REGISTRATION", "BACKGROUND", ("registration",))),
+    "lancet": (("BACKGROUND", "BACKGROUND", ("background",)),
+               ("METHODS", "METHODS", ("methods", "outcomes", "registration")),
+               ("FINDINGS", "RESULTS", ("results", "safety")),
+               ("INTERPRETATION", "CONCLUSIONS", ("conclusion",)),
+               ("FUNDING", "BACKGROUND", ("funding",))),
+    "nejm": (("BACKGROUND", "BACKGROUND", ("background",)),
+             ("METHODS", "METHODS", ("methods", "outcomes")),
+             ("RESULTS", "RESULTS", ("results", "safety")),
+             ("CONCLUSIONS", "CONCLUSIONS", ("conclusion", "registration"))),
+    "protocol_bmj": (("INTRODUCTION", "BACKGROUND", ("background",)),
+                     ("METHODS AND ANALYSIS", "METHODS", ("methods", "outcomes")),
+                     ("ETHICS AND DISSEMINATION", "BACKGROUND", ("conclusion",)),
+                     ("TRIAL REGISTRATION NUMBER", "BACKGROUND", ("registration",))),
+    "protocol_trials": (("BACKGROUND", "BACKGROUND", ("background",)),
+                        ("METHODS", "METHODS", ("methods", "outcomes")),
+                        ("DISCUSSION", "CONCLUSIONS", ("conclusion",)),
+                        ("TRIAL REGISTRATION", "BACKGROUND", ("registration",))),
+}
+UNSTRUCTURED_ROLES = ("background", "objective", "methods", "outcomes", "results", "safety",
+                      "conclusion", "registration")
+REGISTRATION_TEXT = {
+    "jama": "ClinicalTrials.gov Identifier: {nct}",
+    "objective": "ClinicalTrials.gov identifier: {nct}.",
+    "lancet": "This trial is registered with ClinicalTrials.gov, {nct}.",
+    "nejm": "(Funded by {funder}; {acro}ClinicalTrials.gov number, {nct}.)",
+    "protocol_bmj": "{nct}.",
+    "protocol_trials": "ClinicalTrials.gov {nct}. Registered on {registered}.",
+    "other": "The trial was registered at ClinicalTrials.gov ({nct}).",
+}
+
+TITLES = {
+    "rct": (
+        "{Drug} versus {comp} for {cond}: a randomized clinical trial.",
+        "Efficacy and safety of {drug} in {pop}: a randomized, double-blind, {control} trial.",
+        "{Drug} for {cond} ({acronym}): a randomised, double-blind, {control}, phase {phase} "
+        "trial.",
+        "Single-dose {drug} for {cond}.",
+        "Rapid reduction of {symptom} with {drug} in {pop}: a randomized trial.",
+        "Effect of {drug} vs {comp} on {symptom} among {pop}: a randomized clinical trial.",
+    ),
+    "rct_secondary": (
+        "Durability of response to {drug} in {pop}: secondary analysis of a randomized clinical "
+        "trial.",
+        "Predictors of response to {drug} in {cond}: a secondary analysis of the {acronym} trial.",
+        "Safety and tolerability of {drug} in {pop}: post hoc analysis of a randomized controlled "
+        "trial.",
+    ),
+    "open_label": (
+        "Open-label trial of {drug} for {cond}.",
+        "{Drug} in {pop}: an open-label feasibility study.",
+        "Safety and tolerability of repeated {drug} in {pop}: a single-arm pilot study.",
+    ),
+    "protocol": (
+        "{Drug} for {cond}: study protocol for a randomised controlled trial.",
+        "Protocol for a phase {phase}, randomised, {control} trial of {drug} in {pop} ({acronym}).",
+        "Study protocol: {drug} versus {comp} in {pop}.",
+    ),
+    "observational": (
+        "Real-world effectiveness of {drug} in {pop}: a retrospective cohort study.",
+        "Naturalistic use of {drug} and changes in {symptom}: a prospective survey study.",
+        "Predictors of response to {drug} in routine clinical care for {cond}.",
+        "Association of {drug} use with {symptom} in a nationally representative sample.",
+    ),
+    "review": (
+        "{Drug} for {cond}: a narrative review.",
+        "The therapeutic potential of {drug} in {cond}: current evidence and future directions.",
+        "Mechanisms of action of {drug}: from receptors to clinical practice.",
+        "Safety of {drug} in {cond}: what clinicians need to know.",
+    ),
+    "meta": (
+        "Efficacy of {drug} for {cond}: a systematic review and meta-analysis of randomized "
+        "controlled trials.",
+        "Adverse events associated with {drug}: a systematic review and meta-analysis.",
+        "Comparative efficacy of {drug} and {comp} in {cond}: a network meta-analysis.",
+    ),
+    "case_report": (
+        "Successful treatment of {cond} with {drug}: a case report.",
+        "Case report: {drug} in a {age}-year-old {sex} with {cond}.",
+        "Unexpected response to {drug} in {cond}: a case report and review of the literature.",
+    ),
+    "preclinical": (
+        "{Drug} reverses stress-induced {phenotype} in mice.",
+        "A single dose of {drug} rescues {phenotype} through {target} signaling.",
+        "{Drug} produces sustained effects on {phenotype} in rats via 5-HT<sub>2A</sub>-independent "
+        "mechanisms.",
+    ),
+    "letter": (
+        "{Drug} for {cond}: questions about the evidence.",
+        "Caution regarding {drug} in {pop}.",
+        "Reply to: {Drug} for {cond}.",
+    ),
+}
+PRECLINICAL_TARGET = {"ketamine": "BDNF-TrkB", "psilocybin": "5-HT<sub>2A</sub> receptor",
+                      "mdma": "oxytocin receptor"}
+GAPS = (
+    "evidence from adequately powered randomized trials is limited",
+    "the durability of response beyond a few weeks remains unclear",
+    "its efficacy and safety in {pop} have not been established",
+    "whether its benefits extend to {pop} is unknown",
+)
+BURDEN = (
+    "{Cond} is common and disabling, and many patients do not respond to available treatments.",
+    "Current treatments for {cond} have a delayed onset of action and limited efficacy.",
+    "Few effective treatments exist for {cond}.",
+)
+NEGATIONS = (
+    "Participants without bipolar disorder or a personal history of psychosis were eligible.",
+    "There was no increase in anxiety or suicidal ideation during follow-up.",
+    "No participant developed persistent psychotic symptoms.",
+    "No serious adverse events were attributed to {drug_s}.",
+    "Patients with comorbid substance use disorders were not included.",
+    "No evidence of misuse or diversion was observed.",
+)
+CASE_EVENTS = {
+    "ketamine": ("achieved sustained remission after a course of six infusions",
+                 "developed ketamine-associated cystitis after prolonged nonmedical use",
+                 "experienced marked dissociation that resolved within two hours"),
+    "psilocybin": ("experienced a transient manic episode after a single dose",
+                   "reported lasting symptom relief after two sessions",
+                   "developed persisting perceptual disturbances"),
+    "mdma": ("presented with severe hyponatremia after recreational use",
+             "reported a durable reduction in symptoms after three sessions",
+             "developed serotonin toxicity after combining it with an antidepressant"),
+}
+
+SPONSOR_BY_VARIANT = {  # industry or foundation sponsors: (variant, share, name, class)
+    "comp360": (1.0, "COMPASS Pathways", "INDUSTRY"),
+    "esketamine": (0.5, "Janssen Research & Development, LLC", "INDUSTRY"),
+    "arketamine": (0.7, "Perception Neuroscience", "INDUSTRY"),
+    "mdma_at": (0.55, "Lykos Therapeutics", "INDUSTRY"),
+    "midomafetamine": (0.5, "Multidisciplinary Association for Psychedelic Studies", "OTHER"),
+    "psilocybin": (0.15, "Usona Institute", "OTHER"),
+}
+NIH_INSTITUTES = {
+    "psych": ("National Institute of Mental Health (NIMH)", "MH", "NIMH NIH HHS"),
+    "addiction": ("National Institute on Drug Abuse (NIDA)", "DA", "NIDA NIH HHS"),
+    "pain": ("National Institute of Neurological Disorders and Stroke (NINDS)", "NS",
+             "NINDS NIH HHS"),
+    "aud": ("National Institute on Alcohol Abuse and Alcoholism (NIAAA)", "AA", "NIAAA NIH HHS"),
+}
+VA_SPONSOR = ("VA Office of Research and Development", "FED")
+FOUNDATIONS = ("Heffter Research Institute", "Steven & Alexandra Cohen Foundation",
+               "Wellcome Trust", "Brain & Behavior Research Foundation")
+WHY_STOPPED = {
+    "TERMINATED": ("Sponsor decision", "Slow enrollment", "Funding ended",
+                   "Interim analysis showed futility",
+                   "COVID-19 restrictions on in-person dosing sessions"),
+    "WITHDRAWN": ("No participants enrolled", "Funding not obtained",
+                  "Principal investigator left the institution",
+                  "Study drug could not be imported"),
+    "SUSPENDED": ("Pending protocol amendment", "Awaiting renewal of Schedule I registration",
+                  "Temporary halt for study drug resupply"),
+}
+
+
+@dataclass(frozen=True)
+class Site:
+    facility: str
+    affiliation: str  # as written in PubMed affiliations
+    sponsor: str  # as a CT.gov lead sponsor (OTHER)
+    city: str
+    state: str | None
+    zip: str | None
+    country: str  # CT.gov country name
+    country_short: str  # as written in PubMed affiliations
+    lat: float
+    lon: float
+    va: bool = False
+
+
+SITES = (
+    Site("Johns Hopkins Bayview Medical Center", "Department of Psychiatry and Behavioral "
+         "Sciences, Johns Hopkins University School of Medicine, Baltimore, MD", "Johns Hopkins "
+         "University", "Baltimore", "Maryland", "21224", "United States", "USA", 39.29038,
+         -76.61219),
+    Site("Yale New Haven Hospital", "Department of Psychiatry, Yale School of Medicine, New "
+         "Haven, CT", "Yale University", "New Haven", "Connecticut", "06511", "United States",
+         "USA", 41.30815, -72.92816),
+    Site("Massachusetts General Hospital", "Depression Clinical and Research Program, "
+         "Massachusetts General Hospital, Harvard Medical School, Boston, MA",
+         "Massachusetts General Hospital", "Boston", "Massachusetts", "02114", "United States",
+         "USA", 42.35843, -71.05977),
+    Site("Mount Sinai Hospital", "Department of Psychiatry, Icahn School of Medicine at Mount "
+         "Sinai, New York, NY", "Icahn School of Medicine at Mount Sinai", "New York",
+         "New York", "10029", "United States", "USA", 40.71427, -74.00597),
+    Site("NYU Langone Health", "Department of Psychiatry, NYU Grossman School of Medicine, New "
+         "York, NY", "NYU Langone Health", "New York", "New York", "10016", "United States",
+         "USA", 40.71427, -74.00597),
+    Site("UCSF Langley Porter Psychiatric Institute", "Department of Psychiatry and Behavioral "
+         "Sciences, University of California, San Francisco, San Francisco, CA",
+         "University of California, San Francisco", "San Francisco", "California", "94143",
+         "United States", "USA", 37.77493, -122.41942),
+    Site("Stanford University School of Medicine", "Department of Psychiatry and Behavioral "
+         "Sciences, Stanford University School of Medicine, Stanford, CA", "Stanford "
+         "University", "Palo Alto", "California", "94305", "United States", "USA", 37.44188,
+         -122.14302),
+    Site("University of Wisconsin-Madison", "School of Pharmacy, University of "
+         "Wisconsin-Madison, Madison, WI", "University of Wisconsin, Madison", "Madison",
+         "Wisconsin", "53705", "United States", "USA", 43.07305, -89.40123),
+    Site("Baylor College of Medicine", "Menninger Department of Psychiatry and Behavioral "
+         "Sciences, Baylor College of Medicine, Houston, TX", "Baylor College of Medicine",
+         "Houston", "Texas", "77030", "United States", "USA", 29.76328, -95.36327),
+    Site("Mayo Clinic in Rochester", "Department of Psychiatry and Psychology, Mayo Clinic, "
+         "Rochester, MN", "Mayo Clinic", "Rochester", "Minnesota", "55905", "United States",
+         "USA", 44.02163, -92.4699),
+    Site("McLean Hospital", "McLean Hospital, Harvard Medical School, Belmont, MA",
+         "Mclean Hospital", "Belmont", "Massachusetts", "02478", "United States", "USA",
+         42.39593, -71.17867),
+    Site("University of Washington Medical Center", "Department of Psychiatry and Behavioral "
+         "Sciences, University of Washington, Seattle, WA", "University of Washington",
+         "Seattle", "Washington", "98195", "United States", "USA", 47.60621, -122.33207),
+    Site("NIH Clinical Center", "Experimental Therapeutics and Pathophysiology Branch, National "
+         "Institute of Mental Health, Bethesda, MD", "National Institute of Mental Health "
+         "(NIMH)", "Bethesda", "Maryland", "20892", "United States", "USA", 38.98067,
+         -77.10026),
+    Site("VA Connecticut Healthcare System", "National Center for PTSD, VA Connecticut "
+         "Healthcare System, West Haven, CT", VA_SPONSOR[0], "West Haven", "Connecticut",
+         "06516", "United States", "USA", 41.27065, -72.94705, va=True),
+    Site("Minneapolis VA Health Care System", "Minneapolis VA Health Care System, "
+         "Minneapolis, MN", VA_SPONSOR[0], "Minneapolis", "Minnesota", "55417",
+         "United States", "USA", 44.97997, -93.26384, va=True),
+    Site("VA Palo Alto Health Care System", "VA Palo Alto Health Care System, Palo Alto, CA",
+         VA_SPONSOR[0], "Palo Alto", "California", "94304", "United States", "USA", 37.44188,
+         -122.14302, va=True),
+    Site("Centre for Addiction and Mental Health", "Centre for Addiction and Mental Health, "
+         "Toronto, ON", "Centre for Addiction and Mental Health", "Toronto", "Ontario",
+         "M6J 1H4", "Canada", "Canada", 43.70011, -79.4163),
+    Site("Toronto Western Hospital", "Mood Disorders Psychopharmacology Unit, University Health "
+         "Network, Toronto, ON", "University Health Network, Toronto", "Toronto", "Ontario",
+         "M5T 2S8", "Canada", "Canada", 43.70011, -79.4163),
+    Site("Vancouver General Hospital", "Department of Psychiatry, University of British "
+         "Columbia, Vancouver, BC", "University of British Columbia", "Vancouver",
+         "British Columbia", "V5Z 1M9", "Canada", "Canada", 49.24966, -123.11934),
+    Site("Hammersmith Hospital", "Centre for Psychedelic Research, Department of Brain "
+         "Sciences, Imperial College London, London", "Imperial College London", "London",
+         None, "W12 0NN", "United Kingdom", "UK", 51.50853, -0.12574),
+    Site("Maudsley Hospital", "Institute of Psychiatry, Psychology & Neuroscience, King's "
+         "College London, London", "King's College London", "London", None, "SE5 8AZ",
+         "United Kingdom", "UK", 51.50853, -0.12574),
+    Site("Warneford Hospital", "Department of Psychiatry, University of Oxford, Oxford",
+         "University of Oxford", "Oxford", None, "OX3 7JX", "United Kingdom", "UK", 51.75222,
+         -1.25596),
+    Site("Maastricht University", "Department of Neuropsychology and Psychopharmacology, "
+         "Maastricht University, Maastricht", "Maastricht University", "Maastricht", None,
+         "6229 ER", "Netherlands", "The Netherlands", 50.84833, 5.68889),
+    Site("Radboud University Medical Center", "Department of Psychiatry, Radboud University "
+         "Medical Center, Nijmegen", "Radboud University Medical Center", "Nijmegen", None,
+         "6525 GA", "Netherlands", "The Netherlands", 51.8425, 5.85278),
+    Site("Charité - Universitätsmedizin Berlin", "Department of Psychiatry and Psychotherapy, "
+         "Charité - Universitätsmedizin Berlin, Berlin", "Charite University, Berlin, Germany",
+         "Berlin", None, "10117", "Germany", "Germany", 52.52437, 13.41053),
+    Site("Central Institute of Mental Health", "Central Institute of Mental Health, Medical "
+         "Faculty Mannheim, Heidelberg University, Mannheim", "Central Institute of Mental "
+         "Health, Mannheim", "Mannheim", None, "68159", "Germany", "Germany", 49.4891, 8.46694),
+    Site("Psychiatric University Hospital Zurich", "Department of Psychiatry, Psychotherapy and "
+         "Psychosomatics, University of Zurich, Zurich", "University of Zurich", "Zürich", None,
+         "8032", "Switzerland", "Switzerland", 47.36667, 8.55),
+    Site("Karolinska University Hospital", "Department of Clinical Neuroscience, Karolinska "
+         "Institutet, Stockholm", "Karolinska Institutet", "Stockholm", None, "171 76",
+         "Sweden", "Sweden", 59.33258, 18.0649),
+    Site("Rigshospitalet", "Neurobiology Research Unit, Copenhagen University Hospital "
+         "Rigshospitalet, Copenhagen", "Rigshospitalet, Denmark", "Copenhagen", None, "2100",
+         "Denmark", "Denmark", 55.67594, 12.56553),
+    Site("Monash Alfred Psychiatry Research Centre", "Monash Alfred Psychiatry Research Centre, "
+         "Monash University, Melbourne, VIC", "Monash University", "Melbourne", "Victoria",
+         "3004", "Australia", "Australia", -37.814, 144.96332),
+    Site("Swinburne University of Technology", "Centre for Mental Health, Swinburne University "
+         "of Technology, Melbourne, VIC", "Swinburne University of Technology", "Melbourne",
+         "Victoria", "3122", "Australia", "Australia", -37.814, 144.96332),
+    Site("University of Auckland", "Department of Psychological Medicine, University of "
+         "Auckland, Auckland", "University of Auckland", "Auckland", None, "1023",
+         "New Zealand", "New Zealand", -36.84853, 174.76349),
+    Site("Sheba Medical Center", "Sheba Medical Center, Ramat Gan", "Sheba Medical Center",
+         "Ramat Gan", None, "52621", "Israel", "Israel", 32.08227, 34.81065),
+    Site("Instituto de Psiquiatria, Hospital das Clínicas", "Department of Psychiatry, Faculty "
+         "of Medicine, University of São Paulo, São Paulo", "University of Sao Paulo",
+         "São Paulo", "SP", "05403-000", "Brazil", "Brazil", -23.5475, -46.63611),
+)
+SPONSOR_SITES = tuple(i for i, s in enumerate(SITES) if not s.va)
+VA_SITES = tuple(i for i, s in enumerate(SITES) if s.va)
+
+LAST_NAMES = (
+    "Smith", "Johnson", "Williams", "Brown", "Garcia", "Miller", "Davis", "Rodriguez", "Martinez",
+    "Anderson", "Taylor", "Thomas", "Moore", "Jackson", "Martin", "Lee", "Thompson", "White",
+    "Harris", "Clark", "Lewis", "Robinson", "Walker", "Young", "Allen", "King", "Wright", "Scott",
+    "Nguyen", "Hill", "Green", "Adams", "Baker", "Nelson", "Carter", "Mitchell", "Roberts",
+    "Turner", "Phillips", "Campbell", "Parker", "Evans", "Edwards", "Collins", "Stewart",
+    "Murphy", "Cook", "Rogers", "Morgan", "Cooper", "Peterson", "Reed", "Bailey", "Kelly",
+    "Howard", "Kim", "Cox", "Ward", "Richardson", "Watson", "Chen", "Wang", "Zhang", "Li", "Liu",
+    "Huang", "Patel", "Shah", "Singh", "Kumar", "Gupta", "Müller", "Schmidt", "Schneider",
+    "Fischer", "Weber", "Becker", "Wagner", "de Vries", "van den Berg", "Jansen", "Bakker",
+    "Visser", "Rossi", "Russo", "Ferrari", "Bianchi", "Silva", "Santos", "Oliveira", "Pereira",
+    "Costa", "Dubois", "Lefebvre", "Moreau", "Laurent", "Andersen", "Nielsen", "Hansen",
+    "Johansson", "Karlsson", "Lindqvist", "Kowalski", "Nowak", "Cohen", "Levi", "Yamamoto",
+    "Tanaka", "Suzuki", "Sato", "O'Brien", "McCarthy", "Gallagher", "Fitzgerald", "Novak",
+    "Horváth", "Ahmed", "Hassan", "Ali", "Okafor", "Mensah", "Nakamura", "Park", "Choi",
+)
+FIRST_NAMES = (
+    "James", "Michael", "Robert", "John", "David", "William", "Richard", "Joseph", "Thomas",
+    "Daniel", "Matthew", "Anthony", "Mark", "Paul", "Steven", "Andrew", "Joshua", "Kevin",
+    "Brian", "Eric", "Mary", "Patricia", "Jennifer", "Linda", "Elizabeth", "Barbara", "Susan",
+    "Jessica", "Sarah", "Karen", "Lisa", "Nancy", "Emily", "Rachel", "Laura", "Anna", "Julia",
+    "Sofia", "Maria", "Elena", "Katrin", "Lena", "Sanne", "Femke", "Lars", "Søren", "Mikael",
+    "Jonas", "Felix", "Matthias", "Giulia", "Marco", "Luca", "João", "Ana", "Beatriz", "Wei",
+    "Xin", "Yan", "Hiroshi", "Yuki", "Min-Jun", "Ji-Woo", "Priya", "Rahul", "Arjun", "Aisha",
+    "Omar", "Fatima", "Chidi", "Kwame", "Noa", "Yael", "Ingrid", "Camille", "Étienne", "Zoë",
+)
+COLLECTIVE_NAMES = ("{acronym} Study Group", "{acronym} Investigators",
+                    "{sponsor} Clinical Trial Group")
+
+ELIGIBILITY_EXCLUSIONS = (  # (text, conditions for which it is left out)
+    ("Current or past history of bipolar disorder or any psychotic disorder", ("bipolar",)),
+    ("History of schizophrenia or another psychotic disorder", ()),
+    ("First-degree relative with schizophrenia or bipolar I disorder", ()),
+    ("Moderate or severe substance use disorder within the past 12 months, other than nicotine",
+     ("aud", "oud", "tobacco")),
+    ("Uncontrolled hypertension or clinically significant cardiovascular disease", ()),
+    ("Active suicidal intent or a suicide attempt within the past 6 months", ("suicidal",)),
+    ("Pregnancy or breastfeeding", ()),
+    ("Use of serotonergic antidepressants that cannot be safely tapered", ()),
+)
+
+
+# =============================================================================================
+# Plans: the records before they are written out
+# =============================================================================================
+
+@dataclass
+class _Trial:
+    kind: str  # regular | overdue | recent | closing | recruiting | new
+    variant: Variant
+    condition: Condition
+    sponsor: tuple[str, str]  # (name, class)
+    sites: list[int]
+    study_type: str
+    phases: list[str]
+    randomized: bool
+    comparator: Comparator | None
+    first_submit: date
+    first_post: date
+    qc: date
+    start: date
+    pc: date
+    completion: date
+    status: str = "RECRUITING"
+    last_known: str | None = None
+    why_stopped: str | None = None
+    start_actual: bool = False
+    pc_actual: bool = False
+    completion_actual: bool = False
+    precision: tuple[bool, bool, bool] = (True, True, True)  # day precision of start/pc/compl.
+    enrollment: int = 0
+    enrollment_actual: bool = False
+    has_results: bool = False
+    results_submit: date | None = None
+    results_post: date | None = None
+    last_update: date | None = None  # submit date; None: never updated since first posting
+    last_update_post: date | None = None
+    nct: str = ""
+    acronym: str | None = None
+    org_id: str = ""
+    collaborators: list[tuple[str, str]] = field(default_factory=list)
+    official: str = ""
+    texts: dict = field(default_factory=dict)
+    references: list[tuple[int, str, str]] = field(default_factory=list)  # (pmid, type, citation)
+
+
+@dataclass
+class _Article:
+    pmid: int
+    entrez: datetime
+    design: str
+    trial: _Trial | None = None
+    link: str | None = None  # both | databank | text
+    secondary: bool = False
+    status: str = "MEDLINE"
+    indexing: str | None = None
+    completed: date | None = None
+    revised: date | None = None
+    journal: Journal | None = None
+    variant: Variant | None = None
+    condition: Condition | None = None
+    title: str = ""  # XML fragment
+    sections: list[tuple[str | None, str | None, str]] = field(default_factory=list)
+    copyright: str | None = None
+    authors: list[tuple] = field(default_factory=list)
+    grants: list[tuple[str, str, str]] = field(default_factory=list)
+    pub_types: list[str] = field(default_factory=list)
+    mesh: list[tuple[str, str, bool, tuple[str, ...]]] = field(default_factory=list)
+    chemicals: list[tuple[str, str, str]] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    doi: str | None = None
+    pii: str | None = None
+    pmc: str | None = None
+    e_date: date | None = None  # ArticleDate (electronic publication)
+    pub_status: str = "ppublish"
+    volume: str | None = None
+    issue: str | None = None
+    pub_date: tuple = ()  # ("ymd", y, m, d) | ("ym", y, m) | ("medline", text)
+    pages: tuple[str, str | None] | None = None
+    history: list[tuple[str, date, tuple[int, int] | None]] = field(default_factory=list)
+
+
+@dataclass
+class _World:
+    today: date
+    trials: list[_Trial]
+    articles: list[_Article]
+
+
+# =============================================================================================
+# Public API
+# =============================================================================================
+
+def generate_sample(*, seed: int = 2026, today: date, night: int = 1,
+                    n_articles: int = 300, n_trials: int = 150) -> DemoSample:
+    """Generate the demo world as the two services would serve it on ``today``.
+
+    ``night=1`` is a world of exactly ``n_articles`` articles and ``n_trials`` studies.
+    ``night=2`` is the world one day later: ``generate_sample(today=D, night=2)`` equals
+    ``generate_sample(today=D - 1 day, night=1)`` plus NIGHT2_NEW_ARTICLES new articles,
+    NIGHT2_NEW_TRIALS new studies, three changed studies (lastUpdatePostDate = D) and one
+    revised article (DateRevised = D); every other record is byte-identical (XML) or equal
+    (JSON). See the module docstring for what the changes are.
+    """
+    if night not in (1, 2):
+        raise ValueError("night must be 1 or 2")
+    if n_articles < 10 or n_trials < 8:
+        raise ValueError("need at least 10 articles and 8 trials")
+    if night == 1:
+        world = _build_world(random.Random(seed), today, n_articles, n_trials)
+    else:
+        world = _build_world(random.Random(seed), today - timedelta(days=1), n_articles, n_trials)
+        _next_night(random.Random(f"trialwatch-night-2/{seed}"), world, today)
+    return DemoSample(
+        pubmed_xml=_render_article_set(world.articles),
+        studies=[_render_study(t) for t in world.trials],
+    )
+
+
+# =============================================================================================
+# World building
+# =============================================================================================
+
+def _build_world(rng: random.Random, today: date, n_articles: int, n_trials: int) -> _World:
+    trials = _plan_trials(rng, today, n_trials)
+    articles = _plan_articles(rng, today, n_articles)
+    _link_articles(rng, today, articles, trials)
+    for article in articles:
+        _write_article(rng, today, article)
+    _assign_indexing(rng, today, articles)
+    _add_references(rng, today, articles, trials)
+    return _World(today, trials, articles)
+
+
+def _next_night(rng: random.Random, world: _World, today: date) -> None:
+    """Turn the world of ``today - 1`` into the world of ``today`` (see module docstring)."""
+    trials = world.trials
+    closing = next(t for t in trials if t.kind == "closing")
+    closing.status = "COMPLETED"
+    closing.pc = closing.completion = today - timedelta(days=rng.randint(2, 12))
+    closing.pc_actual = closing.completion_actual = True
+    closing.precision = (closing.precision[0], True, True)
+    recruiting = next(t for t in trials if t.kind == "recruiting")
+    step = rng.randint(5, max(6, min(40, recruiting.enrollment // 2)))
+    recruiting.enrollment = max(1, recruiting.enrollment + rng.choice((-1, 1)) * step)
+    reporting = rng.choice([t for t in trials if t.kind == "overdue"])
+    reporting.has_results = True
+    reporting.results_submit = today - timedelta(days=rng.randint(1, 3))
+    for trial in (closing, recruiting, reporting):
+        trial.last_update = today - timedelta(days=rng.randint(0, 1))
+        trial.last_update_post = today
+
+    taken_nct = {t.nct for t in trials}
+    for _ in range(NIGHT2_NEW_TRIALS):
+        trial = _plan_trial(rng, today, "new")
+        trial.nct = _nct_id(rng, trial.first_submit, taken_nct)
+        _write_trial_texts(rng, trial)
+        trials.append(trial)
+
+    taken_pmid = {a.pmid for a in world.articles}
+    done = [t for t in trials if t.status == "COMPLETED" and t.kind == "regular"
+            and t.pc_actual and t.pc <= today - timedelta(days=60)]
+    new = []
+    for i in range(NIGHT2_NEW_ARTICLES):
+        moment = datetime(today.year, today.month, today.day, rng.randint(0, 21), rng.randrange(60))
+        article = _Article(_pmid(rng, today, taken_pmid), moment,
+                           "rct" if i == 0 else _pick_design(rng, exclude=tuple(LINK_PROBABILITY)))
+        if i == 0:
+            article.trial = max(done, key=lambda t: (t.pc, t.nct))
+            article.link = "both"
+            article.design = "rct" if article.trial.randomized else "open_label"
+            article.secondary = any(a.trial is article.trial for a in world.articles)
+        _write_article(rng, today, article)
+        article.status = "In-Data-Review" if article.journal.medline else "PubMed-not-MEDLINE"
+        article.revised = today
+        new.append(article)
+    world.articles.extend(new)
+
+    waiting = [a for a in world.articles[:-len(new)] if a.status == "In-Process"]
+    if waiting:
+        revised = min(waiting, key=lambda a: (a.entrez, a.pmid))
+        revised.status, revised.indexing = "MEDLINE", "Automated"
+        revised.completed = revised.revised = today
+
+
+# ---------------------------------------------------------------------------------------------
+# Trials
+# ---------------------------------------------------------------------------------------------
+
+def _plan_trials(rng: random.Random, today: date, n: int) -> list[_Trial]:
+    overdue = max(1, round(n * OVERDUE_SHARE))
+    recent = max(2, round(n / 30))
+    kinds = (["overdue"] * overdue + ["recent"] * recent + ["closing", "recruiting"]
+             + ["regular"] * (n - overdue - recent - 2))
+    trials = [_plan_trial(rng, today, kind) for kind in kinds]
+    trials.sort(key=lambda t: (t.first_submit, t.first_post))
+    taken: set[str] = set()
+    for trial in trials:
+        trial.nct = _nct_id(rng, trial.first_submit, taken)
+        _write_trial_texts(rng, trial)
+    return trials
+
+
+def _plan_trial(rng: random.Random, today: date, kind: str) -> _Trial:
+    drug = _weighted(rng, DRUG_WEIGHTS_TRIALS)
+    variant = _pick_variant(rng, drug, "rct")
+    condition = _pick_condition(rng, drug)
+    sponsor, sites, collaborators = _pick_sponsor(rng, variant, condition)
+    industry = sponsor[1] == "INDUSTRY"
+    observational = kind in ("regular", "recent") and rng.random() < 0.1
+    if observational:
+        phases = []
+    elif industry:
+        phases = rng.choice((["PHASE2"], ["PHASE2"], ["PHASE3"], ["PHASE3"], ["PHASE2", "PHASE3"],
+                             ["PHASE1"]))
+    else:
+        phases = rng.choices((["EARLY_PHASE1"], ["PHASE1"], ["PHASE2"], ["PHASE2", "PHASE3"],
+                              ["PHASE3"], ["PHASE4"], ["NA"]),
+                             (8, 12, 40, 5, 8, 15, 12))[0]
+    randomized = (not observational and phases not in (["EARLY_PHASE1"], ["PHASE1"])
+                  and rng.random() < 0.75)
+    comparator = rng.choice(variant.comparators) if randomized else None
+    months = {"EARLY_PHASE1": (8, 24), "PHASE1": (8, 24), "PHASE3": (18, 48)}.get(
+        phases[0] if phases else "", (12, 40))
+
+    lag = rng.randint(2, 35)
+    if kind == "overdue":
+        pc = today - timedelta(days=rng.randint(430, 1500))
+        start = pc - timedelta(days=30 * rng.randint(*months))
+        first_submit = start - timedelta(days=rng.randint(0, 150))
+        first_post = first_submit + timedelta(days=lag)
+    elif kind in ("recent", "new"):
+        first_post = today - timedelta(days=0 if kind == "new" else rng.randint(0, 60))
+        first_submit = first_post - timedelta(days=lag)
+        start = first_post + timedelta(days=rng.randint(-30, 120))
+        pc = start + timedelta(days=30 * rng.randint(*months))
+    elif kind == "closing":
+        pc = today + timedelta(days=rng.randint(35, 90))
+        start = pc - timedelta(days=30 * rng.randint(14, 30))
+        first_submit = start - timedelta(days=rng.randint(10, 120))
+        first_post = first_submit + timedelta(days=lag)
+    elif kind == "recruiting":
+        start = today - timedelta(days=rng.randint(60, 600))
+        pc = today + timedelta(days=rng.randint(120, 700))
+        first_submit = start - timedelta(days=rng.randint(10, 120))
+        first_post = first_submit + timedelta(days=lag)
+    else:
+        first_post = today - timedelta(days=_recent_skewed(rng, ARTICLE_SPAN_DAYS))
+        first_submit = first_post - timedelta(days=lag)
+        start = first_submit + timedelta(days=rng.randint(-120, 180))
+        pc = start + timedelta(days=30 * rng.randint(*months))
+    completion = pc if rng.random() < 0.45 else pc + timedelta(days=rng.randint(30, 365))
+    qc = max(first_submit, first_post - timedelta(days=rng.randint(1, 3)))
+
+    trial = _Trial(kind, variant, condition, sponsor, sites,
+                   "OBSERVATIONAL" if observational else "INTERVENTIONAL", phases, randomized,
+                   comparator, first_submit, first_post, qc, start, pc, completion,
+                   collaborators=collaborators)
+    trial.precision = tuple(rng.random() < 0.5 for _ in range(3))
+    _set_status(rng, today, trial)
+    _set_enrollment(rng, trial)
+    _set_results(rng, today, trial)
+    _set_last_update(rng, today, trial)
+    return trial
+
+
+def _set_status(rng: random.Random, today: date, t: _Trial) -> None:
+    """Pick a status the dates allow, then make dates and their ACTUAL/ESTIMATED types agree."""
+    soon = today + timedelta(days=32)
+    stale_ok = t.first_post <= today - timedelta(days=800)
+    if t.kind == "overdue":
+        status = "COMPLETED"
+    elif t.kind == "closing":
+        status = "ACTIVE_NOT_RECRUITING"
+    elif t.kind == "recruiting":
+        status = "RECRUITING"
+    elif t.start > today:
+        status = "WITHDRAWN" if t.kind == "regular" and rng.random() < 0.1 else "NOT_YET_RECRUITING"
+    elif t.pc > today:
+        status = rng.choices(("RECRUITING", "ENROLLING_BY_INVITATION", "ACTIVE_NOT_RECRUITING",
+                              "SUSPENDED", "UNKNOWN", "WITHDRAWN"), (58, 7, 15, 4, 11, 5))[0]
+        if t.kind != "regular" and status not in ("RECRUITING", "ENROLLING_BY_INVITATION"):
+            status = "RECRUITING"
+    else:
+        status = rng.choices(("COMPLETED", "TERMINATED", "UNKNOWN", "ACTIVE_NOT_RECRUITING"),
+                             (72, 12, 10, 6))[0]
+        if status == "ACTIVE_NOT_RECRUITING" and t.pc <= today - timedelta(days=300):
+            status = "COMPLETED"
+    if status == "UNKNOWN" and not stale_ok:
+        status = "RECRUITING" if t.pc > today else "COMPLETED"
+    t.status = status
+
+    def shift_future(min_day: date) -> None:
+        if t.pc < min_day:
+            gap = t.completion - t.pc
+            t.pc = min_day + timedelta(days=rng.randint(0, 400))
+            t.completion = t.pc + gap
+
+    if status == "NOT_YET_RECRUITING":
+        if t.start < soon:
+            t.start = soon + timedelta(days=rng.randint(0, 120))
+        shift_future(t.start + timedelta(days=180))
+    elif status in ("RECRUITING", "ENROLLING_BY_INVITATION", "SUSPENDED"):
+        shift_future(soon)
+        t.start_actual = True
+    elif status == "ACTIVE_NOT_RECRUITING":
+        t.start_actual = True
+        if t.pc <= today:
+            t.pc_actual = True
+            t.completion = max(t.completion, soon + timedelta(days=rng.randint(0, 200)))
+        else:
+            shift_future(soon)
+    elif status == "COMPLETED":
+        t.start_actual = t.pc_actual = t.completion_actual = True
+        if t.completion > today:
+            t.completion = t.pc + timedelta(days=rng.randint(0, (today - t.pc).days))
+    elif status == "TERMINATED":
+        t.start_actual = t.pc_actual = t.completion_actual = True
+        end = min(t.pc, today)
+        t.pc = t.completion = t.start + timedelta(days=rng.randint(30, max(31, (end - t.start).days)))
+        if t.pc > today:
+            t.pc = t.completion = today - timedelta(days=rng.randint(0, 30))
+    elif status == "UNKNOWN":
+        t.start_actual = t.start <= today - timedelta(days=760)
+        t.last_known = rng.choice(("RECRUITING", "ACTIVE_NOT_RECRUITING", "NOT_YET_RECRUITING")
+                                  if not t.start_actual else ("RECRUITING", "ACTIVE_NOT_RECRUITING"))
+    if status in WHY_STOPPED:
+        t.why_stopped = rng.choice(WHY_STOPPED[status])
+
+
+def _set_enrollment(rng: random.Random, t: _Trial) -> None:
+    phase = t.phases[0] if t.phases else "OBS"
+    low, high = {"EARLY_PHASE1": (10, 40), "PHASE1": (12, 60), "PHASE2": (20, 240),
+                 "PHASE3": (120, 600), "PHASE4": (30, 300), "NA": (20, 200),
+                 "OBS": (60, 2000)}[phase]
+    count = rng.randint(low, high)
+    t.enrollment_actual = t.status in ("COMPLETED", "TERMINATED", "ACTIVE_NOT_RECRUITING",
+                                       "WITHDRAWN") or (t.status == "UNKNOWN"
+                                                        and rng.random() < 0.3)
+    if t.status == "TERMINATED":
+        count = max(1, count // rng.randint(2, 6))
+    if t.status == "WITHDRAWN":
+        count = 0
+    t.enrollment = count
+
+
+def _set_results(rng: random.Random, today: date, t: _Trial) -> None:
+    """Old TERMINATED studies report; old COMPLETED ones often do (others get a paper)."""
+    if t.kind != "regular" or t.status not in ("COMPLETED", "TERMINATED"):
+        return
+    if (today - t.pc).days <= 300:
+        share = 0.1
+    elif t.status == "TERMINATED":
+        share = 1.0
+    else:
+        share = 0.8 if t.sponsor[1] == "INDUSTRY" else 0.45
+    if rng.random() >= share:
+        return
+    t.has_results = True
+    t.results_submit = min(today, max(t.completion, t.pc + timedelta(days=rng.randint(200, 400))))
+    posted = t.results_submit + timedelta(days=rng.randint(20, 60))
+    t.results_post = posted if posted <= today else None
+
+
+def _set_last_update(rng: random.Random, today: date, t: _Trial) -> None:
+    floor = t.first_post
+    if t.status in ("COMPLETED", "TERMINATED"):
+        update = min(today, t.completion + timedelta(days=rng.randint(5, 300)))
+        update = max(update, t.results_post or t.results_submit or update)
+    elif t.status == "UNKNOWN":
+        latest = today - timedelta(days=760)
+        update = floor + timedelta(days=rng.randint(0, max(0, (latest - floor).days)))
+    elif t.kind in ("recent", "new") and rng.random() < 0.6:
+        update = None
+    else:
+        update = max(floor, today - timedelta(days=rng.randint(0, 420)))
+    if update is not None and update > floor:
+        t.last_update = update
+        t.last_update_post = min(today, update + timedelta(days=rng.randint(1, 4)))
+    else:
+        t.last_update = t.last_update_post = None
+
+
+def _pick_sponsor(rng: random.Random, variant: Variant, condition: Condition):
+    """→ (lead sponsor (name, class), site indexes, collaborators)."""
+    collaborators: list[tuple[str, str]] = []
+    special = SPONSOR_BY_VARIANT.get(variant.key)
+    if special and rng.random() < special[0]:
+        sponsor = (special[1], special[2])
+        k = rng.randint(3, 14) if sponsor[1] == "INDUSTRY" else rng.randint(1, 5)
+        sites = rng.sample(SPONSOR_SITES, k)
+        return sponsor, sites, collaborators
+    if condition.key == "ptsd" and rng.random() < 0.35:
+        return VA_SPONSOR, rng.sample(VA_SITES, rng.randint(1, len(VA_SITES))), collaborators
+    home = rng.choice(SPONSOR_SITES)
+    site = SITES[home]
+    sites = [home] + [i for i in rng.sample(SPONSOR_SITES, rng.randint(0, 2))
+                      if i != home and SITES[i].country == site.country]
+    if site.sponsor.startswith("National Institute"):
+        return (site.sponsor, "NIH"), sites, collaborators
+    if site.country == "United States" and rng.random() < 0.45:
+        institute = NIH_INSTITUTES.get(condition.key) or NIH_INSTITUTES[condition.topic]
+        collaborators.append((institute[0], "NIH"))
+    if rng.random() < 0.25:
+        collaborators.append((rng.choice(FOUNDATIONS), "OTHER"))
+    return (site.sponsor, "OTHER"), sites, collaborators
+
+
+def _nct_id(rng: random.Random, submitted: date, taken: set[str]) -> str:
+    """NCT numbers grow with registration date (NCT03 ≈ 2017, NCT05 ≈ late 2021, NCT07 ≈ 2025)."""
+    anchors = ((date(2013, 1, 1), 1_760_000), (date(2016, 12, 1), 3_000_000),
+               (date(2019, 7, 1), 4_000_000), (date(2021, 8, 1), 5_000_000),
+               (date(2023, 8, 10), 6_000_000), (date(2025, 6, 10), 7_000_000))
+    base = _interpolate(anchors, submitted, per_day_after=1_500)
+    while True:
+        nct = f"NCT{base + rng.randint(0, 1200):08d}"
+        if nct not in taken:
+            taken.add(nct)
+            return nct
+
+
+def _interpolate(anchors, day: date, per_day_after: int) -> int:
+    if day <= anchors[0][0]:
+        return anchors[0][1]
+    for (d0, v0), (d1, v1) in zip(anchors, anchors[1:]):
+        if day <= d1:
+            return v0 + (v1 - v0) * (day - d0).days // (d1 - d0).days
+    last_day, last_value = anchors[-1]
+    return last_value + (day - last_day).days * per_day_after
+
+
+def _write_trial_texts(rng: random.Random, t: _Trial) -> None:
+    """Titles, identifiers and free text (kept on the plan so later renders are identical)."""
+    v, c = t.variant, t.condition
+    abbr = c.abbr or c.scale_abbr
+    if rng.random() < 0.3:
+        prefix = {"ketamine": ("KET", "KARMA", "ELEKT", "RAPID", "SKIP"),
+                  "psilocybin": ("PSIL", "PSILO", "EPIsoDE", "PIVOT"),
+                  "mdma": ("MAPP", "MDMA", "EMBRACE")}[v.drug]
+        t.acronym = f"{rng.choice(prefix)}-{abbr}" if rng.random() < 0.7 else (
+            f"{rng.choice(prefix)}{rng.randint(1, 9)}")
+    sponsor = t.sponsor[0]
+    year = t.first_submit.year
+    if sponsor == "COMPASS Pathways":
+        t.org_id = f"COMP {rng.randint(1, 12):03d}"
+    elif sponsor.startswith("Janssen"):
+        t.org_id = f"CR{rng.randint(108000, 110999)}"
+    elif sponsor in ("Lykos Therapeutics", "Multidisciplinary Association for Psychedelic Studies"):
+        t.org_id = f"MP{rng.randint(1, 30)}" if rng.random() < 0.5 else f"MAPP{rng.randint(1, 4)}"
+    elif sponsor == "Perception Neuroscience":
+        t.org_id = f"PCN-101-{rng.randint(1, 25):02d}"
+    elif sponsor == "Usona Institute":
+        t.org_id = f"PSIL{rng.randint(100, 399)}"
+    elif t.sponsor[1] == "FED":
+        t.org_id = f"CX00{rng.randint(1000, 3999)}"
+    elif t.sponsor[1] == "NIH":
+        t.org_id = f"{year % 100:02d}-M-{rng.randint(1, 220):04d}"
+    else:
+        t.org_id = rng.choice((f"{year}-{rng.randint(100, 9999)}", f"IRB{year}{rng.randint(1, 999):04d}",
+                               f"STUDY{rng.randint(10000000, 99999999)}", f"{year % 100}-{rng.randint(1000, 9999)}"))
+    t.official = _official_name(rng)
+
+    intervention, cond_title = v.ct_title, c.title
+    if t.study_type == "OBSERVATIONAL":
+        brief = rng.choice(("Real-World Outcomes of {i} in {c}", "{i} Registry for {c}",
+                            "Naturalistic Study of {i} in {c}"))
+        official = "A Prospective Observational Study of {i} in Patients With {c}"
+    else:
+        brief = rng.choice(("{i} for {c}", "{i} in Adults With {c}",
+                            "Study of {i} in Participants With {c}",
+                            "Efficacy and Safety of {i} in {c}")
+                           + (("{i} Versus {k} for {c}",) if t.comparator else ()))
+        design = ("Randomized, Double-Blind, " + ("Placebo-Controlled" if t.comparator
+                                                  and "PLACEBO" in t.comparator.arm_type
+                                                  else "Active-Controlled")
+                  if t.randomized else "Open-Label, Single-Arm")
+        phase = "/".join(p.replace("EARLY_PHASE1", "Early Phase 1").replace("PHASE", "Phase ")
+                         for p in t.phases if p != "NA")
+        official = (f"A {phase + ', ' if phase else ''}{design} Study to Evaluate the Efficacy and "
+                    "Safety of {i} in Participants With {c}")
+    fmt = {"i": intervention, "c": cond_title, "k": _comparator_title(t.comparator)}
+    t.texts["brief_title"] = brief.format(**fmt)
+    t.texts["official_title"] = official.format(**fmt) + (f" ({t.acronym})" if t.acronym else "")
+    pop = rng.choice(c.populations)
+    support = " with psychological support" if v.assisted else ""
+    weeks = rng.choice((6, 8, 12, 24, 52))
+    summary = (f"The purpose of this study is to evaluate whether {_lower_first(v.ct_title)} "
+               f"reduces {c.symptom} in {pop}. Participants will receive {v.dose}{support} and "
+               f"will be followed for {weeks} weeks.")
+    if t.comparator:
+        summary += (f" Participants will be randomly assigned to {v.short} or "
+                    f"{t.comparator.phrase}.")
+    if t.study_type == "OBSERVATIONAL":
+        summary = (f"This observational study follows {pop} who receive {_lower_first(v.ct_title)} "
+                   f"as part of routine care and records changes in {c.symptom} over {weeks} "
+                   "weeks.")
+    t.texts["brief_summary"] = summary
+    if rng.random() < 0.4:
+        t.texts["detailed_description"] = (
+            _plain(rng.choice(MECHANISM[v.drug]).format(Drug_s=_cap(v.short), drug_s=v.short))
+            + f" The primary outcome is the change in the {c.scale} ({c.scale_abbr}) "
+            f"from baseline to week {min(weeks, 12)}. Safety assessments include vital signs, "
+            "adverse events and the Columbia-Suicide Severity Rating Scale (C-SSRS).")
+    keywords = list(CONDITION_KEYWORDS[c.key][:1]) + [v.short] + rng.sample(DRUG_KEYWORDS[v.drug], 2)
+    t.texts["keywords"] = list(dict.fromkeys(keywords))
+    t.texts["eligibility"] = _eligibility(rng, t, pop)
+    t.texts["timepoint"] = rng.choice(v.timepoints)
+    t.texts["max_age"] = rng.choice((65, 65, 70, 75, None))
+
+
+def _comparator_title(k: Comparator | None) -> str:
+    if k is None or k.arm_type == "PLACEBO_COMPARATOR":
+        return "Placebo"
+    return " ".join(word[:1].upper() + word[1:] for word in k.ct_name.split())
+
+
+def _official_name(rng: random.Random) -> str:
+    first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+    return f"{first} {last}, {rng.choice(('MD', 'MD, PhD', 'PhD', 'MD, MPH'))}"
+
+
+def _eligibility(rng: random.Random, t: _Trial, pop: str) -> str:
+    c = t.condition
+    inclusion = ["Age 18 years or older",
+                 f"Diagnosis of {c.name} according to DSM-5 criteria"
+                 if c.topic != "pain" else f"Diagnosis of {c.name} for at least 6 months",
+                 f"{c.scale_abbr} score above the protocol threshold at screening"
+                 if c.outcome == "score" else f"Motivated to reduce {c.symptom}"]
+    if c.key == "trd":
+        inclusion.append("Inadequate response to at least two antidepressants of adequate dose "
+                         "and duration in the current episode")
+    inclusion.append("Able to provide written informed consent")
+    exclusion = [text for text, skip in ELIGIBILITY_EXCLUSIONS if c.key not in skip]
+    exclusion = rng.sample(exclusion, rng.randint(4, len(exclusion)))
+    numbered = rng.random() < 0.3
+
+    def items(lines):
+        return "\n".join(f"{i}. {line}" if numbered else f"* {line}"
+                         for i, line in enumerate(lines, 1))
+
+    return (f"Inclusion Criteria:\n\n{items(inclusion)}\n\n"
+            f"Exclusion Criteria:\n\n{items(exclusion)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Articles
+# ---------------------------------------------------------------------------------------------
+
+def _plan_articles(rng: random.Random, today: date, n: int) -> list[_Article]:
+    moments = []
+    for _ in range(n):
+        day = today - timedelta(days=_recent_skewed(rng, ARTICLE_SPAN_DAYS))
+        moments.append(datetime(day.year, day.month, day.day, rng.randint(0, 21),
+                                rng.randrange(60)))
+    moments.sort()
+    taken: set[int] = set()
+    return [_Article(_pmid(rng, m.date(), taken), m, _pick_design(rng)) for m in moments]
+
+
+def _pmid(rng: random.Random, day: date, taken: set[int]) -> int:
+    """PMIDs grow about 1.5 million a year (29.3M at the start of 2018)."""
+    base = 29_300_000 + (day - date(2018, 1, 1)).days * 4_100
+    while True:
+        pmid = base + rng.randrange(4_100)
+        if pmid not in taken:
+            taken.add(pmid)
+            return pmid
+
+
+def _link_articles(rng: random.Random, today: date, articles: list[_Article],
+                   trials: list[_Trial]) -> None:
+    """Point ~20% of the articles (results papers, protocols) at generated trials.
+
+    First every COMPLETED study whose primary completion is over ~10 months old and that has no
+    results gets a results paper (failing that, results), so only the overdue studies are
+    overdue; then trial-type articles link to studies that existed at their Entrez date.
+    """
+    entrez = [a.entrez.date() for a in articles]
+    linkable = [t for t in trials if t.kind != "overdue"]
+    for trial in linkable:
+        if (trial.status == "COMPLETED" and not trial.has_results
+                and trial.pc <= today - timedelta(days=300)):
+            first = bisect.bisect_left(entrez, trial.pc + timedelta(days=60))
+            pool = [a for a in articles[first:] if a.trial is None and a.design != "letter"]
+            preferred = [a for a in pool if a.design in ("rct", "open_label")]
+            if pool:
+                article = rng.choice(preferred or pool)
+                article.trial, article.link = trial, rng.choice(("both", "databank"))
+            else:
+                _report_results(rng, today, trial)
+
+    done = sorted((t for t in linkable if t.pc_actual and t.status != "WITHDRAWN"),
+                  key=lambda t: t.pc)
+    done_ready = [t.pc + timedelta(days=60) for t in done]
+    posted = sorted((t for t in linkable if t.status not in ("WITHDRAWN",)),
+                    key=lambda t: t.first_post)
+    posted_ready = [t.first_post + timedelta(days=30) for t in posted]
+    for article in articles:
+        if article.trial is not None or rng.random() >= LINK_PROBABILITY.get(article.design, 0):
+            continue
+        day = article.entrez.date()
+        if article.design == "protocol":
+            k = bisect.bisect_right(posted_ready, day)
+            running = [t for t in posted[max(0, k - 40):k] if day < t.pc]
+            if running:
+                article.trial = rng.choice(running)
+                article.link = rng.choice(("both", "both", "text"))
+            else:
+                article.design = "review"
+        else:
+            k = bisect.bisect_right(done_ready, day)
+            if k:
+                article.trial = done[rng.randrange(k)]
+                article.link = rng.choices(("both", "databank", "text"), (55, 30, 15))[0]
+    for article in articles:
+        if article.trial is not None and article.design != "protocol":
+            article.design = "rct" if article.trial.randomized else "open_label"
+    seen: set[int] = set()
+    for article in articles:  # later results papers on the same trial are secondary analyses
+        if article.trial is not None and article.design != "protocol":
+            article.secondary = id(article.trial) in seen
+            seen.add(id(article.trial))
+
+
+def _report_results(rng: random.Random, today: date, t: _Trial) -> None:
+    t.has_results = True
+    t.results_submit = min(today, t.pc + timedelta(days=rng.randint(200, 360)))
+    t.results_post = None
+    if t.last_update is None or t.last_update < t.results_submit:
+        t.last_update = t.results_submit
+        t.last_update_post = min(today, t.results_submit + timedelta(days=2))
+
+
+def _assign_indexing(rng: random.Random, today: date, articles: list[_Article]) -> None:
+    """MEDLINE indexing: the newest articles wait; non-MEDLINE journals are never indexed."""
+    cutoff = len(articles) - int(len(articles) * UNINDEXED_SHARE)
+    for rank, a in enumerate(articles):
+        day = a.entrez.date()
+        if not a.journal.medline:
+            a.status = "PubMed-not-MEDLINE"
+        elif rank >= cutoff:
+            a.status = "In-Data-Review" if (today - day).days < 21 else "In-Process"
+        else:
+            a.status = "MEDLINE"
+            a.indexing = ("Manual" if day.year < 2022
+                          else rng.choice(("Automated", "Automated", "Curated")))
+            a.completed = min(today, day + timedelta(days=rng.randint(14, 120)))
+        since = a.completed or day
+        a.revised = min(today, since + timedelta(days=rng.randint(0, 700 if a.completed else 30)))
+
+
+def _add_references(rng: random.Random, today: date, articles: list[_Article],
+                    trials: list[_Trial]) -> None:
+    """Studies cite their results papers and protocols (RESULT/DERIVED) and earlier papers
+    (BACKGROUND). Overdue studies cite nothing; citing pushes the last update forward."""
+    by_trial: dict[int, list[_Article]] = {}
+    for a in articles:
+        if a.trial is not None:
+            by_trial.setdefault(id(a.trial), []).append(a)
+    entrez = [a.entrez.date() for a in articles]
+    for t in trials:
+        if t.kind == "overdue":
+            continue
+        refs: dict[int, tuple[_Article, str]] = {}
+        for a in by_trial.get(id(t), []):
+            required = t.status == "COMPLETED" and not t.has_results
+            if required or rng.random() < 0.75:
+                kind = ("DERIVED" if a.link in ("both", "databank") and rng.random() < 0.6
+                        else "BACKGROUND" if a.design == "protocol" else "RESULT")
+                refs[a.pmid] = (a, kind)
+        if rng.random() < 0.35:
+            k = bisect.bisect_left(entrez, t.first_submit)
+            for _ in range(rng.randint(1, 3)):
+                if k:
+                    a = articles[rng.randrange(k)]
+                    if a.variant.drug == t.variant.drug and a.pmid not in refs:
+                        refs[a.pmid] = (a, "BACKGROUND")
+        if not refs:
+            continue
+        newest = max(a.entrez.date() for a, _ in refs.values())
+        stale_limit = today - timedelta(days=760)
+        if t.status == "UNKNOWN" and newest > stale_limit:
+            refs = {p: r for p, r in refs.items() if r[0].entrez.date() <= stale_limit}
+            newest = max((a.entrez.date() for a, _ in refs.values()), default=None)
+        if newest is None:
+            continue
+        if (t.last_update or t.first_submit) < newest:
+            update = newest + timedelta(days=rng.randint(5, 90))
+            if t.status == "UNKNOWN":
+                update = min(update, stale_limit)
+            t.last_update = min(today, update)
+            t.last_update_post = min(today, t.last_update + timedelta(days=rng.randint(1, 4)))
+        t.references = [(pmid, kind, _citation(a)) for pmid, (a, kind) in sorted(refs.items())]
+
+
+# =============================================================================================
+# Article content
+# =============================================================================================
+
+def _write_article(rng: random.Random, today: date, a: _Article) -> None:
+    t = a.trial
+    if t is not None:
+        a.variant, a.condition = t.variant, t.condition
+    else:
+        drug = _weighted(rng, DRUG_WEIGHTS_ARTICLES)
+        a.variant = _pick_variant(rng, drug, a.design)
+        a.condition = _pick_condition(rng, drug, preclinical=a.design == "preclinical")
+    a.journal = _pick_journal(rng, a.design, a.condition)
+    ctx = _context(rng, a)
+    a.title = _title(rng, a, ctx)
+    a.sections = _abstract(rng, a, ctx)
+    if a.journal.elsevier and a.sections:
+        a.copyright = f"Copyright © {a.entrez.year} Elsevier B.V. All rights reserved."
+    a.authors = _authors(rng, a)
+    if t is not None and any(cls == "NIH" for _, cls in t.collaborators):
+        a.grants = [_grant(t)]
+    a.pub_types = _publication_types(a)
+    a.mesh, a.chemicals = _mesh(rng, a)
+    if rng.random() < 0.55:
+        words = [a.variant.short, a.condition.name, *CONDITION_KEYWORDS[a.condition.key],
+                 *DRUG_KEYWORDS[a.variant.drug]]
+        a.keywords = sorted(set(rng.sample(words, rng.randint(3, min(6, len(words))))),
+                            key=lambda k: (k.lower(), k))
+    _publication(rng, today, a)
+
+
+def _context(rng: random.Random, a: _Article) -> dict:
+    v, c, t = a.variant, a.condition, a.trial
+    comparator = (t.comparator if t is not None and t.comparator else rng.choice(v.comparators))
+    title = rng.choice(v.titles)
+    pop = rng.choice(c.populations)
+    return {
+        "Drug": _x(title), "drug": _x(_lower_first(title)), "drug_full": _x(rng.choice(v.fulls)),
+        "drug_s": _x(v.short), "Drug_s": _x(_cap(v.short)),
+        "cond": _x(c.name), "Cond": _x(_cap(c.name)),
+        "cond_full": _x(f"{c.name} ({c.abbr})" if c.abbr else c.name),
+        "pop": _x(pop), "comp": _x(comparator.phrase),
+        "control": "placebo-controlled" if "PLACEBO" in comparator.arm_type else "active-controlled",
+        "scale": _x(f"{c.scale} ({c.scale_abbr})"), "scale_abbr": _x(c.scale_abbr),
+        "symptom": _x(c.symptom), "acronym": _x(t.acronym) if t is not None and t.acronym else "",
+        "phase": (rng.choice(("2", "3")) if t is None else
+                  "/".join(p[-1] for p in t.phases if p.startswith("PHASE"))),
+        "age": str(rng.randint(19, 74)), "sex": rng.choice(("woman", "man")),
+        "phenotype": _x(c.animal[0]) if c.animal else "",
+        "target": PRECLINICAL_TARGET[v.drug],
+        "timepoint": _x(t.texts["timepoint"] if t is not None else rng.choice(v.timepoints)),
+        "funder": _x(t.sponsor[0] if t is not None else "None"),
+        "nct": t.nct if t is not None else "",
+    }
+
+
+def _title(rng: random.Random, a: _Article, ctx: dict) -> str:
+    key = "rct_secondary" if a.secondary else a.design
+    templates = [s for s in TITLES[key] if ("{acronym}" not in s or ctx["acronym"])
+                 and ("{phase}" not in s or ctx["phase"])]
+    if a.variant.drug != "psilocybin" or a.design != "preclinical":
+        templates = [s for s in templates if "5-HT" not in s] or templates
+    return rng.choice(templates).format(**ctx)
+
+
+def _abstract(rng: random.Random, a: _Article, ctx: dict) -> list[tuple[str | None, str | None, str]]:
+    """→ [(Label, NlmCategory, text XML)]; one unlabelled part for unstructured abstracts."""
+    if a.design == "letter":
+        return []
+    roles = _roles(rng, a, ctx)
+    style = a.journal.style
+    if a.design == "protocol":
+        style = "protocol_bmj" if a.journal.iso == "BMJ Open" else "protocol_trials"
+    if a.design in ("review", "case_report") or (a.design == "preclinical"
+                                                 and style != "rationale"):
+        style = "none"
+    if a.link in ("both", "text"):
+        roles["registration"] = _registration(style, ctx, a)
+    if style == "none":
+        return [(None, None, " ".join(roles[r] for r in UNSTRUCTURED_ROLES if roles.get(r)))]
+    sections = []
+    for label, category, parts in STYLE_LABELS[style]:
+        text = " ".join(roles[r] for r in parts if roles.get(r))
+        if text:
+            sections.append((label, category, text))
+    return sections
+
+
+def _registration(style: str, ctx: dict, a: _Article) -> str:
+    registered = a.trial.first_post
+    return REGISTRATION_TEXT.get(style, REGISTRATION_TEXT["other"]).format(
+        nct=ctx["nct"], funder=ctx["funder"],
+        acro=f"{ctx['acronym']} " if ctx["acronym"] else "",
+        registered=f"{registered.day} {MONTH_NAMES[registered.month - 1]} {registered.year}")
+
+
+def _roles(rng: random.Random, a: _Article, ctx: dict) -> dict[str, str]:
+    """The sentences of an abstract by role (background, methods, results, ...)."""
+    v, c, t = a.variant, a.condition, a.trial
+    mech = rng.choice(MECHANISM[v.drug]).format(**ctx)
+    burden = rng.choice(BURDEN).format(**ctx)
+    gap = "However, " + rng.choice(GAPS).format(**ctx) + "."
+    negation = rng.choice(NEGATIONS).format(**ctx)
+    roles: dict[str, str] = {}
+    design = a.design
+    if design in ("rct", "open_label"):
+        n = t.enrollment if t is not None and t.enrollment > 8 else rng.randint(24, 320)
+        n1 = n if design == "open_label" else (n + 1) // 2
+        roles["background"] = f"{burden} {mech} {gap}"
+        roles["objective"] = (f"To evaluate the efficacy and safety of {ctx['drug_full']} in "
+                              f"{ctx['pop']}.")
+        begin = a.entrez.date() - timedelta(days=rng.randint(500, 1500))
+        end = begin + timedelta(days=rng.randint(300, 900))
+        sites = len(t.sites) if t is not None else rng.randint(1, 12)
+        where = "at a single academic center" if sites == 1 else f"at {sites} sites"
+        if design == "rct":
+            roles["methods"] = (
+                f"In this randomized, double-blind, {ctx['control']} trial conducted {where} "
+                f"between {MONTH_NAMES[begin.month - 1]} {begin.year} and "
+                f"{MONTH_NAMES[end.month - 1]} {end.year}, {_num(n)} {ctx['pop']} were randomly "
+                f"assigned in a 1:1 ratio to receive {ctx['drug_full']} ({_x(v.dose)}) or "
+                f"{ctx['comp']}.")
+        else:
+            roles["methods"] = (
+                f"In this open-label, single-arm trial conducted {where}, {_num(n)} {ctx['pop']} "
+                f"received {ctx['drug_full']} ({_x(v.dose)}).")
+        if a.secondary:
+            roles["methods"] += (" This secondary analysis examined durability of response and "
+                                 "baseline predictors of outcome.")
+        roles["interventions"] = (f"{ctx['Drug_s']} {_x(v.dose)}" + (" or " + ctx["comp"]
+                                  if design == "rct" else "") + ".")
+        roles["outcomes"] = (f"The primary outcome was the change in {ctx['scale']} score from "
+                             f"baseline to {ctx['timepoint']}.")
+        roles["results"] = _results(rng, a, ctx, n, n1)
+        aes = rng.sample(ADVERSE_EVENTS[v.drug], 3)
+        roles["safety"] = (f"The most common adverse events were {aes[0]}, {aes[1]} and {aes[2]}."
+                           f" {negation}")
+        positive = "did not differ" not in roles["results"]
+        roles["conclusion"] = (
+            f"In this trial, {ctx['drug_s']} {'reduced' if positive else 'did not significantly reduce'} "
+            f"{ctx['symptom']} in {ctx['pop']}" + (f" compared with {ctx['comp']}" if design == "rct"
+                                                  else "") + ". "
+            + ("Larger and longer trials are warranted." if positive
+               else "Studies with larger samples or different dosing may be needed."))
+        roles["funding"] = f"{ctx['funder']}."
+    elif design == "protocol":
+        n = t.enrollment if t is not None and t.enrollment else rng.randint(40, 300)
+        roles["background"] = f"{burden} {mech} {gap}"
+        roles["methods"] = (
+            f"This is a {'phase ' + ctx['phase'] + ', ' if ctx['phase'] else ''}randomised, double-blind, {ctx['control']} trial "
+            f"in which {_num(n)} {ctx['pop']} will be randomly assigned to {ctx['drug_full']} "
+            f"or {ctx['comp']}. {negation}")
+        roles["outcomes"] = (f"The primary outcome is the change in {ctx['scale']} score from "
+                             f"baseline to {ctx['timepoint']}.")
+        roles["conclusion"] = ("The trial has ethical approval. Results will be published in "
+                               "peer-reviewed journals and presented at scientific meetings.")
+    elif design == "observational":
+        n = rng.randint(80, 20000)
+        kind = rng.choice(("retrospective cohort study", "prospective observational study",
+                           "cross-sectional survey"))
+        roles["background"] = f"{burden} {gap}"
+        roles["methods"] = (f"We conducted a {kind} of {_num(n)} {ctx['pop']} exposed to "
+                            f"{ctx['drug_full']}. Outcomes were assessed with the {ctx['scale']}.")
+        odds = rng.uniform(0.45, 0.9)
+        roles["results"] = (
+            f"{ctx['Drug_s']} was associated with lower odds of persistent {ctx['symptom']} "
+            f"(adjusted odds ratio, {odds:.2f}; 95% CI, {odds - rng.uniform(0.05, 0.2):.2f}-"
+            f"{min(0.99, odds + rng.uniform(0.05, 0.2)):.2f}). {negation}")
+        roles["conclusion"] = (f"These real-world findings are consistent with clinical trials of "
+                               f"{ctx['drug_s']} in {ctx['cond']}, but residual confounding "
+                               "cannot be excluded.")
+    elif design == "meta":
+        k, n = rng.randint(5, 40), rng.randint(300, 6000)
+        smd = rng.uniform(0.3, 1.1)
+        i2 = rng.randint(0, 85)
+        i2_text = (f"I<sup>2</sup> = {i2}%" if rng.random() < 0.6 else f"I2 = {i2}%")
+        search_end = a.entrez.date() - timedelta(days=rng.randint(90, 400))
+        roles["background"] = f"{mech} {gap}"
+        roles["objective"] = (f"To estimate the efficacy and acceptability of {ctx['drug_full']} "
+                              f"for {ctx['cond_full']}.")
+        roles["methods"] = (
+            "We searched MEDLINE, Embase, PsycINFO and the Cochrane Central Register of "
+            f"Controlled Trials from inception to {MONTH_NAMES[search_end.month - 1]} "
+            f"{search_end.year} for randomized controlled trials of {ctx['drug_s']} in "
+            f"{ctx['cond']}. Random-effects meta-analyses were performed.")
+        roles["results"] = (
+            f"{_cap(_num(k))} trials ({_num(n)} participants) were included. {ctx['Drug_s']} was "
+            f"associated with greater improvement in {ctx['symptom']} than control "
+            f"(standardized mean difference, {smd:.2f}; 95% CI, {smd - 0.2:.2f} to "
+            f"{smd + 0.2:.2f}; {i2_text}).")
+        roles["conclusion"] = (f"{ctx['Drug_s']} appears effective for {ctx['cond']}, but the "
+                               "certainty of evidence is low owing to small samples and "
+                               "functional unblinding.")
+    elif design == "review":
+        roles["background"] = f"{burden} {mech}"
+        roles["methods"] = (f"This review summarizes clinical trials of {ctx['drug_full']} in "
+                            f"{ctx['cond_full']}, including dosing, durability of response and "
+                            "safety monitoring.")
+        roles["results"] = negation if rng.random() < 0.5 else ""
+        roles["conclusion"] = (f"{ctx['Drug_s']} is a promising option for {ctx['cond']}, "
+                               "although questions about long-term safety remain.")
+    elif design == "case_report":
+        event = rng.choice(CASE_EVENTS[v.drug])
+        roles["background"] = f"{mech}"
+        roles["methods"] = (f"We describe a {ctx['age']}-year-old {ctx['sex']} with "
+                            f"{ctx['cond']} who {event} after {ctx['drug_full']}.")
+        roles["results"] = rng.choice((
+            "The patient had no history of bipolar disorder or psychosis.",
+            "There was no family history of psychotic illness.",
+            "Symptoms resolved within one week without further intervention."))
+        roles["conclusion"] = "Clinicians should be aware of this presentation."
+    elif design == "preclinical":
+        mechanism, blocker = PRECLINICAL_MECH[v.drug]
+        species = rng.choice(("male C57BL/6J mice", "male and female C57BL/6J mice",
+                              "adult Sprague-Dawley rats"))
+        roles["background"] = (f"{ctx['Drug_s']} produces rapid and sustained effects in rodent "
+                               "models, but the underlying mechanisms are not fully understood.")
+        roles["methods"] = (f"We examined {ctx['phenotype']} in {species} after a single dose "
+                            f"of {ctx['drug_full']} ({_x(v.dose) or '10 mg/kg'}).")
+        roles["results"] = (f"{ctx['Drug_s']} reversed {ctx['phenotype']} and {mechanism}. "
+                            f"These effects were blocked by {blocker}.")
+        roles["conclusion"] = ("These findings identify a mechanism that may contribute to the "
+                               "therapeutic effects observed in clinical trials.")
+    return roles
+
+
+def _results(rng: random.Random, a: _Article, ctx: dict, n: int, n1: int) -> str:
+    c = a.condition
+    positive = rng.random() < 0.72
+    age, sd = rng.uniform(30, 52), rng.uniform(9, 14)
+    women = round(n * rng.uniform(0.35, 0.75))
+    p_value = (rng.choice(("P &lt; .001", "P = .002", "P = .01", "P = .03")) if positive
+               else f"P = {rng.uniform(0.08, 0.9):.2f}".replace("0.", "."))
+    head = (f"Of {_num(n)} participants (mean [SD] age, {age:.1f} [{sd:.1f}] years; "
+            f"{_num(women)} [{100 * women / n:.0f}%] women), {_num(n1)} received {ctx['drug_s']}.")
+    if a.design == "open_label":
+        change = rng.uniform(6, 20)
+        return head + (f" The mean change in {ctx['scale_abbr']} score at {ctx['timepoint']} was "
+                       f"-{change:.1f} (95% CI, -{change + 2.5:.1f} to -{change - 2.5:.1f}).")
+    diff = rng.uniform(2.5, 8.0) if positive else rng.uniform(-1.5, 2.0)
+    half = min(rng.uniform(1.5, 3.5), abs(diff) * 0.8) if positive else rng.uniform(2.5, 4.0)
+    if c.outcome == "abstinence":
+        p1 = rng.randint(30, 60) if positive else rng.randint(15, 30)
+        p2 = rng.randint(10, 28)
+        verb = "differed" if positive else "did not differ significantly"
+        return head + (f" At {ctx['timepoint']}, {p1}% of participants in the {ctx['drug_s']} "
+                       f"group and {p2}% in the {ctx['comp']} group were abstinent; rates "
+                       f"{verb} between groups ({p_value}).")
+    unit = "percentage points" if c.outcome == "percent" else "points"
+    base = rng.uniform(8, 20)
+    difference = -diff  # drug minus comparator; negative favours the drug
+    text = (f" The mean change in {ctx['scale_abbr']} score from baseline to {ctx['timepoint']} "
+            f"was {-(base + diff):.1f} with {ctx['drug_s']} and {-base:.1f} with {ctx['comp']} "
+            f"(difference, {difference:.1f} {unit}; 95% CI, {difference - half:.1f} to "
+            f"{difference + half:.1f}; {p_value})")
+    if not positive:
+        text += "; the groups did not differ significantly"
+    return head + text + "."
+
+
+def _authors(rng: random.Random, a: _Article) -> list[tuple]:
+    """→ [(last, fore, initials, orcid, affiliation) | ("collective", name)]."""
+    count = {"rct": (5, 16), "protocol": (4, 12), "observational": (3, 10), "meta": (3, 9),
+             "preclinical": (3, 10), "open_label": (3, 10)}.get(a.design, (1, 5))
+    sites = list(a.trial.sites) if a.trial is not None else rng.sample(SPONSOR_SITES, 3)
+    authors: list[tuple] = []
+    for i in range(rng.randint(*count)):
+        fore = rng.choice(FIRST_NAMES)
+        if rng.random() < 0.35:
+            fore += " " + rng.choice("ABCDEFGHJKLMNPRSTW")
+        initials = "".join(part[0] for part in re.split(r"[ -]", fore) if part)
+        orcid = _orcid(rng) if rng.random() < 0.3 else None
+        site = SITES[sites[0] if i == 0 else rng.choice(sites)]
+        affiliation = f"{site.affiliation}, {site.country_short}."
+        authors.append((rng.choice(LAST_NAMES), fore, initials.upper(), orcid, affiliation))
+    if a.design == "rct" and a.trial is not None and rng.random() < 0.25:
+        name = rng.choice(COLLECTIVE_NAMES).format(
+            acronym=a.trial.acronym or a.trial.variant.ct_title, sponsor=a.trial.sponsor[0])
+        authors.append(("collective", name))
+    return authors
+
+
+def _orcid(rng: random.Random) -> str:
+    digits = f"000{rng.randint(1, 3)}{rng.randrange(10 ** 11):011d}"
+    total = 0
+    for d in digits:
+        total = (total + int(d)) * 2
+    check = (12 - total % 11) % 11
+    body = digits + ("X" if check == 10 else str(check))
+    return "-".join(body[i:i + 4] for i in range(0, 16, 4))
+
+
+def _publication_types(a: _Article) -> list[str]:
+    types = ["Journal Article", *DESIGN_PUBLICATION_TYPES[a.design]]
+    t = a.trial
+    if t is not None and a.design == "rct":
+        if "PHASE3" in t.phases:
+            types.append("Clinical Trial, Phase III")
+        elif "PHASE2" in t.phases:
+            types.append("Clinical Trial, Phase II")
+        if len(t.sites) > 1:
+            types.append("Multicenter Study")
+    if a.grants:
+        types.append("Research Support, N.I.H., Extramural")
+    return sorted(set(types))
+
+
+def _grant(t: _Trial) -> tuple[str, str, str]:
+    institute = next(name for name, cls in t.collaborators if cls == "NIH")
+    code, agency = next((code, agency) for name, code, agency in NIH_INSTITUTES.values()
+                        if name == institute)
+    number = int(t.nct[3:]) % 900_000 + 100_000
+    return (f"R01 {code}{number}", code, agency)
+
+
+def _mesh(rng: random.Random, a: _Article):
+    """→ (MeSH headings [(UI, name, major, qualifier names)], chemicals [(RN, UI, name)])."""
+    v, c = a.variant, a.condition
+    ui, name, registry = DRUG_MESH[v.drug]
+    headings: dict[str, tuple] = {}
+
+    def add(mesh: tuple[str, str], major: bool = False, *qualifiers: str) -> None:
+        headings.setdefault(mesh[0], (mesh[0], mesh[1], major, qualifiers))
+
+    chemicals = [(registry, ui, name)]
+    if a.design == "preclinical":
+        add(("D000818", "Animals"))
+        add(rng.choice((("D051379", "Mice"), ("D051381", "Rats"))))
+        add(("D004195", "Disease Models, Animal"))
+        add(("D001522", "Behavior, Animal"), False, "drug effects")
+        add((ui, name), True, "pharmacology")
+        for mesh in c.animal[1] + PRECLINICAL_MESH[v.drug]:
+            add(mesh, rng.random() < 0.3)
+    else:
+        add(HUMANS)
+        if a.design not in ("letter", "review"):
+            for mesh in rng.sample(AGE_MESH, rng.randint(1, 3)):
+                add(mesh)
+        first, *rest = c.mesh
+        add(first, True, "drug therapy")
+        for mesh in rest:
+            add(mesh)
+        add((ui, name), True, rng.choice(("therapeutic use", "administration & dosage")),
+            *(("adverse effects",) if rng.random() < 0.4 else ()))
+        for mesh in DESIGN_MESH[a.design]:
+            add(mesh)
+        if a.design in ("rct", "open_label"):
+            add(ROUTE_MESH.get(v.route, ROUTE_MESH["oral"]))
+        if v.assisted and a.design != "letter":
+            add(("D011613", "Psychotherapy"))
+        if c.key in ("trd", "mdd", "bipolar", "suicidal"):
+            add(("D000928", "Antidepressive Agents"), False, "therapeutic use")
+            chemicals.append(("0", "D000928", "Antidepressive Agents"))
+        if c.topic == "pain":
+            add(("D000700", "Analgesics"), False, "therapeutic use")
+            chemicals.append(("0", "D000700", "Analgesics"))
+        if "veterans" in _article_text(a).lower():
+            add(("D014728", "Veterans"), False, "psychology")
+        if rng.random() < 0.2:
+            add(("D011788", "Quality of Life"))
+    for mesh in DRUG_CLASS_MESH[v.drug]:
+        add(mesh, False, "pharmacology" if a.design == "preclinical" else "therapeutic use")
+        chemicals.append(("0", *mesh))
+    mesh_list = sorted(headings.values(), key=lambda h: h[1].lower())
+    chemical_list = sorted(set(chemicals), key=lambda ch: (ch[0] != "0", ch[0], ch[2]))
+    return mesh_list, chemical_list
+
+
+def _article_text(a: _Article) -> str:
+    return " ".join([a.title, *(text for _, _, text in a.sections)])
+
+
+def _pick_journal(rng: random.Random, design: str, condition: Condition) -> Journal:
+    pool = [j for j in JOURNALS if design in j.designs
+            and (j.topics is None or condition.topic in j.topics)]
+    return rng.choices(pool, [j.weight for j in pool])[0]
+
+
+def _publication(rng: random.Random, today: date, a: _Article) -> None:
+    """Journal issue, pages, identifiers and the History dates."""
+    j = a.journal
+    day = a.entrez.date()
+    a.e_date = day - timedelta(days=rng.randint(0, 3))
+    year = a.e_date.year
+    digits = f"{rng.randrange(10 ** 8):08d}"
+    numbers = {f"n{k}": digits[:k] for k in range(3, 9)}
+    a.doi = j.doi.format(year=year, yy=f"{year % 100:02d}", yy3=f"{year % 1000:03d}",
+                         mm=f"{a.e_date.month:02d}", c=rng.randrange(10),
+                         letter=chr(ord("a") + min(25, max(0, year - 2020))), **numbers)
+    if rng.random() < 0.04 and a.design in ("letter", "case_report", "review"):
+        a.doi = None
+    if j.elsevier:
+        a.pii = f"S{j.issn_linking}({year % 100:02d}){numbers['n5']}-{rng.randrange(10)}"
+    if rng.random() < (0.6 if j.electronic_only else 0.3):
+        a.pmc = f"PMC{5_750_000 + max(0, (day - date(2018, 1, 1)).days) * 1_000 + rng.randrange(1000)}"
+
+    if j.electronic_only:
+        a.pub_status = "epublish"
+        a.volume = str(_volume(j, a.e_date))
+        a.pub_date = ("ymd", a.e_date.year, a.e_date.month, a.e_date.day)
+        number = (f"e{numbers['n6']}" if j.iso in ("BMJ Open", "BMJ Case Rep")
+                  else str(int(numbers["n7"]) if j.iso == "Front Psychiatry"
+                           else rng.randint(1, 900)))
+        a.pages = (number, None)
+    else:
+        issue_day = day + timedelta(days=rng.randint(15, 240))
+        if issue_day > today:
+            a.pub_status = "aheadofprint"
+            a.pub_date = ("ymd", a.e_date.year, a.e_date.month, a.e_date.day)
+        else:
+            a.pub_status = "ppublish"
+            a.volume = str(_volume(j, issue_day))
+            if j.issue == "month":
+                a.issue = str(issue_day.month)
+            elif j.issue == "week":
+                a.issue = str(issue_day.isocalendar()[1] % 26 + 1)
+            if j.issue == "week":
+                a.pub_date = ("ymd", issue_day.year, issue_day.month, issue_day.day)
+            elif rng.random() < 0.05 and issue_day.month < 12:
+                a.pub_date = ("medline", f"{issue_day.year} {MONTHS[issue_day.month - 1]}-"
+                                         f"{MONTHS[issue_day.month]}")
+            else:
+                a.pub_date = ("ym", issue_day.year, issue_day.month)
+            first = rng.randint(1, 2400)
+            length = {"letter": (1, 2), "case_report": (2, 5)}.get(a.design, (6, 14))
+            a.pages = (str(first), str(first + rng.randint(*length)))
+
+    history: list[tuple[str, date, tuple[int, int] | None]] = []
+    if a.design != "letter":
+        accepted = day - timedelta(days=rng.randint(3, 60))
+        received = accepted - timedelta(days=rng.randint(40, 300))
+        history.append(("received", received, None))
+        if rng.random() < 0.5:
+            history.append(("revised", received + timedelta(
+                days=rng.randint(1, (accepted - received).days)), None))
+        history.append(("accepted", accepted, None))
+    later = a.entrez + timedelta(minutes=rng.randint(30, 120))  # entrez hour ≤ 21: same day
+    history.append(("medline", later.date(), (later.hour, later.minute)))
+    history.append(("pubmed", later.date(), (later.hour, later.minute)))
+    history.append(("entrez", day, (a.entrez.hour, a.entrez.minute)))
+    if a.pmc:
+        history.append(("pmc-release", a.e_date, None))
+    a.history = history
+
+
+def _volume(j: Journal, day: date) -> int:
+    years = day.year - 2021 + (day.month - 1) / 12
+    return max(1, j.volume_2021 + math.floor(years * j.volumes_per_year))
+
+
+def _citation(a: _Article) -> str:
+    """The citation string CT.gov shows for a reference (authors, title, journal, date, doi)."""
+    names = [f"{last} {initials}" for last, _, initials, *_ in
+             (x for x in a.authors if x[0] != "collective")]
+    title = _plain(a.title)
+    where = f"{a.journal.iso}. {_pub_date_text(a)}"
+    if a.volume:
+        where += f";{a.volume}"
+        if a.issue:
+            where += f"({a.issue})"
+        if a.pages:
+            where += ":" + "-".join(p for p in a.pages if p)
+    text = f"{', '.join(names)}. {title} {where}."
+    if a.doi:
+        text += f" doi: {a.doi}."
+    if a.pub_status != "epublish":
+        text += f" Epub {a.e_date.year} {MONTHS[a.e_date.month - 1]} {a.e_date.day}."
+    return text
+
+
+def _pub_date_text(a: _Article) -> str:
+    kind, *parts = a.pub_date
+    if kind == "medline":
+        return parts[0]
+    text = f"{parts[0]} {MONTHS[parts[1] - 1]}"
+    return text + (f" {parts[2]}" if kind == "ymd" else "")
+
+
+# =============================================================================================
+# Rendering
+# =============================================================================================
+
+XML_HEAD = ('<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, '
+            '1st January 2025//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">\n')
+
+
+def _render_article_set(articles: list[_Article]) -> bytes:
+    body = "\n".join(_render_article(a) for a in articles)
+    return (XML_HEAD + "<PubmedArticleSet>\n" + body + "\n</PubmedArticleSet>\n").encode("utf-8")
+
+
+def _ymd(tag: str, day: date, attrs: str = "", clock: tuple[int, int] | None = None,
+         pad: bool = True) -> str:
+    month, dd = (f"{day.month:02d}", f"{day.day:02d}") if pad else (day.month, day.day)
+    extra = f"<Hour>{clock[0]}</Hour><Minute>{clock[1]}</Minute>" if clock else ""
+    return (f"<{tag}{attrs}><Year>{day.year}</Year><Month>{month}</Month><Day>{dd}</Day>{extra}"
+            f"</{tag}>")
+
+
+def _render_article(a: _Article) -> str:
+    j = a.journal
+    out = []
+    method = f' IndexingMethod="{a.indexing}"' if a.status == "MEDLINE" else ""
+    out.append(f'<PubmedArticle><MedlineCitation Status="{a.status}" Owner="NLM"{method}>'
+               f'<PMID Version="1">{a.pmid}</PMID>')
+    if a.status == "MEDLINE":
+        out.append(_ymd("DateCompleted", a.completed))
+    out.append(_ymd("DateRevised", a.revised))
+    model = "Electronic" if j.electronic_only else "Print-Electronic"
+    out.append(f'<Article PubModel="{model}"><Journal><ISSN IssnType="Electronic">{j.issn}</ISSN>'
+               '<JournalIssue CitedMedium="Internet">')
+    if a.volume:
+        out.append(f"<Volume>{a.volume}</Volume>")
+    if a.issue:
+        out.append(f"<Issue>{a.issue}</Issue>")
+    kind, *parts = a.pub_date
+    if kind == "medline":
+        out.append(f"<PubDate><MedlineDate>{parts[0]}</MedlineDate></PubDate>")
+    else:
+        day = f"<Day>{parts[2]:02d}</Day>" if kind == "ymd" else ""
+        out.append(f"<PubDate><Year>{parts[0]}</Year><Month>{MONTHS[parts[1] - 1]}</Month>{day}"
+                   "</PubDate>")
+    out.append(f"</JournalIssue><Title>{_x(j.title)}</Title><ISOAbbreviation>{_x(j.iso)}"
+               f"</ISOAbbreviation></Journal><ArticleTitle>{a.title}</ArticleTitle>")
+    if a.pages:
+        first, last = a.pages
+        end = f"<EndPage>{last}</EndPage>" if last else ""
+        out.append(f"<Pagination><StartPage>{first}</StartPage>{end}<MedlinePgn>"
+                   f"{first}{'-' + last if last else ''}</MedlinePgn></Pagination>")
+    if a.doi:
+        out.append(f'<ELocationID EIdType="doi" ValidYN="Y">{_x(a.doi)}</ELocationID>')
+    if a.pii:
+        out.append(f'<ELocationID EIdType="pii" ValidYN="Y">{_x(a.pii)}</ELocationID>')
+    if a.sections:
+        out.append("<Abstract>")
+        for label, category, text in a.sections:
+            attrs = f' Label="{label}" NlmCategory="{category}"' if label else ""
+            out.append(f"<AbstractText{attrs}>{text}</AbstractText>")
+        if a.copyright:
+            out.append(f"<CopyrightInformation>{_x(a.copyright)}</CopyrightInformation>")
+        out.append("</Abstract>")
+    out.append('<AuthorList CompleteYN="Y">')
+    for author in a.authors:
+        if author[0] == "collective":
+            out.append(f'<Author ValidYN="Y"><CollectiveName>{_x(author[1])}</CollectiveName>'
+                       "</Author>")
+            continue
+        last, fore, initials, orcid, affiliation = author
+        ident = f'<Identifier Source="ORCID">{orcid}</Identifier>' if orcid else ""
+        out.append(f'<Author ValidYN="Y"><LastName>{_x(last)}</LastName><ForeName>{_x(fore)}'
+                   f"</ForeName><Initials>{initials}</Initials>{ident}<AffiliationInfo>"
+                   f"<Affiliation>{_x(affiliation)}</Affiliation></AffiliationInfo></Author>")
+    out.append("</AuthorList><Language>eng</Language>")
+    if a.trial is not None and a.link in ("both", "databank"):
+        out.append('<DataBankList CompleteYN="Y"><DataBank><DataBankName>ClinicalTrials.gov'
+                   "</DataBankName><AccessionNumberList><AccessionNumber>"
+                   f"{a.trial.nct}</AccessionNumber></AccessionNumberList></DataBank>"
+                   "</DataBankList>")
+    if a.grants:
+        out.append('<GrantList CompleteYN="Y">')
+        for grant_id, acronym, agency in a.grants:
+            out.append(f"<Grant><GrantID>{grant_id}</GrantID><Acronym>{acronym}</Acronym>"
+                       f"<Agency>{agency}</Agency><Country>United States</Country></Grant>")
+        out.append("</GrantList>")
+    out.append("<PublicationTypeList>")
+    for name in a.pub_types:
+        out.append(f'<PublicationType UI="{PUBLICATION_TYPES[name]}">{_x(name)}</PublicationType>')
+    out.append("</PublicationTypeList>")
+    out.append(_ymd("ArticleDate", a.e_date, ' DateType="Electronic"'))
+    out.append(f"</Article><MedlineJournalInfo><Country>{j.country}</Country><MedlineTA>"
+               f"{_x(j.iso)}</MedlineTA><NlmUniqueID>{j.nlm_id}</NlmUniqueID><ISSNLinking>"
+               f"{j.issn_linking}</ISSNLinking></MedlineJournalInfo>")
+    if a.status == "MEDLINE":
+        out.append("<ChemicalList>")
+        for registry, ui, name in a.chemicals:
+            out.append(f"<Chemical><RegistryNumber>{registry}</RegistryNumber>"
+                       f'<NameOfSubstance UI="{ui}">{_x(name)}</NameOfSubstance></Chemical>')
+        out.append("</ChemicalList><CitationSubset>IM</CitationSubset><MeshHeadingList>")
+        for ui, name, major, qualifiers in a.mesh:
+            yn = "Y" if major and not qualifiers else "N"
+            out.append(f'<MeshHeading><DescriptorName UI="{ui}" MajorTopicYN="{yn}">{_x(name)}'
+                       "</DescriptorName>")
+            for q in qualifiers:
+                q_yn = "Y" if major else "N"
+                out.append(f'<QualifierName UI="{QUALIFIERS[q]}" '
+                           f'MajorTopicYN="{q_yn}">{_x(q)}</QualifierName>')
+            out.append("</MeshHeading>")
+        out.append("</MeshHeadingList>")
+    if a.keywords:
+        out.append('<KeywordList Owner="NOTNLM">')
+        out.extend(f'<Keyword MajorTopicYN="N">{_x(k)}</Keyword>' for k in a.keywords)
+        out.append("</KeywordList>")
+    out.append("</MedlineCitation><PubmedData><History>")
+    for status, day, clock in a.history:
+        out.append(_ymd("PubMedPubDate", day, f' PubStatus="{status}"', clock, pad=False))
+    out.append(f"</History><PublicationStatus>{a.pub_status}</PublicationStatus><ArticleIdList>"
+               f'<ArticleId IdType="pubmed">{a.pmid}</ArticleId>')
+    if a.pmc:
+        out.append(f'<ArticleId IdType="pmc">{a.pmc}</ArticleId>')
+    if a.doi:
+        out.append(f'<ArticleId IdType="doi">{_x(a.doi)}</ArticleId>')
+    if a.pii:
+        out.append(f'<ArticleId IdType="pii">{_x(a.pii)}</ArticleId>')
+    out.append("</ArticleIdList></PubmedData></PubmedArticle>")
+    return "".join(out)
+
+
+def _date_struct(day: date, actual: bool, day_precision: bool = True) -> dict:
+    text = day.isoformat() if day_precision else day.isoformat()[:7]
+    return {"date": text, "type": "ACTUAL" if actual else "ESTIMATED"}
+
+
+def _render_study(t: _Trial) -> dict:
+    v, c = t.variant, t.condition
+    last_update = t.last_update or t.first_submit
+    last_post = t.last_update_post or t.first_post
+    status: dict = {"statusVerifiedDate": last_update.isoformat()[:7],
+                    "overallStatus": t.status}
+    if t.last_known:
+        status["lastKnownStatus"] = t.last_known
+    if t.why_stopped:
+        status["whyStopped"] = t.why_stopped
+    status["expandedAccessInfo"] = {"hasExpandedAccess": False}
+    p_start, p_pc, p_comp = t.precision
+    status["startDateStruct"] = _date_struct(t.start, t.start_actual, p_start)
+    status["primaryCompletionDateStruct"] = _date_struct(t.pc, t.pc_actual, p_pc)
+    status["completionDateStruct"] = _date_struct(t.completion, t.completion_actual, p_comp)
+    status["studyFirstSubmitDate"] = t.first_submit.isoformat()
+    status["studyFirstSubmitQcDate"] = t.qc.isoformat()
+    status["studyFirstPostDateStruct"] = {"date": t.first_post.isoformat(), "type": "ACTUAL"}
+    if t.has_results:
+        status["resultsFirstSubmitDate"] = t.results_submit.isoformat()
+        if t.results_post:
+            status["resultsFirstSubmitQcDate"] = (t.results_post - timedelta(days=1)).isoformat()
+            status["resultsFirstPostDateStruct"] = {"date": t.results_post.isoformat(),
+                                                    "type": "ACTUAL"}
+    status["lastUpdateSubmitDate"] = last_update.isoformat()
+    status["lastUpdatePostDateStruct"] = {"date": last_post.isoformat(), "type": "ACTUAL"}
+
+    sponsors: dict = {"responsibleParty": {"type": "SPONSOR"},
+                      "leadSponsor": {"name": t.sponsor[0], "class": t.sponsor[1]}}
+    if t.collaborators:
+        sponsors["collaborators"] = [{"name": n, "class": k} for n, k in t.collaborators]
+
+    description = {"briefSummary": t.texts["brief_summary"]}
+    if "detailed_description" in t.texts:
+        description["detailedDescription"] = t.texts["detailed_description"]
+
+    enrollment = {"count": t.enrollment, "type": "ACTUAL" if t.enrollment_actual else "ESTIMATED"}
+    if t.study_type == "OBSERVATIONAL":
+        design: dict = {"studyType": "OBSERVATIONAL", "patientRegistry": False,
+                        "designInfo": {"observationalModel": "COHORT",
+                                       "timePerspective": "PROSPECTIVE"},
+                        "enrollmentInfo": enrollment}
+    else:
+        masked = t.randomized
+        design = {"studyType": "INTERVENTIONAL", "phases": list(t.phases),
+                  "designInfo": {
+                      "allocation": "RANDOMIZED" if t.randomized else "NA",
+                      "interventionModel": "PARALLEL" if t.randomized else "SINGLE_GROUP",
+                      "primaryPurpose": "TREATMENT",
+                      "maskingInfo": ({"masking": "QUADRUPLE",
+                                       "whoMasked": ["PARTICIPANT", "CARE_PROVIDER",
+                                                     "INVESTIGATOR", "OUTCOMES_ASSESSOR"]}
+                                      if masked else {"masking": "NONE"})},
+                  "enrollmentInfo": enrollment}
+
+    drug_label = f"Drug: {v.intervention}"
+    arm_names = [drug_label] + (["Behavioral: Psychological support"] if v.assisted else [])
+    experimental = {"label": v.ct_title, "type": "EXPERIMENTAL",
+                    "description": f"Participants receive {v.dose}"
+                                   + (" with psychological support." if v.assisted else "."),
+                    "interventionNames": arm_names}
+    if t.study_type == "OBSERVATIONAL":
+        experimental = {"label": f"Patients receiving {v.short}",
+                        "description": f"Patients treated with {v.short} in routine care.",
+                        "interventionNames": [drug_label]}
+    arms = [experimental]
+    drug = {"type": "DRUG", "name": v.intervention, "description": f"{_cap(v.dose)}.",
+            "armGroupLabels": [experimental["label"]]}
+    if v.other_names:
+        drug["otherNames"] = list(v.other_names)
+    interventions = [drug]
+    if v.assisted and t.study_type != "OBSERVATIONAL":
+        interventions.append({"type": "BEHAVIORAL", "name": "Psychological support",
+                              "description": "Preparation, in-session support and integration "
+                                             "sessions with two trained facilitators.",
+                              "armGroupLabels": [experimental["label"]]})
+    if t.comparator:
+        k = t.comparator
+        label = k.ct_name
+        arms.append({"label": label, "type": k.arm_type,
+                     "description": f"Participants receive {k.phrase}.",
+                     "interventionNames": [f"{k.ct_type.title()}: {k.ct_name}"]})
+        interventions.append({"type": k.ct_type, "name": k.ct_name,
+                              "description": f"{_cap(k.phrase)}.", "armGroupLabels": [label]})
+
+    eligibility: dict = {"eligibilityCriteria": t.texts["eligibility"], "healthyVolunteers": False,
+                         "sex": "FEMALE" if "women" in t.texts["brief_summary"] else "ALL",
+                         "minimumAge": "18 Years"}
+    max_age = t.texts["max_age"]
+    if max_age:
+        eligibility["maximumAge"] = f"{max_age} Years"
+    eligibility["stdAges"] = ["ADULT", "OLDER_ADULT"]
+
+    locations = []
+    for index in t.sites:
+        s = SITES[index]
+        location: dict = {"facility": s.facility}
+        if t.status in ("RECRUITING", "NOT_YET_RECRUITING", "ENROLLING_BY_INVITATION"):
+            location["status"] = t.status
+        location["city"] = s.city
+        if s.state:
+            location["state"] = s.state
+        if s.zip:
+            location["zip"] = s.zip
+        location["country"] = s.country
+        location["geoPoint"] = {"lat": s.lat, "lon": s.lon}
+        locations.append(location)
+    contacts: dict = {}
+    if t.sponsor[1] != "INDUSTRY":
+        contacts["overallOfficials"] = [{"name": t.official, "affiliation": t.sponsor[0],
+                                         "role": "PRINCIPAL_INVESTIGATOR"}]
+    contacts["locations"] = locations
+
+    identification: dict = {"nctId": t.nct, "orgStudyIdInfo": {"id": t.org_id},
+                            "organization": {"fullName": t.sponsor[0], "class": t.sponsor[1]},
+                            "briefTitle": t.texts["brief_title"],
+                            "officialTitle": t.texts["official_title"]}
+    if t.acronym:
+        identification["acronym"] = t.acronym
+    protocol = {
+        "identificationModule": identification,
+        "statusModule": status,
+        "sponsorCollaboratorsModule": sponsors,
+        "oversightModule": {"oversightHasDmc": t.randomized,
+                            "isFdaRegulatedDrug": (SITES[t.sites[0]].country == "United States"
+                                                   and t.study_type == "INTERVENTIONAL"),
+                            "isFdaRegulatedDevice": False},
+        "descriptionModule": description,
+        "conditionsModule": {"conditions": list(c.ct_conditions),
+                             "keywords": list(t.texts["keywords"])},
+        "designModule": design,
+        "armsInterventionsModule": {"armGroups": arms, "interventions": interventions},
+        "outcomesModule": {"primaryOutcomes": [{
+            "measure": f"Change in {c.scale} ({c.scale_abbr})" if c.outcome != "abstinence"
+            else _cap(c.scale),
+            "description": f"Assessed by a blinded rater; {c.symptom} at each visit.",
+            "timeFrame": f"Baseline to {t.texts['timepoint']}"}]},
+        "eligibilityModule": eligibility,
+        "contactsLocationsModule": contacts,
+    }
+    if t.references:
+        protocol["referencesModule"] = {"references": [
+            {"pmid": str(pmid), "type": kind, "citation": citation}
+            for pmid, kind, citation in t.references]}
+    condition_meshes = [{"id": ui, "term": term} for ui, term in c.mesh]
+    ui, term, _ = DRUG_MESH[v.drug]
+    intervention_meshes = [{"id": ui, "term": term}]
+    if v.drug != "ketamine":
+        intervention_meshes.append({"id": "D006213", "term": "Hallucinogens"})
+    if t.comparator and t.comparator.mesh:
+        intervention_meshes.append({"id": t.comparator.mesh[0], "term": t.comparator.mesh[1]})
+    return {
+        "protocolSection": protocol,
+        "derivedSection": {"conditionBrowseModule": {"meshes": condition_meshes},
+                           "interventionBrowseModule": {"meshes": intervention_meshes}},
+        "hasResults": t.has_results,
+    }
+
+
+# =============================================================================================
+# Small helpers
+# =============================================================================================
+
+def _recent_skewed(rng: random.Random, span: int) -> int:
+    """Days before today, denser near today (linear density, plus a uniform fifth)."""
+    x = 1 - math.sqrt(rng.random()) if rng.random() < 0.8 else rng.random()
+    return int(x * span)
+
+
+def _weighted(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), list(weights.values()))[0]
+
+
+def _pick_design(rng: random.Random, exclude: tuple[str, ...] = ()) -> str:
+    pool = {k: w for k, w in DESIGN_WEIGHTS.items() if k not in exclude}
+    return _weighted(rng, pool)
+
+
+def _pick_variant(rng: random.Random, drug: str, design: str) -> Variant:
+    pool = [v for v in VARIANTS if v.drug == drug and (v.designs is None or design in v.designs)]
+    return rng.choices(pool, [v.weight for v in pool])[0]
+
+
+def _pick_condition(rng: random.Random, drug: str, preclinical: bool = False) -> Condition:
+    pool = [(c, dict(c.drugs).get(drug, 0)) for c in CONDITIONS
+            if not preclinical or c.animal is not None]
+    pool = [(c, w) for c, w in pool if w]
+    return rng.choices([c for c, _ in pool], [w for _, w in pool])[0]
+
+
+def _num(n: int) -> str:
+    return f"{n:,}"
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _lower_first(text: str) -> str:
+    """'Intranasal esketamine' → 'intranasal esketamine'; 'MDMA', 'COMP360 …' stay."""
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        return text[0].lower() + text[1:]
+    return text
+
+
+def _plain(xml_fragment: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", "", xml_fragment))
