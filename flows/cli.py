@@ -1,4 +1,4 @@
-"""`trialwatch` command line: ingest, replay, demo, status.
+"""`trialwatch` command line: ingest, replay, demo, status, dashboard, export, schema-docs.
 
 Errors a user can fix (bad arguments, settings, an unusable warehouse, an unreachable service)
 end with one line on stderr that says what is wrong and what to do, and a non-zero exit.
@@ -94,6 +94,37 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_schema_docs(args: argparse.Namespace, settings: Settings) -> int:
+    from warehouse.schema_docs import render
+
+    text = render()
+    target = Path(args.output)
+    if args.check:
+        if not target.exists() or target.read_text() != text:
+            print(f"trialwatch: error: {target} is stale; run `trialwatch schema-docs` and commit it", file=sys.stderr)
+            return EXIT_FAILED
+        print(f"{target} is up to date")
+        return 0
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text)
+    print(f"wrote {target}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
+    from warehouse.export import export
+
+    written = export(settings.db_path, Path(args.dir), args.format)
+    print(f"wrote {len(written)} files to {args.dir}: " + ", ".join(path.name for path in written))
+    return 0
+
+
+def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
+    from dashboard.launch import launch
+
+    return launch(settings.db_path, args.streamlit_args)
+
+
 def build_parser() -> OneLineParser:
     parser = OneLineParser(prog="trialwatch", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="log retries and details")
@@ -117,6 +148,21 @@ def build_parser() -> OneLineParser:
 
     status = commands.add_parser("status", help="last runs, watermarks, row counts and rejects")
     status.set_defaults(handler=cmd_status)
+
+    dashboard = commands.add_parser("dashboard", help="open the Streamlit dashboard on the warehouse "
+                                    "(honours STREAMLIT_SERVER_PORT / _ADDRESS / _HEADLESS)")
+    dashboard.add_argument("streamlit_args", nargs=argparse.REMAINDER, help="passed on to `streamlit run`")
+    dashboard.set_defaults(handler=cmd_dashboard)
+
+    export = commands.add_parser("export", help="write every table and view as Parquet or CSV files")
+    export.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    export.add_argument("dir", help="output folder")
+    export.set_defaults(handler=cmd_export)
+
+    schema_docs = commands.add_parser("schema-docs", help="regenerate docs/schema.md from the schema's comments")
+    schema_docs.add_argument("--output", default="docs/schema.md")
+    schema_docs.add_argument("--check", action="store_true", help="fail if the file is stale instead of writing it")
+    schema_docs.set_defaults(handler=cmd_schema_docs)
     return parser
 
 

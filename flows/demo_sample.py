@@ -63,6 +63,13 @@ __all__ = ["DemoSample", "generate_sample", "NIGHT2_NEW_ARTICLES", "NIGHT2_NEW_T
 NIGHT2_NEW_ARTICLES = 5
 NIGHT2_NEW_TRIALS = 2
 OVERDUE_SHARE = 10 / 150
+DUE_DAYS = 240  # non-overdue studies have results or a paper this long after primary completion
+# Trials planned with a fixed status, so every status appears in any sample; the other
+# ("regular", "recent") trials take a status their dates allow.
+FIXED_STATUS = {"overdue": "COMPLETED", "closing": "ACTIVE_NOT_RECRUITING",
+                "recruiting": "RECRUITING", "invitation": "ENROLLING_BY_INVITATION",
+                "suspended": "SUSPENDED", "not_yet": "NOT_YET_RECRUITING",
+                "withdrawn": "WITHDRAWN", "terminated": "TERMINATED", "unknown": "UNKNOWN"}
 ARTICLE_SPAN_DAYS = 8 * 365
 UNINDEXED_SHARE = 0.22  # newest articles still waiting for MeSH indexing
 
@@ -358,10 +365,10 @@ CONDITIONS = (
               ("Anorexia Nervosa",), (("D000856", "Anorexia Nervosa"),),
               "Eating Disorder Examination Questionnaire", "EDE-Q", "score",
               "eating disorder symptoms", (("psilocybin", 3), ("ketamine", 1))),
-    Condition("eol", "end-of-life distress in patients with cancer",
+    Condition("eol", "cancer-related existential distress",
               "Existential Distress in Advanced Cancer", None,
               ("patients with life-threatening cancer",
-               "patients with advanced cancer and depressive symptoms"),
+               "patients with advanced cancer and end-of-life distress"),
               ("Cancer", "Depression", "Anxiety", "Demoralization"),
               (("D009369", "Neoplasms"), ("D001007", "Anxiety"), ("D003863", "Depression")),
               "Hospital Anxiety and Depression Scale", "HADS", "score",
@@ -384,7 +391,7 @@ CONDITION_KEYWORDS = {
     "tobacco": ("smoking cessation", "nicotine"),
     "ocd": ("obsessive-compulsive disorder",),
     "anorexia": ("anorexia nervosa", "eating disorders"),
-    "eol": ("palliative care", "cancer", "existential distress"),
+    "eol": ("end-of-life distress", "palliative care", "cancer"),
 }
 HUMANS = ("D006801", "Humans")
 AGE_MESH = (("D000328", "Adult"), ("D008875", "Middle Aged"), ("D000368", "Aged"),
@@ -443,7 +450,7 @@ DESIGN_PUBLICATION_TYPES = {
 }
 DESIGN_WEIGHTS = {"rct": 15, "open_label": 5, "protocol": 4, "observational": 19, "review": 22,
                   "meta": 8, "case_report": 10, "preclinical": 12, "letter": 5}
-LINK_PROBABILITY = {"rct": 0.85, "open_label": 0.6, "protocol": 1.0}
+LINK_PROBABILITY = {"rct": 0.75, "open_label": 0.5, "protocol": 1.0}
 
 
 @dataclass(frozen=True)
@@ -513,7 +520,7 @@ JOURNALS = (
             11, 1, "none", ("preclinical", "observational", "rct"), 3),
     Journal("Frontiers in psychiatry", "Front Psychiatry", "1664-0640", "1664-0640", "101545006",
             "Switzerland", True, False, "imrad", "10.3389/fpsyt.{year}.{n7}", 12, 1, "none",
-            ("review", "observational", "case_report", "open_label", "protocol"), 3),
+            ("review", "observational", "case_report", "open_label", "protocol"), 2),
     Journal("The international journal of neuropsychopharmacology", "Int J Neuropsychopharmacol",
             "1469-5111", "1461-1457", "9815893", "England", False, True, "imrad",
             "10.1093/ijnp/pya{letter}{n3}", 24, 1, "month", ("rct", "preclinical", "review"), 2),
@@ -544,7 +551,7 @@ JOURNALS = (
     Journal("Therapeutic advances in psychopharmacology", "Ther Adv Psychopharmacol",
             "2045-1253", "2045-1253", "101555693", "England", True, False, "none",
             "10.1177/20451253{yy}{n6}", 11, 1, "none", ("review", "case_report", "open_label"),
-            2),
+            1),
     Journal("Journal of psychiatric research", "J Psychiatr Res", "1879-1379", "0022-3956",
             "0376331", "England", False, True, "imrad", "10.1016/j.jpsychires.{year}.{mm}.{n3}",
             133, 5, "none", ("observational", "rct", "open_label"), 3, elsevier=True),
@@ -854,6 +861,7 @@ SITES = (
          "São Paulo", "SP", "05403-000", "Brazil", "Brazil", -23.5475, -46.63611),
 )
 SPONSOR_SITES = tuple(i for i, s in enumerate(SITES) if not s.va)
+INDUSTRY_SITES = tuple(i for i in SPONSOR_SITES if not SITES[i].sponsor.startswith("National"))
 VA_SITES = tuple(i for i, s in enumerate(SITES) if s.va)
 
 LAST_NAMES = (
@@ -980,7 +988,6 @@ class _Article:
 
 @dataclass
 class _World:
-    today: date
     trials: list[_Trial]
     articles: list[_Article]
 
@@ -1002,8 +1009,8 @@ def generate_sample(*, seed: int = 2026, today: date, night: int = 1,
     """
     if night not in (1, 2):
         raise ValueError("night must be 1 or 2")
-    if n_articles < 10 or n_trials < 8:
-        raise ValueError("need at least 10 articles and 8 trials")
+    if n_articles < 20 or n_trials < 20:
+        raise ValueError("need at least 20 articles and 20 trials")
     if night == 1:
         world = _build_world(random.Random(seed), today, n_articles, n_trials)
     else:
@@ -1027,7 +1034,7 @@ def _build_world(rng: random.Random, today: date, n_articles: int, n_trials: int
         _write_article(rng, today, article)
     _assign_indexing(rng, today, articles)
     _add_references(rng, today, articles, trials)
-    return _World(today, trials, articles)
+    return _World(trials, articles)
 
 
 def _next_night(rng: random.Random, world: _World, today: date) -> None:
@@ -1056,8 +1063,8 @@ def _next_night(rng: random.Random, world: _World, today: date) -> None:
         trials.append(trial)
 
     taken_pmid = {a.pmid for a in world.articles}
-    done = [t for t in trials if t.status == "COMPLETED" and t.kind == "regular"
-            and t.pc_actual and t.pc <= today - timedelta(days=60)]
+    done = [t for t in trials if t.status in ("COMPLETED", "TERMINATED") and t.kind != "overdue"
+            and t.pc <= today - timedelta(days=60)]
     new = []
     for i in range(NIGHT2_NEW_ARTICLES):
         moment = datetime(today.year, today.month, today.day, rng.randint(0, 21), rng.randrange(60))
@@ -1088,8 +1095,9 @@ def _next_night(rng: random.Random, world: _World, today: date) -> None:
 def _plan_trials(rng: random.Random, today: date, n: int) -> list[_Trial]:
     overdue = max(1, round(n * OVERDUE_SHARE))
     recent = max(2, round(n / 30))
-    kinds = (["overdue"] * overdue + ["recent"] * recent + ["closing", "recruiting"]
-             + ["regular"] * (n - overdue - recent - 2))
+    fixed = [kind for kind in FIXED_STATUS if kind != "overdue"]
+    kinds = (["overdue"] * overdue + ["recent"] * recent + fixed
+             + ["regular"] * (n - overdue - recent - len(fixed)))
     trials = [_plan_trial(rng, today, kind) for kind in kinds]
     trials.sort(key=lambda t: (t.first_submit, t.first_post))
     taken: set[str] = set()
@@ -1122,12 +1130,12 @@ def _plan_trial(rng: random.Random, today: date, kind: str) -> _Trial:
         phases[0] if phases else "", (12, 40))
 
     lag = rng.randint(2, 35)
-    if kind == "overdue":
-        pc = today - timedelta(days=rng.randint(430, 1500))
+    if kind in ("overdue", "terminated"):
+        pc = today - timedelta(days=rng.randint(430 if kind == "overdue" else 90, 1500))
         start = pc - timedelta(days=30 * rng.randint(*months))
         first_submit = start - timedelta(days=rng.randint(0, 150))
         first_post = first_submit + timedelta(days=lag)
-    elif kind in ("recent", "new"):
+    elif kind in ("recent", "new", "not_yet"):
         first_post = today - timedelta(days=0 if kind == "new" else rng.randint(0, 60))
         first_submit = first_post - timedelta(days=lag)
         start = first_post + timedelta(days=rng.randint(-30, 120))
@@ -1137,13 +1145,15 @@ def _plan_trial(rng: random.Random, today: date, kind: str) -> _Trial:
         start = pc - timedelta(days=30 * rng.randint(14, 30))
         first_submit = start - timedelta(days=rng.randint(10, 120))
         first_post = first_submit + timedelta(days=lag)
-    elif kind == "recruiting":
+    elif kind in ("recruiting", "invitation", "suspended"):
         start = today - timedelta(days=rng.randint(60, 600))
         pc = today + timedelta(days=rng.randint(120, 700))
         first_submit = start - timedelta(days=rng.randint(10, 120))
         first_post = first_submit + timedelta(days=lag)
     else:
-        first_post = today - timedelta(days=_recent_skewed(rng, ARTICLE_SPAN_DAYS))
+        back = (rng.randint(900, 2600) if kind == "unknown"
+                else _recent_skewed(rng, ARTICLE_SPAN_DAYS))
+        first_post = today - timedelta(days=back)
         first_submit = first_post - timedelta(days=lag)
         start = first_submit + timedelta(days=rng.randint(-120, 180))
         pc = start + timedelta(days=30 * rng.randint(*months))
@@ -1166,12 +1176,8 @@ def _set_status(rng: random.Random, today: date, t: _Trial) -> None:
     """Pick a status the dates allow, then make dates and their ACTUAL/ESTIMATED types agree."""
     soon = today + timedelta(days=32)
     stale_ok = t.first_post <= today - timedelta(days=800)
-    if t.kind == "overdue":
-        status = "COMPLETED"
-    elif t.kind == "closing":
-        status = "ACTIVE_NOT_RECRUITING"
-    elif t.kind == "recruiting":
-        status = "RECRUITING"
+    if t.kind in FIXED_STATUS:
+        status = FIXED_STATUS[t.kind]
     elif t.start > today:
         status = "WITHDRAWN" if t.kind == "regular" and rng.random() < 0.1 else "NOT_YET_RECRUITING"
     elif t.pc > today:
@@ -1182,7 +1188,7 @@ def _set_status(rng: random.Random, today: date, t: _Trial) -> None:
     else:
         status = rng.choices(("COMPLETED", "TERMINATED", "UNKNOWN", "ACTIVE_NOT_RECRUITING"),
                              (72, 12, 10, 6))[0]
-        if status == "ACTIVE_NOT_RECRUITING" and t.pc <= today - timedelta(days=300):
+        if status == "ACTIVE_NOT_RECRUITING" and t.pc <= today - timedelta(days=DUE_DAYS):
             status = "COMPLETED"
     if status == "UNKNOWN" and not stale_ok:
         status = "RECRUITING" if t.pc > today else "COMPLETED"
@@ -1244,9 +1250,9 @@ def _set_enrollment(rng: random.Random, t: _Trial) -> None:
 
 def _set_results(rng: random.Random, today: date, t: _Trial) -> None:
     """Old TERMINATED studies report; old COMPLETED ones often do (others get a paper)."""
-    if t.kind != "regular" or t.status not in ("COMPLETED", "TERMINATED"):
+    if t.kind == "overdue" or t.status not in ("COMPLETED", "TERMINATED"):
         return
-    if (today - t.pc).days <= 300:
+    if (today - t.pc).days <= DUE_DAYS:
         share = 0.1
     elif t.status == "TERMINATED":
         share = 1.0
@@ -1286,7 +1292,7 @@ def _pick_sponsor(rng: random.Random, variant: Variant, condition: Condition):
     if special and rng.random() < special[0]:
         sponsor = (special[1], special[2])
         k = rng.randint(3, 14) if sponsor[1] == "INDUSTRY" else rng.randint(1, 5)
-        sites = rng.sample(SPONSOR_SITES, k)
+        sites = rng.sample(INDUSTRY_SITES, k)
         return sponsor, sites, collaborators
     if condition.key == "ptsd" and rng.random() < 0.35:
         return VA_SPONSOR, rng.sample(VA_SITES, rng.randint(1, len(VA_SITES))), collaborators
@@ -1396,7 +1402,7 @@ def _write_trial_texts(rng: random.Random, t: _Trial) -> None:
     if rng.random() < 0.4:
         t.texts["detailed_description"] = (
             _plain(rng.choice(MECHANISM[v.drug]).format(Drug_s=_cap(v.short), drug_s=v.short))
-            + f" The primary outcome is the change in the {c.scale} ({c.scale_abbr}) "
+            + f" The primary outcome is the change in {_measure(c, full=True)} "
             f"from baseline to week {min(weeks, 12)}. Safety assessments include vital signs, "
             "adverse events and the Columbia-Suicide Severity Rating Scale (C-SSRS).")
     keywords = list(CONDITION_KEYWORDS[c.key][:1]) + [v.short] + rng.sample(DRUG_KEYWORDS[v.drug], 2)
@@ -1456,10 +1462,13 @@ def _plan_articles(rng: random.Random, today: date, n: int) -> list[_Article]:
 
 
 def _pmid(rng: random.Random, day: date, taken: set[int]) -> int:
-    """PMIDs grow about 1.5 million a year (29.3M at the start of 2018)."""
-    base = 29_300_000 + (day - date(2018, 1, 1)).days * 4_100
+    """PMIDs grow with the Entrez date, 1.3 to 1.6 million a year."""
+    anchors = ((date(2016, 1, 1), 26_700_000), (date(2018, 1, 1), 29_300_000),
+               (date(2020, 1, 1), 31_900_000), (date(2022, 1, 1), 34_970_000),
+               (date(2024, 1, 1), 38_170_000), (date(2025, 1, 1), 39_750_000))
+    base = _interpolate(anchors, day, per_day_after=4_400)
     while True:
-        pmid = base + rng.randrange(4_100)
+        pmid = base + rng.randrange(3_500)
         if pmid not in taken:
             taken.add(pmid)
             return pmid
@@ -1469,15 +1478,16 @@ def _link_articles(rng: random.Random, today: date, articles: list[_Article],
                    trials: list[_Trial]) -> None:
     """Point ~20% of the articles (results papers, protocols) at generated trials.
 
-    First every COMPLETED study whose primary completion is over ~10 months old and that has no
-    results gets a results paper (failing that, results), so only the overdue studies are
-    overdue; then trial-type articles link to studies that existed at their Entrez date.
+    First every COMPLETED or TERMINATED study whose primary completion is more than DUE_DAYS
+    old and that has no results gets a results paper (failing that, results), so only the
+    overdue studies are overdue; then trial-type articles link to studies that existed at their
+    Entrez date.
     """
     entrez = [a.entrez.date() for a in articles]
     linkable = [t for t in trials if t.kind != "overdue"]
     for trial in linkable:
-        if (trial.status == "COMPLETED" and not trial.has_results
-                and trial.pc <= today - timedelta(days=300)):
+        if (trial.status in ("COMPLETED", "TERMINATED") and not trial.has_results
+                and trial.pc <= today - timedelta(days=DUE_DAYS)):
             first = bisect.bisect_left(entrez, trial.pc + timedelta(days=60))
             pool = [a for a in articles[first:] if a.trial is None and a.design != "letter"]
             preferred = [a for a in pool if a.design in ("rct", "open_label")]
@@ -1561,7 +1571,7 @@ def _add_references(rng: random.Random, today: date, articles: list[_Article],
             continue
         refs: dict[int, tuple[_Article, str]] = {}
         for a in by_trial.get(id(t), []):
-            required = t.status == "COMPLETED" and not t.has_results
+            required = t.status in ("COMPLETED", "TERMINATED") and not t.has_results
             if required or rng.random() < 0.75:
                 kind = ("DERIVED" if a.link in ("both", "databank") and rng.random() < 0.6
                         else "BACKGROUND" if a.design == "protocol" else "RESULT")
@@ -1634,7 +1644,7 @@ def _context(rng: random.Random, a: _Article) -> dict:
         "cond_full": _x(f"{c.name} ({c.abbr})" if c.abbr else c.name),
         "pop": _x(pop), "comp": _x(comparator.phrase),
         "control": "placebo-controlled" if "PLACEBO" in comparator.arm_type else "active-controlled",
-        "scale": _x(f"{c.scale} ({c.scale_abbr})"), "scale_abbr": _x(c.scale_abbr),
+        "scale": _x(f"{c.scale} ({c.scale_abbr})"),
         "symptom": _x(c.symptom), "acronym": _x(t.acronym) if t is not None and t.acronym else "",
         "phase": (rng.choice(("2", "3")) if t is None else
                   "/".join(p[-1] for p in t.phases if p.startswith("PHASE"))),
@@ -1648,7 +1658,7 @@ def _context(rng: random.Random, a: _Article) -> dict:
 
 
 def _title(rng: random.Random, a: _Article, ctx: dict) -> str:
-    key = "rct_secondary" if a.secondary else a.design
+    key = "rct_secondary" if a.secondary and a.design == "rct" else a.design
     templates = [s for s in TITLES[key] if ("{acronym}" not in s or ctx["acronym"])
                  and ("{phase}" not in s or ctx["phase"])]
     if a.variant.drug != "psilocybin" or a.design != "preclinical":
@@ -1664,8 +1674,7 @@ def _abstract(rng: random.Random, a: _Article, ctx: dict) -> list[tuple[str | No
     style = a.journal.style
     if a.design == "protocol":
         style = "protocol_bmj" if a.journal.iso == "BMJ Open" else "protocol_trials"
-    if a.design in ("review", "case_report") or (a.design == "preclinical"
-                                                 and style != "rationale"):
+    if a.design == "case_report" or (a.design == "review" and rng.random() < 0.6):
         style = "none"
     if a.link in ("both", "text"):
         roles["registration"] = _registration(style, ctx, a)
@@ -1702,8 +1711,11 @@ def _roles(rng: random.Random, a: _Article, ctx: dict) -> dict[str, str]:
         roles["background"] = f"{burden} {mech} {gap}"
         roles["objective"] = (f"To evaluate the efficacy and safety of {ctx['drug_full']} in "
                               f"{ctx['pop']}.")
-        begin = a.entrez.date() - timedelta(days=rng.randint(500, 1500))
-        end = begin + timedelta(days=rng.randint(300, 900))
+        if t is not None:
+            begin, end = t.start, t.pc
+        else:
+            end = a.entrez.date() - timedelta(days=rng.randint(90, 500))
+            begin = end - timedelta(days=rng.randint(300, 900))
         sites = len(t.sites) if t is not None else rng.randint(1, 12)
         where = "at a single academic center" if sites == 1 else f"at {sites} sites"
         if design == "rct":
@@ -1720,10 +1732,9 @@ def _roles(rng: random.Random, a: _Article, ctx: dict) -> dict[str, str]:
         if a.secondary:
             roles["methods"] += (" This secondary analysis examined durability of response and "
                                  "baseline predictors of outcome.")
-        roles["interventions"] = (f"{ctx['Drug_s']} {_x(v.dose)}" + (" or " + ctx["comp"]
+        roles["interventions"] = (f"{ctx['Drug_s']} ({_x(v.dose)})" + (" or " + ctx["comp"]
                                   if design == "rct" else "") + ".")
-        roles["outcomes"] = (f"The primary outcome was the change in {ctx['scale']} score from "
-                             f"baseline to {ctx['timepoint']}.")
+        roles["outcomes"] = _outcome_sentence(c, ctx, "was")
         roles["results"] = _results(rng, a, ctx, n, n1)
         aes = rng.sample(ADVERSE_EVENTS[v.drug], 3)
         roles["safety"] = (f"The most common adverse events were {aes[0]}, {aes[1]} and {aes[2]}."
@@ -1742,9 +1753,9 @@ def _roles(rng: random.Random, a: _Article, ctx: dict) -> dict[str, str]:
         roles["methods"] = (
             f"This is a {'phase ' + ctx['phase'] + ', ' if ctx['phase'] else ''}randomised, double-blind, {ctx['control']} trial "
             f"in which {_num(n)} {ctx['pop']} will be randomly assigned to {ctx['drug_full']} "
-            f"or {ctx['comp']}. {negation}")
-        roles["outcomes"] = (f"The primary outcome is the change in {ctx['scale']} score from "
-                             f"baseline to {ctx['timepoint']}.")
+            f"or {ctx['comp']}. Adults without bipolar disorder or a personal history of "
+            "psychosis will be eligible.")
+        roles["outcomes"] = _outcome_sentence(c, ctx, "is")
         roles["conclusion"] = ("The trial has ethical approval. Results will be published in "
                                "peer-reviewed journals and presented at scientific meetings.")
     elif design == "observational":
@@ -1786,17 +1797,19 @@ def _roles(rng: random.Random, a: _Article, ctx: dict) -> dict[str, str]:
                                "functional unblinding.")
     elif design == "review":
         roles["background"] = f"{burden} {mech}"
-        roles["methods"] = (f"This review summarizes clinical trials of {ctx['drug_full']} in "
-                            f"{ctx['cond_full']}, including dosing, durability of response and "
-                            "safety monitoring.")
-        roles["results"] = negation if rng.random() < 0.5 else ""
+        roles["objective"] = (f"This review summarizes clinical trials of {ctx['drug_full']} in "
+                              f"{ctx['cond_full']}.")
+        roles["methods"] = ("We searched PubMed and trial registries and synthesized evidence on "
+                            "dosing, durability of response and safety monitoring.")
+        roles["results"] = (f"Most trials were small and short, and blinding was difficult to "
+                            f"maintain. {negation}")
         roles["conclusion"] = (f"{ctx['Drug_s']} is a promising option for {ctx['cond']}, "
                                "although questions about long-term safety remain.")
     elif design == "case_report":
         event = rng.choice(CASE_EVENTS[v.drug])
         roles["background"] = f"{mech}"
         roles["methods"] = (f"We describe a {ctx['age']}-year-old {ctx['sex']} with "
-                            f"{ctx['cond']} who {event} after {ctx['drug_full']}.")
+                            f"{ctx['cond']} treated with {ctx['drug_full']} who {event}.")
         roles["results"] = rng.choice((
             "The patient had no history of bipolar disorder or psychosis.",
             "There was no family history of psychotic illness.",
@@ -1817,38 +1830,67 @@ def _roles(rng: random.Random, a: _Article, ctx: dict) -> dict[str, str]:
     return roles
 
 
+def _outcome_sentence(c: Condition, ctx: dict, verb: str) -> str:
+    if c.outcome == "abstinence":
+        return f"The primary outcome {verb} {_x(c.scale)} at {ctx['timepoint']}."
+    return (f"The primary outcome {verb} the change in {_x(_measure(c, full=True))} from baseline "
+            f"to {ctx['timepoint']}.")
+
+
 def _results(rng: random.Random, a: _Article, ctx: dict, n: int, n1: int) -> str:
+    """Baseline characteristics and the primary result, with CI and P value that agree."""
     c = a.condition
-    positive = rng.random() < 0.72
     age, sd = rng.uniform(30, 52), rng.uniform(9, 14)
     women = round(n * rng.uniform(0.35, 0.75))
-    p_value = (rng.choice(("P &lt; .001", "P = .002", "P = .01", "P = .03")) if positive
-               else f"P = {rng.uniform(0.08, 0.9):.2f}".replace("0.", "."))
     head = (f"Of {_num(n)} participants (mean [SD] age, {age:.1f} [{sd:.1f}] years; "
-            f"{_num(women)} [{100 * women / n:.0f}%] women), {_num(n1)} received {ctx['drug_s']}.")
+            f"{_num(women)} [{100 * women / n:.0f}%] women)")
+    measure = _x(_measure(c, full=False))
     if a.design == "open_label":
         change = rng.uniform(6, 20)
-        return head + (f" The mean change in {ctx['scale_abbr']} score at {ctx['timepoint']} was "
+        return head + (f", {_num(round(n * rng.uniform(0.8, 1)))} completed the primary end "
+                       f"point. The mean change in {measure} at {ctx['timepoint']} was "
                        f"-{change:.1f} (95% CI, -{change + 2.5:.1f} to -{change - 2.5:.1f}).")
-    diff = rng.uniform(2.5, 8.0) if positive else rng.uniform(-1.5, 2.0)
-    half = min(rng.uniform(1.5, 3.5), abs(diff) * 0.8) if positive else rng.uniform(2.5, 4.0)
+    head += f", {_num(n1)} were randomized to {ctx['drug_s']}."
+    positive = rng.random() < 0.72
     if c.outcome == "abstinence":
         p1 = rng.randint(30, 60) if positive else rng.randint(15, 30)
         p2 = rng.randint(10, 28)
-        verb = "differed" if positive else "did not differ significantly"
+        n2 = max(1, n - n1)
+        se = math.sqrt(p1 * (100 - p1) / max(1, n1) + p2 * (100 - p2) / n2) / 100
+        p = math.erfc(abs(p1 - p2) / 100 / se / math.sqrt(2))
+        verb = "differed" if p < 0.05 else "did not differ significantly"
         return head + (f" At {ctx['timepoint']}, {p1}% of participants in the {ctx['drug_s']} "
                        f"group and {p2}% in the {ctx['comp']} group were abstinent; rates "
-                       f"{verb} between groups ({p_value}).")
+                       f"{verb} between groups ({_p_text(p)}).")
+    diff = rng.uniform(2.5, 8.0) if positive else rng.uniform(-1.5, 2.0)
+    half = min(rng.uniform(1.5, 3.5), abs(diff) * 0.8) if positive else rng.uniform(2.5, 4.0)
+    p = math.erfc(abs(diff) / (half / 1.96) / math.sqrt(2))
     unit = "percentage points" if c.outcome == "percent" else "points"
     base = rng.uniform(8, 20)
     difference = -diff  # drug minus comparator; negative favours the drug
-    text = (f" The mean change in {ctx['scale_abbr']} score from baseline to {ctx['timepoint']} "
+    text = (f" The mean change in {measure} from baseline to {ctx['timepoint']} "
             f"was {-(base + diff):.1f} with {ctx['drug_s']} and {-base:.1f} with {ctx['comp']} "
             f"(difference, {difference:.1f} {unit}; 95% CI, {difference - half:.1f} to "
-            f"{difference + half:.1f}; {p_value})")
-    if not positive:
+            f"{difference + half:.1f}; {_p_text(p)})")
+    if p >= 0.05:
         text += "; the groups did not differ significantly"
     return head + text + "."
+
+
+def _p_text(p: float) -> str:
+    """JAMA style: P < .001, P = .004, P = .03, P = .41 (XML-escaped)."""
+    if p < 0.001:
+        return "P &lt; .001"
+    return "P = " + (f"{p:.3f}" if p < 0.01 else f"{p:.2f}").lstrip("0")
+
+
+def _measure(c: Condition, full: bool) -> str:
+    """What the primary outcome measures: 'MADRS score', 'percentage of heavy drinking days'."""
+    if c.outcome == "abstinence":
+        return c.scale
+    if c.outcome == "percent":
+        return f"percentage of {c.symptom} days" + (f" ({c.scale})" if full else "")
+    return f"{c.scale} ({c.scale_abbr}) score" if full else f"{c.scale_abbr} score"
 
 
 def _authors(rng: random.Random, a: _Article) -> list[tuple]:
@@ -2014,7 +2056,7 @@ def _publication(rng: random.Random, today: date, a: _Article) -> None:
                                          f"{MONTHS[issue_day.month]}")
             else:
                 a.pub_date = ("ym", issue_day.year, issue_day.month)
-            first = rng.randint(1, 2400)
+            first = (issue_day.month - 1) * 110 + rng.randint(1, 100)
             length = {"letter": (1, 2), "case_report": (2, 5)}.get(a.design, (6, 14))
             a.pages = (str(first), str(first + rng.randint(*length)))
 
@@ -2336,8 +2378,8 @@ def _render_study(t: _Trial) -> dict:
         "designModule": design,
         "armsInterventionsModule": {"armGroups": arms, "interventions": interventions},
         "outcomesModule": {"primaryOutcomes": [{
-            "measure": f"Change in {c.scale} ({c.scale_abbr})" if c.outcome != "abstinence"
-            else _cap(c.scale),
+            "measure": (_cap(c.scale) if c.outcome == "abstinence"
+                        else f"Change in {_measure(c, full=True)}"),
             "description": f"Assessed by a blinded rater; {c.symptom} at each visit.",
             "timeFrame": f"Baseline to {t.texts['timepoint']}"}]},
         "eligibilityModule": eligibility,

@@ -15,7 +15,13 @@ from extract.standins import CtGovStandIn, PubMedStandIn
 from tests.helpers import corpus_pubmed_records, corpus_studies
 
 TRIALWATCH = [sys.executable, "-m", "flows.cli"]
-TABLES = ("articles", "trials", "article_trials", "record_drugs")
+DUMPS = {
+    "articles": "SELECT * FROM articles ORDER BY pmid",
+    "trials": "SELECT * FROM trials ORDER BY nct_id",
+    "article_trials": "SELECT * FROM article_trials ORDER BY ALL",
+    "record_drugs": "SELECT * FROM record_drugs ORDER BY ALL",
+    "trial_history": "SELECT * FROM trial_history ORDER BY ALL",
+}
 
 
 def trialwatch(*args: str, env: dict[str, str], timeout: float = 240) -> subprocess.CompletedProcess:
@@ -30,8 +36,7 @@ def workdir(tmp_path) -> dict[str, str]:
 
 def dump(db: str) -> dict[str, list]:
     with duckdb.connect(db, read_only=True) as conn:
-        return {table: sorted(map(repr, conn.execute(f"SELECT * FROM {table}").fetchall()))  # fixed names
-                for table in TABLES}
+        return {table: conn.execute(sql).fetchall() for table, sql in DUMPS.items()}
 
 
 def raw_article(record) -> etree._Element:

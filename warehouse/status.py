@@ -3,10 +3,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from warehouse.db import connect
+import duckdb
+
+from warehouse.db import WarehouseError, connect
 
 LAST_RUNS = """
-SELECT source, run_id, mode, status, started_at, finished_at, fetched, new, updated, rejected, watermark, message
+SELECT source, mode, status, started_at, fetched, new, updated, rejected, http_retries, message
 FROM ingest_runs ORDER BY started_at DESC LIMIT 6
 """
 ROW_COUNTS = """
@@ -23,16 +25,23 @@ SELECT source, max(watermark) FROM ingest_runs WHERE status = 'succeeded' GROUP 
 def status_lines(db_path: Path) -> list[str]:
     conn = connect(db_path, read_only=True)
     try:
-        lines = [f"warehouse: {db_path}"]
-        lines += [f"  {name}: {count:,}" for name, count in conn.execute(ROW_COUNTS).fetchall()]
-        lines.append("watermarks (next incremental run starts here minus the overlap):")
-        lines += [f"  {source}: {mark}" for source, mark in conn.execute(WATERMARKS).fetchall()] or ["  none yet"]
-        lines.append("last runs:")
-        for (source, run_id, mode, status, started, finished, fetched, new, updated, rejected,
-             watermark, message) in conn.execute(LAST_RUNS).fetchall():
-            line = (f"  {started:%Y-%m-%d %H:%M} {source:<6} {mode:<11} {status:<9} fetched {fetched or 0:,} "
-                    f"new {new or 0:,} updated {updated or 0:,} rejected {rejected or 0:,}")
-            lines.append(line + (f" — {message}" if message else ""))
-        return lines
+        return _lines(conn, db_path)
+    except duckdb.CatalogException:
+        raise WarehouseError(f"{db_path} is a DuckDB file but not a trialwatch warehouse; "
+                             "set TRIALWATCH_DB to the right file") from None
     finally:
         conn.close()
+
+
+def _lines(conn: duckdb.DuckDBPyConnection, db_path: Path) -> list[str]:
+    lines = [f"warehouse: {db_path}"]
+    lines += [f"  {name}: {count:,}" for name, count in conn.execute(ROW_COUNTS).fetchall()]
+    lines.append("watermarks (the next incremental run starts here minus the overlap):")
+    lines += [f"  {source}: {mark}" for source, mark in conn.execute(WATERMARKS).fetchall()] or ["  none yet"]
+    lines.append("last runs:")
+    for (source, mode, status, started, fetched, new, updated, rejected, retries,
+         message) in conn.execute(LAST_RUNS).fetchall():
+        line = (f"  {started:%Y-%m-%d %H:%M} {source:<6} {mode:<11} {status:<9} fetched {fetched or 0:,} "
+                f"new {new or 0:,} updated {updated or 0:,} rejected {rejected or 0:,} retries {retries or 0:,}")
+        lines.append(line + (f" — {message}" if message else ""))
+    return lines

@@ -1,0 +1,413 @@
+"""The generated demo sample: deterministic, well-formed, realistic enough, and night 2 = night 1 + a day."""
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from datetime import date, timedelta
+
+import pytest
+from lxml import etree
+
+from flows.demo_sample import NIGHT2_NEW_ARTICLES, NIGHT2_NEW_TRIALS, generate_sample
+
+TODAY = date(2026, 3, 15)
+NEXT_DAY = TODAY + timedelta(days=1)
+PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
+NCT = re.compile(r"\bNCT\d{8}\b")
+DRUG_NAMES = {  # whole-word, case-insensitive
+    "ketamine": ("ketamine", "esketamine", "arketamine", "(r)-ketamine", "ketalar", "spravato"),
+    "psilocybin": ("psilocybin", "psilocin", "comp360"),
+    "mdma": ("mdma", "midomafetamine", "3,4-methylenedioxymethamphetamine", "ecstasy"),
+}
+
+
+def _names_pattern(names) -> re.Pattern:
+    return re.compile(r"(?<![\w-])(" + "|".join(map(re.escape, names)) + r")(?![\w])", re.I)
+
+
+DRUG_PATTERNS = {drug: _names_pattern(names) for drug, names in DRUG_NAMES.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+
+def parse(sample) -> list[etree._Element]:
+    root = etree.fromstring(sample.pubmed_xml, PARSER)
+    assert root.tag == "PubmedArticleSet"
+    return root.findall("PubmedArticle")
+
+
+def raw_articles(sample) -> dict[int, bytes]:
+    """PMID → the exact bytes of its <PubmedArticle> element in the document."""
+    chunks = re.findall(rb"<PubmedArticle>.*?</PubmedArticle>", sample.pubmed_xml, re.S)
+    return {int(re.search(rb"<PMID Version=\"1\">(\d+)</PMID>", c).group(1)): c for c in chunks}
+
+
+def studies_by_id(sample) -> dict[str, dict]:
+    return {s["protocolSection"]["identificationModule"]["nctId"]: s for s in sample.studies}
+
+
+def pmid(article) -> int:
+    return int(article.findtext("MedlineCitation/PMID"))
+
+
+def history_date(article, status: str) -> date:
+    node = article.find(f"PubmedData/History/PubMedPubDate[@PubStatus='{status}']")
+    return date(int(node.findtext("Year")), int(node.findtext("Month")), int(node.findtext("Day")))
+
+
+def revised(article) -> date:
+    node = article.find("MedlineCitation/DateRevised")
+    return date(int(node.findtext("Year")), int(node.findtext("Month")), int(node.findtext("Day")))
+
+
+def text_of(article) -> str:
+    parts = [article.find("MedlineCitation/Article/ArticleTitle")]
+    parts += article.findall("MedlineCitation/Article/Abstract/AbstractText")
+    return " ".join("".join(p.itertext()) for p in parts)
+
+
+def linked_ncts(article) -> set[str]:
+    banks = article.findall("MedlineCitation/Article/DataBankList/DataBank")
+    found = {n.text for b in banks if b.findtext("DataBankName") == "ClinicalTrials.gov"
+             for n in b.findall("AccessionNumberList/AccessionNumber")}
+    return found | set(NCT.findall(text_of(article)))
+
+
+def iso(text: str) -> date:
+    """'2021-09' or '2021-09-14' → the first day of that period."""
+    parts = [int(p) for p in text.split("-")]
+    return date(parts[0], parts[1], parts[2] if len(parts) > 2 else 1)
+
+
+def date_structs(study) -> dict[str, dict]:
+    status = study["protocolSection"]["statusModule"]
+    return {k: v for k, v in status.items() if isinstance(v, dict) and "date" in v}
+
+
+def intervention_names(study) -> str:
+    arms = study["protocolSection"]["armsInterventionsModule"]["interventions"]
+    return " ".join([i["name"] for i in arms] + [n for i in arms for n in i.get("otherNames", [])])
+
+
+def overdue(sample, today: date, older_than_days: int) -> set[str]:
+    linked = set().union(*(linked_ncts(a) for a in parse(sample)))
+    found = set()
+    for nct, s in studies_by_id(sample).items():
+        status = s["protocolSection"]["statusModule"]
+        pc = status["primaryCompletionDateStruct"]
+        if (status["overallStatus"] in ("COMPLETED", "TERMINATED") and pc["type"] == "ACTUAL"
+                and iso(pc["date"]) < today - timedelta(days=older_than_days)
+                and not s["hasResults"] and nct not in linked
+                and "referencesModule" not in s["protocolSection"]):
+            found.add(nct)
+    return found
+
+
+@pytest.fixture(scope="module")
+def night1():
+    return generate_sample(today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def night2():
+    return generate_sample(today=NEXT_DAY, night=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# determinism
+# ---------------------------------------------------------------------------------------------
+
+def test_same_arguments_give_identical_output(night1):
+    again = generate_sample(today=TODAY)
+    assert again.pubmed_xml == night1.pubmed_xml
+    assert again.studies == night1.studies
+
+
+def test_other_seed_gives_other_sample(night1):
+    other = generate_sample(seed=7, today=TODAY)
+    assert other.pubmed_xml != night1.pubmed_xml
+    assert other.studies != night1.studies
+    assert {pmid(a) for a in parse(other)} != {pmid(a) for a in parse(night1)}
+
+
+def test_bad_night_is_rejected():
+    with pytest.raises(ValueError):
+        generate_sample(today=TODAY, night=3)
+
+
+# ---------------------------------------------------------------------------------------------
+# articles
+# ---------------------------------------------------------------------------------------------
+
+def test_article_set_is_wellformed_efetch(night1):
+    assert night1.pubmed_xml.startswith(b'<?xml version="1.0" ?>\n<!DOCTYPE PubmedArticleSet')
+    articles = parse(night1)
+    assert len(articles) == 300
+    pmids = [pmid(a) for a in articles]
+    assert len(set(pmids)) == len(pmids)
+    assert all(25_000_000 <= p <= 45_000_000 for p in pmids)
+    for a in articles:
+        citation = a.find("MedlineCitation")
+        assert citation.get("Owner") == "NLM"
+        assert citation.find("PMID").get("Version") == "1"
+        assert a.findtext("PubmedData/ArticleIdList/ArticleId[@IdType='pubmed']") == str(pmid(a))
+        assert text_of(a).strip()
+        assert citation.findtext("Article/Journal/ISOAbbreviation")
+        assert citation.find("Article/AuthorList/Author") is not None
+        assert a.findtext("PubmedData/PublicationStatus") in ("ppublish", "epublish",
+                                                              "aheadofprint")
+        assert history_date(a, "entrez") <= TODAY
+        assert revised(a) <= TODAY
+
+
+def test_entrez_dates_span_eight_years_denser_recently(night1):
+    dates = sorted(history_date(a, "entrez") for a in parse(night1))
+    assert dates[0] >= TODAY - timedelta(days=8 * 365 + 1)
+    assert dates[0] <= TODAY - timedelta(days=6 * 365)
+    middle = TODAY - timedelta(days=4 * 365)
+    assert sum(d >= middle for d in dates) > 1.5 * sum(d < middle for d in dates)
+
+
+def test_articles_vary_like_real_ones(night1):
+    articles = parse(night1)
+    xml = night1.pubmed_xml
+    types = Counter(t.text for a in articles for t in a.iterfind(".//PublicationType"))
+    for kind in ("Randomized Controlled Trial", "Review", "Meta-Analysis", "Case Reports",
+                 "Observational Study", "Clinical Trial Protocol"):
+        assert types[kind] > 0, kind
+    labelled = [a for a in articles if a.find(".//AbstractText[@Label]") is not None]
+    plain = [a for a in articles if a.find(".//AbstractText") is not None
+             and a.find(".//AbstractText[@Label]") is None]
+    assert len(labelled) > len(plain) > 10
+    assert any(a.find(".//AbstractText/i") is not None or a.find(".//AbstractText/sup") is not None
+               or a.find(".//AbstractText/sub") is not None for a in articles)
+    assert b"<MedlineDate>" in xml
+    assert b"<CollectiveName>" in xml
+    assert re.search(rb"without bipolar disorder|no increase in anxiety|no history of bipolar",
+                     xml, re.I)
+    assert sum(a.find(".//ELocationID[@EIdType='doi']") is not None for a in articles) > 0.9 * len(articles)
+    assert len({a.findtext(".//Journal/ISOAbbreviation") for a in articles}) >= 15
+    assert len({a.findtext(".//Affiliation") for a in articles}) >= 15
+
+
+def test_mesh_indexing_about_70_percent_newest_not_yet(night1):
+    articles = parse(night1)
+    status = Counter(a.find("MedlineCitation").get("Status") for a in articles)
+    assert 0.6 <= status["MEDLINE"] / len(articles) <= 0.8
+    indexed = [a for a in articles if a.find(".//MeshHeadingList") is not None]
+    assert all(a.find("MedlineCitation").get("Status") == "MEDLINE" for a in indexed)
+    assert len(indexed) == status["MEDLINE"]
+    waiting = [a for a in articles
+               if a.find("MedlineCitation").get("Status") in ("In-Process", "In-Data-Review")]
+    assert waiting
+    assert min(history_date(a, "entrez") for a in waiting) >= max(
+        history_date(a, "entrez") for a in indexed)
+
+
+def test_mesh_uis_exist_in_the_mesh_tree(night1, corpus_dir):
+    tree = {}
+    with open(corpus_dir / "mesh" / "jzsh2000_pubmed" / "2017MeshTree.txt",
+              encoding="utf-8-sig") as lines:
+        for line in lines:
+            _, ui, name = line.rstrip("\n").split("\t")
+            tree[ui] = name
+    used = set()
+    for a in parse(night1):
+        for node in a.iterfind(".//MeshHeading/DescriptorName"):
+            used.add((node.get("UI"), node.text))
+        for node in a.iterfind(".//Chemical/NameOfSubstance"):
+            used.add((node.get("UI"), node.text))
+    for s in night1.studies:
+        for module in s["derivedSection"].values():
+            used.update((m["id"], m["term"]) for m in module["meshes"])
+    assert len(used) >= 30
+    wrong = sorted((ui, name, tree.get(ui)) for ui, name in used if tree.get(ui) != name)
+    assert not wrong
+
+
+# ---------------------------------------------------------------------------------------------
+# studies
+# ---------------------------------------------------------------------------------------------
+
+def test_studies_have_v2_structure_and_unique_ids(night1):
+    studies = night1.studies
+    assert len(studies) == 150
+    ids = [s["protocolSection"]["identificationModule"]["nctId"] for s in studies]
+    assert len(set(ids)) == len(ids)
+    assert all(re.fullmatch(r"NCT0\d{7}", i) for i in ids)
+    for s in studies:
+        ps = s["protocolSection"]
+        for module in ("identificationModule", "statusModule", "sponsorCollaboratorsModule",
+                       "descriptionModule", "conditionsModule", "designModule",
+                       "armsInterventionsModule", "eligibilityModule", "contactsLocationsModule"):
+            assert module in ps, module
+        assert isinstance(s["hasResults"], bool)
+        criteria = ps["eligibilityModule"]["eligibilityCriteria"]
+        assert "Inclusion Criteria:" in criteria and "Exclusion Criteria:" in criteria
+        assert ps["contactsLocationsModule"]["locations"]
+        assert ps["designModule"]["studyType"] in ("INTERVENTIONAL", "OBSERVATIONAL")
+    statuses = Counter(s["protocolSection"]["statusModule"]["overallStatus"] for s in studies)
+    assert {"RECRUITING", "NOT_YET_RECRUITING", "ACTIVE_NOT_RECRUITING", "COMPLETED",
+            "TERMINATED", "WITHDRAWN", "ENROLLING_BY_INVITATION"} <= set(statuses)
+    assert all(s["protocolSection"]["statusModule"].get("whyStopped") for s in studies
+               if s["protocolSection"]["statusModule"]["overallStatus"] in ("TERMINATED",
+                                                                          "WITHDRAWN"))
+    phases = {tuple(s["protocolSection"]["designModule"].get("phases", [])) for s in studies}
+    assert {("PHASE2",), ("PHASE3",), ("PHASE2", "PHASE3")} <= phases
+    classes = {s["protocolSection"]["sponsorCollaboratorsModule"]["leadSponsor"]["class"]
+               for s in studies}
+    assert {"INDUSTRY", "OTHER"} <= classes
+    countries = {loc["country"] for s in studies
+                 for loc in s["protocolSection"]["contactsLocationsModule"]["locations"]}
+    assert len(countries) >= 6
+
+
+def test_study_dates_agree_with_today(night1):
+    partial = 0
+    for s in night1.studies:
+        status = s["protocolSection"]["statusModule"]
+        for name, struct in date_structs(s).items():
+            when = iso(struct["date"])
+            partial += len(struct["date"]) == 7
+            if struct["type"] == "ACTUAL":
+                assert when <= TODAY, (name, struct)
+            elif status["overallStatus"] not in ("UNKNOWN", "WITHDRAWN"):
+                assert when > TODAY, (status["overallStatus"], name, struct)
+        assert iso(status["studyFirstSubmitDate"]) <= iso(status["lastUpdateSubmitDate"]) <= TODAY
+        assert (iso(status["studyFirstPostDateStruct"]["date"])
+                <= iso(status["lastUpdatePostDateStruct"]["date"]) <= TODAY)
+    assert 0.3 <= partial / (3 * len(night1.studies)) <= 0.7
+
+
+def test_every_study_involves_one_of_the_three_drugs(night1):
+    for s in night1.studies:
+        names = intervention_names(s)
+        assert any(p.search(names) for p in DRUG_PATTERNS.values()), names
+
+
+def test_all_three_drugs_appear_in_articles_and_studies(night1):
+    article_texts = [text_of(a) for a in parse(night1)]
+    study_texts = [intervention_names(s) for s in night1.studies]
+    for drug, pattern in DRUG_PATTERNS.items():
+        assert sum(bool(pattern.search(t)) for t in article_texts) >= 10, drug
+        assert sum(bool(pattern.search(t)) for t in study_texts) >= 5, drug
+
+
+# ---------------------------------------------------------------------------------------------
+# links between the two sides
+# ---------------------------------------------------------------------------------------------
+
+def test_articles_and_studies_link_to_each_other(night1):
+    articles = parse(night1)
+    studies = studies_by_id(night1)
+    links = {pmid(a): linked_ncts(a) for a in articles}
+    linked = [p for p, ncts in links.items() if ncts]
+    assert set().union(*links.values()) <= set(studies)
+    assert 0.12 <= len(linked) / len(articles) <= 0.3
+    by_bank = sum(a.find(".//DataBankList") is not None for a in articles)
+    by_text = sum(bool(NCT.search(text_of(a))) for a in articles)
+    assert by_bank > 10 and by_text > 10
+    pmids = set(links)
+    cited = [r for s in studies.values()
+             for r in s["protocolSection"].get("referencesModule", {}).get("references", [])]
+    assert len({r["pmid"] for r in cited}) >= 20
+    assert {int(r["pmid"]) for r in cited} <= pmids
+    assert {"RESULT", "BACKGROUND", "DERIVED"} <= {r["type"] for r in cited}
+
+
+def test_about_ten_overdue_studies_and_no_borderline_ones(night1):
+    strict = overdue(night1, TODAY, 365)
+    assert len(strict) == 10
+    assert overdue(night1, TODAY, 300) == strict
+
+
+def test_some_studies_are_recent(night1):
+    recent = [s for s in night1.studies if iso(
+        s["protocolSection"]["statusModule"]["studyFirstPostDateStruct"]["date"])
+        > TODAY - timedelta(days=60)]
+    assert len(recent) >= 5
+
+
+# ---------------------------------------------------------------------------------------------
+# night 2
+# ---------------------------------------------------------------------------------------------
+
+def test_night2_adds_new_records_newer_than_night1(night1, night2):
+    old, new = raw_articles(night1), raw_articles(night2)
+    assert set(old) <= set(new)
+    added = set(new) - set(old)
+    assert len(added) == NIGHT2_NEW_ARTICLES
+    by_pmid = {pmid(a): a for a in parse(night2)}
+    newest_old = max(history_date(by_pmid[p], "entrez") for p in old)
+    assert all(history_date(by_pmid[p], "entrez") == NEXT_DAY > newest_old for p in added)
+    old_trials, new_trials = studies_by_id(night1), studies_by_id(night2)
+    assert any(linked_ncts(by_pmid[p]) & set(old_trials) for p in added)
+    assert set(old_trials) <= set(new_trials)
+    fresh = set(new_trials) - set(old_trials)
+    assert len(fresh) == NIGHT2_NEW_TRIALS
+    for nct in fresh:
+        status = new_trials[nct]["protocolSection"]["statusModule"]
+        assert status["studyFirstPostDateStruct"]["date"] == NEXT_DAY.isoformat()
+
+
+def test_night2_changes_exactly_three_studies(night1, night2):
+    old, new = studies_by_id(night1), studies_by_id(night2)
+    changed = {nct for nct in old if old[nct] != new[nct]}
+    assert len(changed) == 3
+    kinds = set()
+    for nct in changed:
+        before, after = old[nct], new[nct]
+        status = after["protocolSection"]["statusModule"]
+        assert status["lastUpdatePostDateStruct"]["date"] == NEXT_DAY.isoformat()
+        was = before["protocolSection"]["statusModule"]["overallStatus"]
+        if was != status["overallStatus"]:
+            assert was in ("RECRUITING", "ACTIVE_NOT_RECRUITING")
+            assert status["overallStatus"] == "COMPLETED"
+            for name in ("primaryCompletionDateStruct", "completionDateStruct"):
+                assert status[name]["type"] == "ACTUAL"
+                assert iso(status[name]["date"]) <= NEXT_DAY
+            kinds.add("status")
+        elif (before["protocolSection"]["designModule"]["enrollmentInfo"]["count"]
+              != after["protocolSection"]["designModule"]["enrollmentInfo"]["count"]):
+            kinds.add("enrollment")
+        elif not before["hasResults"] and after["hasResults"]:
+            kinds.add("results")
+    assert kinds == {"status", "enrollment", "results"}
+
+
+def test_night2_keeps_unchanged_articles_byte_identical(night1, night2):
+    old, new = raw_articles(night1), raw_articles(night2)
+    differing = [p for p in old if old[p] != new[p]]
+    assert len(differing) == 1
+    article = etree.fromstring(new[differing[0]], PARSER)
+    assert revised(article) == NEXT_DAY
+    assert article.find(".//MeshHeadingList") is not None
+    assert etree.fromstring(old[differing[0]], PARSER).find(".//MeshHeadingList") is None
+
+
+def test_night2_is_itself_deterministic(night2):
+    again = generate_sample(today=NEXT_DAY, night=2)
+    assert again.pubmed_xml == night2.pubmed_xml and again.studies == night2.studies
+
+
+# ---------------------------------------------------------------------------------------------
+# size and speed
+# ---------------------------------------------------------------------------------------------
+
+def test_default_size_is_fast():
+    start = time.perf_counter()
+    generate_sample(today=TODAY, seed=11)
+    assert time.perf_counter() - start < 1.5
+
+
+def test_fifteen_thousand_articles_for_the_backfill_cap():
+    start = time.perf_counter()
+    sample = generate_sample(today=TODAY, n_articles=15_000)
+    elapsed = time.perf_counter() - start
+    pmids = re.findall(rb"<PMID Version=\"1\">(\d+)</PMID>", sample.pubmed_xml)
+    assert len(pmids) == len(set(pmids)) == 15_000
+    assert sample.pubmed_xml.count(b"<PubmedArticle>") == 15_000
+    assert elapsed < 15

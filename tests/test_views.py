@@ -1,0 +1,117 @@
+"""trial_history, the analyst views, schema docs and export, on real DuckDB files."""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.cli import main
+from warehouse.db import open_warehouse
+from warehouse.export import EXPORTED, export
+from warehouse.load import load_page, transaction
+from warehouse.schema_docs import render
+
+REPO = Path(__file__).resolve().parents[1]
+TODAY = date.today()
+
+
+def trial(nct_id: str, **fields) -> dict:
+    record = {
+        "nct_id": nct_id, "brief_title": f"Psilocybin study {nct_id}", "overall_status": "RECRUITING",
+        "phases": ["PHASE2"], "enrollment_count": 40, "enrollment_type": "ESTIMATED",
+        "start_date": date(2023, 9, 1), "start_date_precision": "month",
+        "primary_completion_date": date(2025, 6, 1), "primary_completion_date_precision": "month",
+        "completion_date": date(2025, 12, 1), "completion_date_precision": "month",
+        "last_update_posted_date": date(2024, 1, 10), "last_update_posted_date_precision": "day",
+        "has_results": False, "why_stopped": None, "references": [], "drugs": ["psilocybin"],
+    }
+    record.update(fields)
+    return record
+
+
+def load(conn, kind, records, run_id):
+    with transaction(conn):
+        return load_page(conn, kind, records, run_id=run_id)
+
+
+@pytest.fixture
+def conn(tmp_path):
+    connection = open_warehouse(tmp_path / "w.duckdb")
+    yield connection
+    connection.close()
+
+
+def test_history_records_exactly_the_fields_that_changed(conn):
+    load(conn, "trial", [trial("NCT00000001"), trial("NCT00000002")], "run-a")
+    version_b = trial("NCT00000001", overall_status="COMPLETED", phases=["PHASE2", "PHASE3"],
+                      enrollment_count=52, enrollment_type="ACTUAL", brief_title="Renamed",
+                      primary_completion_date=date(2025, 7, 14), primary_completion_date_precision="day")
+    counts = load(conn, "trial", [version_b, trial("NCT00000002")], "run-b")
+    history = conn.execute("SELECT nct_id, field, old_value, new_value, run_id FROM trial_history ORDER BY field").fetchall()
+    assert counts.updated == 1 and counts.unchanged == 1
+    assert history == [
+        ("NCT00000001", "enrollment_count", "40", "52", "run-b"),
+        ("NCT00000001", "enrollment_type", "ESTIMATED", "ACTUAL", "run-b"),
+        ("NCT00000001", "overall_status", "RECRUITING", "COMPLETED", "run-b"),
+        ("NCT00000001", "phases", "PHASE2", "PHASE2/PHASE3", "run-b"),
+        ("NCT00000001", "primary_completion_date", "2025-06", "2025-07-14", "run-b"),
+    ]  # the title changed too, but it is not a tracked field
+    assert conn.execute("SELECT count(*) FROM v_trial_changes WHERE brief_title = 'Renamed'").fetchall() == [(5,)]
+
+
+def test_overdue_trials_are_exactly_the_qualifying_ones(conn):
+    long_ago = TODAY - timedelta(days=500)
+    done = dict(overall_status="COMPLETED", primary_completion_date=long_ago, primary_completion_date_precision="day")
+    load(conn, "trial", [
+        trial("NCT00000010", **done),                                            # overdue
+        trial("NCT00000011", **done, has_results=True),                          # results submitted
+        trial("NCT00000012", **done),                                            # paper in DataBankList
+        trial("NCT00000013", **done, references=[{"pmid": "555", "type": "RESULT", "citation": "c"}]),
+        trial("NCT00000014", **done, references=[{"pmid": "556", "type": "BACKGROUND", "citation": "c"}]),  # overdue
+        trial("NCT00000015", overall_status="COMPLETED", primary_completion_date=TODAY - timedelta(days=200),
+              primary_completion_date_precision="day"),                           # not 12 months yet
+        trial("NCT00000016", overall_status="TERMINATED", primary_completion_date=long_ago,
+              primary_completion_date_precision="day"),                           # not completed
+    ], "r1")
+    load(conn, "article", [{"pmid": 777, "title": "Results of NCT00000012", "drugs": ["psilocybin"],
+                            "nct_links": [{"nct_id": "NCT00000012", "evidence": "databank"}]}], "r1")
+    overdue = conn.execute("SELECT nct_id, months_since_primary_completion >= 12, reason LIKE 'completed; primary "
+                           "completion%' FROM v_overdue_trials ORDER BY nct_id").fetchall()
+    assert overdue == [("NCT00000010", True, True), ("NCT00000014", True, True)]
+
+
+def test_new_since_lists_new_records_changes_and_links(conn):
+    load(conn, "trial", [trial("NCT00000001")], "r1")
+    load(conn, "trial", [trial("NCT00000001", overall_status="COMPLETED")], "r2")
+    load(conn, "article", [{"pmid": 9, "title": "Paper", "drugs": [],
+                            "nct_links": [{"nct_id": "NCT00000001", "evidence": "abstract"}]}], "r2")
+    kinds = conn.execute("SELECT kind, count(*) FROM new_since(current_date - 1) GROUP BY kind ORDER BY kind").fetchall()
+    assert kinds == [("new link", 1), ("new paper", 1), ("new trial", 1), ("trial change", 1)]
+    assert conn.execute("SELECT count(*) FROM new_since(current_date + 1)").fetchall() == [(0,)]
+
+
+def test_schema_docs_match_the_live_schema():
+    assert (REPO / "docs" / "schema.md").read_text() == render(), "run `trialwatch schema-docs`"
+
+
+def test_schema_docs_check_fails_when_stale(tmp_path, capsys):
+    stale = tmp_path / "schema.md"
+    stale.write_text("old")
+    assert main(["schema-docs", "--output", str(stale), "--check"]) == 1
+    assert main(["schema-docs", "--output", str(stale)]) == 0
+    assert main(["schema-docs", "--output", str(stale), "--check"]) == 0
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_export_writes_every_table_and_view_readably(tmp_path, fmt):
+    db = tmp_path / "w.duckdb"
+    with open_warehouse(db) as conn:
+        load(conn, "trial", [trial("NCT00000001")], "r1")
+    written = export(db, tmp_path / "out", fmt)
+    assert sorted(p.name for p in written) == sorted(f"{name}.{fmt}" for name in EXPORTED)
+    read_back = {"parquet": "SELECT nct_id FROM read_parquet(?)", "csv": "SELECT nct_id FROM read_csv_auto(?)"}
+    with duckdb.connect() as conn:
+        rows = conn.execute(read_back[fmt], [str(tmp_path / "out" / f"v_trials.{fmt}")]).fetchall()
+    assert rows == [("NCT00000001",)]
