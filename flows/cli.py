@@ -37,9 +37,10 @@ def _day(text: str) -> date:
 
 
 def _quiet_prefect() -> None:
-    """Prefect's start-up chatter (temporary server, telemetry) stays out of the terminal unless
-    the user asks for it with their own PREFECT_LOGGING_LEVEL."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    """Prefect's chatter (temporary server, telemetry, run states, tracebacks of errors the CLI
+    explains in one line itself) stays out of the terminal unless the user asks for it with their
+    own PREFECT_LOGGING_LEVEL."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
 
@@ -63,9 +64,9 @@ def _report(summaries) -> int:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     _check_warehouse(settings)
     _quiet_prefect()
-    from flows.ingest import ingest_flow
+    from flows.ingest import nightly_flow
 
-    summaries = ingest_flow(settings, SOURCE_CHOICES[args.source], args.since, args.full)
+    summaries = nightly_flow(settings, SOURCE_CHOICES[args.source], args.since, args.full)
     return _report(summaries)
 
 

@@ -2,31 +2,35 @@
 
 There is no network where the demo runs, so the local stand-ins of E-utilities and the
 ClinicalTrials.gov API v2 serve this sample and the real pipeline ingests it. Nothing here is
-copied from a real record: titles, abstracts, authors and trials are built from the vocabulary
+copied from a real record: titles, abstracts, authors and studies are built from the vocabulary
 tables below, in the formats the real services return:
 
-* ``DemoSample.pubmed_xml`` is one efetch ``PubmedArticleSet`` document (MedlineCitation with
-  journal issue, structured or plain abstract with occasional ``<i>``/``<sup>``/``<sub>`` markup,
-  authors and collective names, DataBankList, GrantList, publication types, MeSH headings with
-  real descriptor UIs, keywords; PubmedData with History dates and ArticleIdList).
+* ``DemoSample.pubmed_xml`` is one efetch ``PubmedArticleSet`` document: MedlineCitation with
+  journal issue (or ``MedlineDate``), structured or plain abstract with occasional
+  ``<i>``/``<sup>``/``<sub>`` markup, authors and collective names, DataBankList, GrantList,
+  publication types, MeSH headings and chemicals with real descriptor UIs, keywords; PubmedData
+  with History dates and ArticleIdList (pubmed, pmc, doi, pii).
 * ``DemoSample.studies`` are ClinicalTrials.gov v2 study objects (``protocolSection`` modules,
-  ``derivedSection`` MeSH browse modules, ``hasResults``).
+  ``derivedSection`` MeSH browse modules, ``hasResults``). Every study has ketamine/esketamine,
+  psilocybin or MDMA among its interventions.
 
-The two sides link up the way the real ones do: about a fifth of the articles name a generated
-NCT id (in ``DataBankList`` and/or the abstract text) and many studies cite generated PMIDs in
-``referencesModule``. Every study has one of the three drugs among its interventions.
+The two sides link up like the real ones: about a fifth of the articles name a generated NCT id
+(in ``DataBankList`` and/or the abstract text) and many studies cite generated PMIDs in
+``referencesModule`` (RESULT, DERIVED, BACKGROUND).
 
 Built in on purpose, for the pipeline and the dashboard to find:
 
 * MeSH indexing lags: the newest ~22% of articles are ``In-Process``/``In-Data-Review`` without
-  MeSH headings, articles of non-MEDLINE journals are ``PubMed-not-MEDLINE``; ~70% are indexed.
-* ``OVERDUE_SHARE`` of the studies (10 of 150) are "overdue": COMPLETED, primary completion more
+  MeSH headings and articles of non-MEDLINE journals are ``PubMed-not-MEDLINE``; ~70% are
+  indexed (``MEDLINE``).
+* ``OVERDUE_SHARE`` of the studies (10 of 150) are overdue: COMPLETED, primary completion more
   than 14 months before ``today``, ``hasResults`` false and no linked publication (no article
-  names them, no references). Every other COMPLETED or TERMINATED study whose primary completion
-  is more than ~10 months old has results or a linked publication, so the overdue set is exactly
-  those studies.
-* A few studies first posted in the last two months.
-* Dates: ACTUAL dates are never after ``today``. ESTIMATED dates are at least a month after
+  names them, they cite nothing). Every other COMPLETED or TERMINATED study whose primary
+  completion is more than ``DUE_DAYS`` (8 months) old has results or a linked paper, so the
+  overdue set is exactly those studies, however month-only dates are rounded.
+* Every overall status appears (``FIXED_STATUS``), and a few studies were first posted in the
+  last two months.
+* Dates: ACTUAL dates are never after ``today``; ESTIMATED dates are more than a month after
   ``today`` except for UNKNOWN and WITHDRAWN studies, whose stale estimates lie in the past as
   on the real registry. About half of start/completion dates are month-only (``2021-09``).
 
@@ -35,17 +39,17 @@ Nights. ``generate_sample(today=D, night=2)`` is the world one day after
 (articles) or equal (studies) except for the changed ones, plus:
 
 * ``NIGHT2_NEW_ARTICLES`` (5) new articles with Entrez date ``D`` (newer than every night-1
-  article); the first is a results paper linked to an existing completed study;
+  article); the first is a results paper linked to an existing completed or terminated study;
 * ``NIGHT2_NEW_TRIALS`` (2) new studies first posted on ``D``;
-* three changed studies, each with ``lastUpdatePostDateStruct.date == D``: the one
+* three changed studies, each with ``lastUpdatePostDateStruct.date == D``: the
   ACTIVE_NOT_RECRUITING study about to finish becomes COMPLETED with ACTUAL completion dates;
   one RECRUITING study changes its enrollment count; one overdue study gets ``hasResults`` true
   (results submitted), so it leaves the overdue set;
-* one night-1 article revised: it gets its MeSH indexing and ``DateRevised`` = ``D``.
+* one night-1 article revised: its MeSH indexing arrives and ``DateRevised`` = ``D``.
 
 Sizes: ``n_articles``/``n_trials`` are the night-1 counts; night 2 adds the records above.
-Everything is a function of (seed, today, night, sizes) only: one ``random.Random`` per night,
-no wall clock, no set iteration.
+Everything is a function of (seed, today, night, sizes): one ``random.Random`` per night, no
+wall clock, no iteration over sets.
 """
 from __future__ import annotations
 
@@ -393,6 +397,9 @@ CONDITION_KEYWORDS = {
     "anorexia": ("anorexia nervosa", "eating disorders"),
     "eol": ("end-of-life distress", "palliative care", "cancer"),
 }
+ACRONYM_SUFFIX = {"social_anxiety": "SAD", "bipolar": "BD", "suicidal": "SI",
+                  "chronic_pain": "CP", "fibromyalgia": "FM", "tobacco": "TUD", "anorexia": "AN",
+                  "eol": "EOL"}
 HUMANS = ("D006801", "Humans")
 AGE_MESH = (("D000328", "Adult"), ("D008875", "Middle Aged"), ("D000368", "Aged"),
             ("D055815", "Young Adult"))
@@ -912,7 +919,7 @@ ELIGIBILITY_EXCLUSIONS = (  # (text, conditions for which it is left out)
 
 @dataclass
 class _Trial:
-    kind: str  # regular | overdue | recent | closing | recruiting | new
+    kind: str  # regular | recent | new (night 2) | a FIXED_STATUS key
     variant: Variant
     condition: Condition
     sponsor: tuple[str, str]  # (name, class)
@@ -946,7 +953,7 @@ class _Trial:
     org_id: str = ""
     collaborators: list[tuple[str, str]] = field(default_factory=list)
     official: str = ""
-    texts: dict = field(default_factory=dict)
+    details: dict = field(default_factory=dict)  # titles, free text and choices, drawn once
     references: list[tuple[int, str, str]] = field(default_factory=list)  # (pmid, type, citation)
 
 
@@ -1059,7 +1066,7 @@ def _next_night(rng: random.Random, world: _World, today: date) -> None:
     for _ in range(NIGHT2_NEW_TRIALS):
         trial = _plan_trial(rng, today, "new")
         trial.nct = _nct_id(rng, trial.first_submit, taken_nct)
-        _write_trial_texts(rng, trial)
+        _write_trial_details(rng, trial)
         trials.append(trial)
 
     taken_pmid = {a.pmid for a in world.articles}
@@ -1081,11 +1088,12 @@ def _next_night(rng: random.Random, world: _World, today: date) -> None:
         new.append(article)
     world.articles.extend(new)
 
-    waiting = [a for a in world.articles[:-len(new)] if a.status == "In-Process"]
-    if waiting:
-        revised = min(waiting, key=lambda a: (a.entrez, a.pmid))
-        revised.status, revised.indexing = "MEDLINE", "Automated"
-        revised.completed = revised.revised = today
+    old = world.articles[:-len(new)]
+    waiting = [a for a in old if a.status in ("In-Process", "In-Data-Review")]
+    revised = min(waiting or old, key=lambda a: (a.entrez, a.pmid))
+    if revised.status != "MEDLINE":  # indexing finished: the MeSH headings arrive
+        revised.status, revised.indexing, revised.completed = "MEDLINE", "Automated", today
+    revised.revised = today
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1103,7 +1111,7 @@ def _plan_trials(rng: random.Random, today: date, n: int) -> list[_Trial]:
     taken: set[str] = set()
     for trial in trials:
         trial.nct = _nct_id(rng, trial.first_submit, taken)
-        _write_trial_texts(rng, trial)
+        _write_trial_details(rng, trial)
     return trials
 
 
@@ -1119,10 +1127,10 @@ def _plan_trial(rng: random.Random, today: date, kind: str) -> _Trial:
     elif industry:
         phases = rng.choice((["PHASE2"], ["PHASE2"], ["PHASE3"], ["PHASE3"], ["PHASE2", "PHASE3"],
                              ["PHASE1"]))
-    else:
+    else:  # phase 4 only for the approved drug (ketamine/esketamine)
         phases = rng.choices((["EARLY_PHASE1"], ["PHASE1"], ["PHASE2"], ["PHASE2", "PHASE3"],
                               ["PHASE3"], ["PHASE4"], ["NA"]),
-                             (8, 12, 40, 5, 8, 15, 12))[0]
+                             (8, 12, 40, 5, 8, 15 if drug == "ketamine" else 0, 12))[0]
     randomized = (not observational and phases not in (["EARLY_PHASE1"], ["PHASE1"])
                   and rng.random() < 0.75)
     comparator = rng.choice(variant.comparators) if randomized else None
@@ -1333,10 +1341,10 @@ def _interpolate(anchors, day: date, per_day_after: int) -> int:
     return last_value + (day - last_day).days * per_day_after
 
 
-def _write_trial_texts(rng: random.Random, t: _Trial) -> None:
+def _write_trial_details(rng: random.Random, t: _Trial) -> None:
     """Titles, identifiers and free text (kept on the plan so later renders are identical)."""
     v, c = t.variant, t.condition
-    abbr = c.abbr or c.scale_abbr
+    abbr = c.abbr or ACRONYM_SUFFIX[c.key]
     if rng.random() < 0.3:
         prefix = {"ketamine": ("KET", "KARMA", "ELEKT", "RAPID", "SKIP"),
                   "psilocybin": ("PSIL", "PSILO", "EPIsoDE", "PIVOT"),
@@ -1383,33 +1391,34 @@ def _write_trial_texts(rng: random.Random, t: _Trial) -> None:
         official = (f"A {phase + ', ' if phase else ''}{design} Study to Evaluate the Efficacy and "
                     "Safety of {i} in Participants With {c}")
     fmt = {"i": intervention, "c": cond_title, "k": _comparator_title(t.comparator)}
-    t.texts["brief_title"] = brief.format(**fmt)
-    t.texts["official_title"] = official.format(**fmt) + (f" ({t.acronym})" if t.acronym else "")
+    t.details["brief_title"] = brief.format(**fmt)
+    t.details["official_title"] = official.format(**fmt) + (f" ({t.acronym})" if t.acronym else "")
     pop = rng.choice(c.populations)
     support = " with psychological support" if v.assisted else ""
     weeks = rng.choice((6, 8, 12, 24, 52))
-    summary = (f"The purpose of this study is to evaluate whether {_lower_first(v.ct_title)} "
-               f"reduces {c.symptom} in {pop}. Participants will receive {v.dose}{support} and "
-               f"will be followed for {weeks} weeks.")
-    if t.comparator:
-        summary += (f" Participants will be randomly assigned to {v.short} or "
-                    f"{t.comparator.phrase}.")
     if t.study_type == "OBSERVATIONAL":
         summary = (f"This observational study follows {pop} who receive {_lower_first(v.ct_title)} "
                    f"as part of routine care and records changes in {c.symptom} over {weeks} "
                    "weeks.")
-    t.texts["brief_summary"] = summary
+    else:
+        summary = (f"The purpose of this study is to evaluate whether {_lower_first(v.ct_title)} "
+                   f"reduces {c.symptom} in {pop}. Participants will receive {v.dose}{support} "
+                   f"and will be followed for {weeks} weeks.")
+        if t.comparator:
+            summary += (f" Participants will be randomly assigned to {v.short} or "
+                        f"{t.comparator.phrase}.")
+    t.details["brief_summary"] = summary
     if rng.random() < 0.4:
-        t.texts["detailed_description"] = (
+        t.details["detailed_description"] = (
             _plain(rng.choice(MECHANISM[v.drug]).format(Drug_s=_cap(v.short), drug_s=v.short))
             + f" The primary outcome is the change in {_measure(c, full=True)} "
             f"from baseline to week {min(weeks, 12)}. Safety assessments include vital signs, "
             "adverse events and the Columbia-Suicide Severity Rating Scale (C-SSRS).")
     keywords = list(CONDITION_KEYWORDS[c.key][:1]) + [v.short] + rng.sample(DRUG_KEYWORDS[v.drug], 2)
-    t.texts["keywords"] = list(dict.fromkeys(keywords))
-    t.texts["eligibility"] = _eligibility(rng, t, pop)
-    t.texts["timepoint"] = rng.choice(v.timepoints)
-    t.texts["max_age"] = rng.choice((65, 65, 70, 75, None))
+    t.details["keywords"] = list(dict.fromkeys(keywords))
+    t.details["eligibility"] = _eligibility(rng, t)
+    t.details["timepoint"] = rng.choice(v.timepoints)
+    t.details["max_age"] = rng.choice((65, 65, 70, 75, None))
 
 
 def _comparator_title(k: Comparator | None) -> str:
@@ -1423,7 +1432,7 @@ def _official_name(rng: random.Random) -> str:
     return f"{first} {last}, {rng.choice(('MD', 'MD, PhD', 'PhD', 'MD, MPH'))}"
 
 
-def _eligibility(rng: random.Random, t: _Trial, pop: str) -> str:
+def _eligibility(rng: random.Random, t: _Trial) -> str:
     c = t.condition
     inclusion = ["Age 18 years or older",
                  f"Diagnosis of {c.name} according to DSM-5 criteria"
@@ -1651,7 +1660,7 @@ def _context(rng: random.Random, a: _Article) -> dict:
         "age": str(rng.randint(19, 74)), "sex": rng.choice(("woman", "man")),
         "phenotype": _x(c.animal[0]) if c.animal else "",
         "target": PRECLINICAL_TARGET[v.drug],
-        "timepoint": _x(t.texts["timepoint"] if t is not None else rng.choice(v.timepoints)),
+        "timepoint": _x(t.details["timepoint"] if t is not None else rng.choice(v.timepoints)),
         "funder": _x(t.sponsor[0] if t is not None else "None"),
         "nct": t.nct if t is not None else "",
     }
@@ -2277,9 +2286,9 @@ def _render_study(t: _Trial) -> dict:
     if t.collaborators:
         sponsors["collaborators"] = [{"name": n, "class": k} for n, k in t.collaborators]
 
-    description = {"briefSummary": t.texts["brief_summary"]}
-    if "detailed_description" in t.texts:
-        description["detailedDescription"] = t.texts["detailed_description"]
+    description = {"briefSummary": t.details["brief_summary"]}
+    if "detailed_description" in t.details:
+        description["detailedDescription"] = t.details["detailed_description"]
 
     enrollment = {"count": t.enrollment, "type": "ACTUAL" if t.enrollment_actual else "ESTIMATED"}
     if t.study_type == "OBSERVATIONAL":
@@ -2330,10 +2339,10 @@ def _render_study(t: _Trial) -> dict:
         interventions.append({"type": k.ct_type, "name": k.ct_name,
                               "description": f"{_cap(k.phrase)}.", "armGroupLabels": [label]})
 
-    eligibility: dict = {"eligibilityCriteria": t.texts["eligibility"], "healthyVolunteers": False,
-                         "sex": "FEMALE" if "women" in t.texts["brief_summary"] else "ALL",
+    eligibility: dict = {"eligibilityCriteria": t.details["eligibility"], "healthyVolunteers": False,
+                         "sex": "FEMALE" if "women" in t.details["brief_summary"] else "ALL",
                          "minimumAge": "18 Years"}
-    max_age = t.texts["max_age"]
+    max_age = t.details["max_age"]
     if max_age:
         eligibility["maximumAge"] = f"{max_age} Years"
     eligibility["stdAges"] = ["ADULT", "OLDER_ADULT"]
@@ -2360,8 +2369,8 @@ def _render_study(t: _Trial) -> dict:
 
     identification: dict = {"nctId": t.nct, "orgStudyIdInfo": {"id": t.org_id},
                             "organization": {"fullName": t.sponsor[0], "class": t.sponsor[1]},
-                            "briefTitle": t.texts["brief_title"],
-                            "officialTitle": t.texts["official_title"]}
+                            "briefTitle": t.details["brief_title"],
+                            "officialTitle": t.details["official_title"]}
     if t.acronym:
         identification["acronym"] = t.acronym
     protocol = {
@@ -2374,14 +2383,14 @@ def _render_study(t: _Trial) -> dict:
                             "isFdaRegulatedDevice": False},
         "descriptionModule": description,
         "conditionsModule": {"conditions": list(c.ct_conditions),
-                             "keywords": list(t.texts["keywords"])},
+                             "keywords": list(t.details["keywords"])},
         "designModule": design,
         "armsInterventionsModule": {"armGroups": arms, "interventions": interventions},
         "outcomesModule": {"primaryOutcomes": [{
             "measure": (_cap(c.scale) if c.outcome == "abstinence"
                         else f"Change in {_measure(c, full=True)}"),
             "description": f"Assessed by a blinded rater; {c.symptom} at each visit.",
-            "timeFrame": f"Baseline to {t.texts['timepoint']}"}]},
+            "timeFrame": f"Baseline to {t.details['timepoint']}"}]},
         "eligibilityModule": eligibility,
         "contactsLocationsModule": contacts,
     }

@@ -1,41 +1,89 @@
-"""The Prefect flows. Thin on purpose: a flow opens the private working copy of the warehouse,
-its tasks call the plain pipeline functions, and the flow publishes the result."""
+"""The Prefect flows. Thin on purpose: the nightly flow opens the private working copy of the
+warehouse, runs one subflow per source, writes the summary, and publishes; the tasks call the
+plain functions in `flows.pipeline` and `flows.digest`, which hold the logic."""
 from __future__ import annotations
 
 import sys
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 import duckdb
 from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 
 from extract.archive import RawArchive
 from extract.catalogue import Catalogue
-from flows import pipeline
+from flows import digest, pipeline
 from flows.settings import Settings
-from warehouse.publish import writing
+from warehouse.publish import unpublished_run_ids, writing
+
+ARTIFACT_KEY = "trialwatch-digest"
+
+
+@dataclass
+class RunReport:
+    summaries: list[pipeline.SourceSummary]
+    digest_markdown: str
+    feed: bytes
+    stamp: str
 
 
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-@task(name="ingest-source", cache_policy=NONE)
-def ingest_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, since: date | None,
-                  full: bool) -> pipeline.SourceSummary:
+@task(name="resolve-window", cache_policy=NONE)
+def resolve_window(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, since: date | None,
+                   full: bool) -> pipeline.Window:
     window = pipeline.resolve_window(conn, source, since=since, full=full, overlap_days=settings.overlap_days)
     _progress(f"{source}: {window.mode} pull" + (f" since {window.since}" if window.since else ""))
+    return window
+
+
+@task(name="fetch-archive-parse-load", cache_policy=NONE)
+def fetch_archive_parse_load(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str,
+                             window: pipeline.Window) -> pipeline.SourceSummary:
+    """Streams page by page (the HTTP layer retries its own requests), so a page is archived and
+    loaded while the next one is asked for; the source's load commits or rolls back as one."""
     return pipeline.ingest_source(conn, settings, source, window, catalogue=Catalogue.load(), progress=_progress)
 
 
-@flow(name="trialwatch-ingest")
-def ingest_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgov"),
-                since: date | None = None, full: bool = False) -> list[pipeline.SourceSummary]:
-    """Fetch, archive, parse and load each source in turn into a private copy of the warehouse,
-    then publish it atomically (see warehouse/publish.py)."""
+@flow(name="trialwatch-source", flow_run_name="ingest-{source}", validate_parameters=False)
+def source_flow(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, since: date | None,
+                full: bool) -> pipeline.SourceSummary:
+    window = resolve_window(conn, settings, source, since, full)
+    return fetch_archive_parse_load(conn, settings, source, window)
+
+
+@task(name="summarize", cache_policy=NONE)
+def summarize(conn: duckdb.DuckDBPyConnection, summaries: list[pipeline.SourceSummary]) -> RunReport:
+    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    report = digest.build_digest(conn, unpublished_run_ids(conn), now)
+    return RunReport(summaries, digest.render_markdown(report), digest.render_atom(conn, now), f"{now:%Y%m%dT%H%M%SZ}")
+
+
+@task(name="write-digest-and-feed", cache_policy=NONE)
+def write_outputs(settings: Settings, report: RunReport) -> None:
+    markdown = report.digest_markdown.encode()
+    digest.write_atomically(settings.data_dir / "digests" / f"{report.stamp}.md", markdown)
+    digest.write_atomically(settings.data_dir / "digests" / "latest.md", markdown)
+    digest.write_atomically(settings.feed_path, report.feed)
+    create_markdown_artifact(key=ARTIFACT_KEY, markdown=report.digest_markdown,
+                             description="What the last trialwatch run changed")
+
+
+@flow(name="trialwatch-nightly", validate_parameters=False)
+def nightly_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgov"),
+                 since: date | None = None, full: bool = False) -> list[pipeline.SourceSummary]:
+    """fetch → archive → parse → load per source into a private copy of the warehouse, then
+    summarize and publish it atomically (see warehouse/publish.py), then write digest and feed."""
     with writing(settings.db_path) as conn:
-        return [ingest_source(conn, settings, source, since, full) for source in sources]
+        summaries = [source_flow(conn, settings, source, since, full) for source in sources]
+        report = summarize(conn, summaries)
+    write_outputs(settings, report)
+    return summaries
 
 
 @task(name="replay-archive", cache_policy=NONE)
@@ -43,7 +91,7 @@ def replay_task(conn: duckdb.DuckDBPyConnection, archive_dir: Path) -> list[pipe
     return pipeline.replay_archive(conn, RawArchive(archive_dir), catalogue=Catalogue.load(), progress=_progress)
 
 
-@flow(name="trialwatch-replay")
+@flow(name="trialwatch-replay", validate_parameters=False)
 def replay_flow(settings: Settings, archive_dir: Path) -> list[pipeline.SourceSummary]:
     """Rebuild the warehouse from the raw archive, with no network, and publish it."""
     with writing(settings.db_path, fresh=True) as conn:

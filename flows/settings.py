@@ -36,6 +36,10 @@ class Settings:
     def archive_dir(self) -> Path:
         return self.data_dir / "raw"
 
+    @property
+    def feed_path(self) -> Path:
+        return self.data_dir / "feeds" / "new.xml"
+
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **changes)
 

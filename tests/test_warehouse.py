@@ -149,3 +149,15 @@ def test_a_page_that_fails_midway_leaves_nothing_behind(conn):
 def test_schema_version_of_a_new_file_is_zero(tmp_path):
     with duckdb.connect(str(tmp_path / "empty.duckdb")) as raw:
         assert schema_version(raw) == 0
+
+
+def test_links_that_still_hold_keep_when_they_were_first_seen(conn):
+    load_page(conn, "article", [article(1)], run_id="r1")
+    moved = article(1, "revised", nct_links=[{"nct_id": "NCT01234567", "evidence": "databank"},
+                                             {"nct_id": "NCT07654321", "evidence": "abstract"}])
+    load_page(conn, "article", [moved], run_id="r2")
+    assert rows(conn, "SELECT nct_id, run_id FROM article_trials ORDER BY nct_id") == [
+        ("NCT01234567", "r1"), ("NCT07654321", "r2")]
+    load_page(conn, "article", [article(1, "again", nct_links=[{"nct_id": "NCT07654321", "evidence": "abstract"}])],
+              run_id="r3")
+    assert rows(conn, "SELECT nct_id, run_id FROM article_trials") == [("NCT07654321", "r2")]

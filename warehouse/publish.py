@@ -167,6 +167,11 @@ def _explain_write_failure(db_path: Path, error: BaseException) -> WarehouseErro
     )
 
 
+def unpublished_run_ids(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    """Runs in this working copy that no publication has included yet (what the next publish adds)."""
+    return conn.execute(RUNS_SINCE_LAST_PUBLICATION).fetchall()[0][0]
+
+
 @contextmanager
 def writing(db_path: Path, *, fresh: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A connection to a private working copy, published atomically when the block ends cleanly.
@@ -188,8 +193,7 @@ def writing(db_path: Path, *, fresh: bool = False) -> Iterator[duckdb.DuckDBPyCo
             if how == "resumed":
                 log.warning("resuming the load a previous run left unfinished (%d interrupted run(s))", interrupted)
             yield conn
-            run_ids = conn.execute(RUNS_SINCE_LAST_PUBLICATION).fetchall()[0][0]
-            conn.execute(RECORD_PUBLICATION, [_now(), run_ids])
+            conn.execute(RECORD_PUBLICATION, [_now(), unpublished_run_ids(conn)])
             conn.execute("CHECKPOINT")
             conn.close()
             _fsync(staging)

@@ -18,9 +18,14 @@ WHERE record_kind = 'article' AND record_id IN (SELECT CAST(pmid AS VARCHAR) FRO
 INSERT INTO record_drugs
 SELECT DISTINCT 'article', CAST(pmid AS VARCHAR), unnest(drugs) FROM staged;
 
-DELETE FROM article_trials
-WHERE evidence IN ('databank', 'abstract') AND pmid IN (SELECT pmid FROM staged);
-
-INSERT INTO article_trials
-SELECT DISTINCT pmid, link.nct_id, link.evidence, $now, $run_id
+-- Links: keep the ones that still hold (with when they were first seen), drop the rest, add new.
+CREATE OR REPLACE TEMP TABLE staged_links AS
+SELECT DISTINCT pmid, link.nct_id AS nct_id, link.evidence AS evidence
 FROM (SELECT pmid, unnest(nct_links) AS link FROM staged);
+
+DELETE FROM article_trials
+WHERE evidence IN ('databank', 'abstract') AND pmid IN (SELECT pmid FROM staged)
+  AND (pmid, nct_id, evidence) NOT IN (SELECT (pmid, nct_id, evidence) FROM staged_links);
+
+INSERT OR IGNORE INTO article_trials
+SELECT pmid, nct_id, evidence, $now, $run_id FROM staged_links;

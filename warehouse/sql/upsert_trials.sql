@@ -38,10 +38,15 @@ WHERE record_kind = 'trial' AND record_id IN (SELECT nct_id FROM staged);
 INSERT INTO record_drugs
 SELECT DISTINCT 'trial', nct_id, unnest(drugs) FROM staged;
 
-DELETE FROM article_trials
-WHERE evidence = 'ctgov_reference' AND nct_id IN (SELECT nct_id FROM staged);
-
-INSERT INTO article_trials
-SELECT DISTINCT TRY_CAST(ref.pmid AS BIGINT) AS pmid, nct_id, 'ctgov_reference', $now, $run_id
+-- Links from the registry's references: keep those that still hold, drop the rest, add new.
+CREATE OR REPLACE TEMP TABLE staged_links AS
+SELECT DISTINCT TRY_CAST(ref.pmid AS BIGINT) AS pmid, nct_id, 'ctgov_reference' AS evidence
 FROM (SELECT nct_id, unnest("references") AS ref FROM staged)
 WHERE TRY_CAST(ref.pmid AS BIGINT) IS NOT NULL;
+
+DELETE FROM article_trials
+WHERE evidence = 'ctgov_reference' AND nct_id IN (SELECT nct_id FROM staged)
+  AND (pmid, nct_id, evidence) NOT IN (SELECT (pmid, nct_id, evidence) FROM staged_links);
+
+INSERT OR IGNORE INTO article_trials
+SELECT pmid, nct_id, evidence, $now, $run_id FROM staged_links;

@@ -1,0 +1,93 @@
+"""Altair charts built from the query layer's DataFrames (pure functions: frame in, chart out)."""
+from __future__ import annotations
+
+import altair as alt
+import pandas as pd
+
+from dashboard.ui import PHASE_ORDER, drug_label, enum_label, phase_label
+
+STATUS_ORDER = ["NOT_YET_RECRUITING", "RECRUITING", "ENROLLING_BY_INVITATION", "ACTIVE_NOT_RECRUITING",
+                "SUSPENDED", "COMPLETED", "TERMINATED", "WITHDRAWN", "UNKNOWN"]
+
+
+def _with_drug_labels(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.copy()
+    frame["Drug"] = frame["drug"].map(drug_label)
+    return frame
+
+
+def status_by_drug(frame: pd.DataFrame) -> alt.Chart:
+    """Stacked bars: trials per drug by overall status."""
+    frame = _with_drug_labels(frame)
+    order = [s for s in STATUS_ORDER if s in set(frame["status"])] + sorted(
+        set(frame["status"].dropna()) - set(STATUS_ORDER))
+    frame["Status"] = frame["status"].map(enum_label)
+    return alt.Chart(frame).mark_bar().encode(
+        y=alt.Y("Drug:N", title=None),
+        x=alt.X("trials:Q", title="Trials"),
+        color=alt.Color("Status:N", sort=[enum_label(s) for s in order],
+                        scale=alt.Scale(scheme="tableau10"), legend=alt.Legend(orient="bottom", columns=3)),
+        order=alt.Order("trials:Q", sort="descending"),
+        tooltip=["Drug", "Status", alt.Tooltip("trials:Q", title="Trials")],
+    ).properties(height=170)
+
+
+def condition_heatmap(frame: pd.DataFrame, records: str) -> alt.Chart:
+    """Drug × condition counts for `records` ('trials' or 'papers'), conditions by total."""
+    frame = _with_drug_labels(frame[frame["records"] == records])
+    order = frame.groupby("condition")["n"].sum().sort_values(ascending=False).index.tolist()
+    base = alt.Chart(frame).encode(
+        x=alt.X("Drug:N", title=None, axis=alt.Axis(labelAngle=0, orient="top")),
+        y=alt.Y("condition:N", title=None, sort=order),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("n:Q", title=records.capitalize(), scale=alt.Scale(scheme="blues")),
+        tooltip=["Drug", alt.Tooltip("condition:N", title="Condition"), alt.Tooltip("n:Q", title=records)],
+    )
+    labels = base.mark_text(fontSize=11).encode(
+        text="n:Q",
+        color=alt.condition(alt.datum.n > (frame["n"].max() / 2 if len(frame) else 0),
+                            alt.value("white"), alt.value("black")),
+    )
+    return (cells + labels).properties(title=records.capitalize(), height=max(120, 22 * len(order)))
+
+
+def phases_by_drug(frame: pd.DataFrame) -> alt.Chart:
+    """The pipeline: trials per phase, side by side per drug."""
+    frame = _with_drug_labels(frame)
+    frame["Phase"] = frame["phase"].map(phase_label)
+    order = [phase_label(p) for p in PHASE_ORDER if p in set(frame["phase"])] + sorted(
+        {phase_label(p) for p in set(frame["phase"]) - set(PHASE_ORDER)})
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X("Phase:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30)),
+        xOffset=alt.XOffset("Drug:N"),
+        y=alt.Y("trials:Q", title="Trials"),
+        color=alt.Color("Drug:N", legend=alt.Legend(orient="bottom")),
+        tooltip=["Drug", "Phase", alt.Tooltip("trials:Q", title="Trials")],
+    ).properties(height=300)
+
+
+def papers_per_year(frame: pd.DataFrame) -> alt.Chart:
+    frame = _with_drug_labels(frame)
+    return alt.Chart(frame).mark_line(point=True).encode(
+        x=alt.X("year:O", title="Publication year", axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("papers:Q", title="Papers"),
+        color=alt.Color("Drug:N", legend=alt.Legend(orient="bottom")),
+        tooltip=["Drug", alt.Tooltip("year:O", title="Year"), alt.Tooltip("papers:Q", title="Papers")],
+    ).properties(height=300)
+
+
+def trial_timeline(events: pd.DataFrame) -> alt.Chart:
+    """Registry milestones and what trialwatch observed, on one time axis."""
+    base = alt.Chart(events).encode(
+        x=alt.X("when:T", title=None),
+        y=alt.Y("track:N", title=None, sort=["Registry dates", "Seen by trialwatch"]),
+        tooltip=[alt.Tooltip("when:T", title="Date"), alt.Tooltip("event:N", title="Event"),
+                 alt.Tooltip("detail:N", title="Detail")],
+    )
+    points = base.mark_point(filled=True, size=90).encode(
+        color=alt.Color("kind:N", title=None, legend=alt.Legend(orient="bottom")),
+        shape=alt.Shape("kind:N", title=None),
+    )
+    labels = base.mark_text(align="left", dx=7, dy=-9, fontSize=10, angle=0).encode(text="event:N")
+    return (points + labels).properties(height=170)

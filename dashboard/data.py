@@ -1,0 +1,424 @@
+"""The dashboard's read-only query layer: one function per query, each returning plain data.
+
+Every query opens the published warehouse read-only, runs, and closes again (the nightly load
+swaps a new file in with `os.replace`; a held connection would keep reading the old one). Results
+are cached with `st.cache_data`, keyed also on the file's identity (inode, mtime, size), so a new
+publication invalidates the cache at once. If the file is replaced while a query runs, the query
+is retried once against the new file.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from dashboard import queries as q
+from flows.settings import load_settings
+from warehouse.db import WarehouseError, connect
+
+log = logging.getLogger("trialwatch.dashboard")
+
+CACHE_TTL_SECONDS = 600
+RETRY_DELAY_SECONDS = 0.3
+MIN_SCHEMA_OBJECTS = {"trials", "articles", "article_trials", "record_drugs", "trial_history",
+                      "v_trials", "v_articles", "v_trial_changes", "v_overdue_trials"}
+
+
+class WarehouseMissing(WarehouseError):
+    """There is no warehouse file yet."""
+
+
+class WarehouseUnavailable(WarehouseError):
+    """The warehouse could not be read, even after a retry."""
+
+
+@dataclass(frozen=True)
+class WarehouseRef:
+    """Which file a cached result came from: a new publication has a new inode and mtime."""
+    path: str
+    inode: int
+    mtime_ns: int
+    size: int
+
+
+@dataclass(frozen=True)
+class WarehouseState:
+    status: str  # "ok", "empty" or "outdated"
+    trials: int = 0
+    papers: int = 0
+    generation: int | None = None
+    published_at: Any = None
+    tagged_conditions: bool = False
+
+
+@dataclass(frozen=True)
+class TrialFilters:
+    drugs: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    phases: tuple[str, ...] = ()
+    statuses: tuple[str, ...] = ()
+    study_types: tuple[str, ...] = ()
+    sponsor_classes: tuple[str, ...] = ()
+    countries: tuple[str, ...] = ()
+    start_from: date | None = None
+    start_to: date | None = None
+    has_results: bool | None = None
+    search: str = ""
+    sort: str = next(iter(q.TRIAL_SORTS))
+
+
+@dataclass(frozen=True)
+class ArticleFilters:
+    drugs: tuple[str, ...] = ()
+    conditions: tuple[str, ...] = ()
+    publication_types: tuple[str, ...] = ()
+    year_from: int | None = None
+    year_to: int | None = None
+    journals: tuple[str, ...] = ()
+    search: str = ""
+    sort: str = next(iter(q.ARTICLE_SORTS))
+
+
+@dataclass(frozen=True)
+class ConditionSource:
+    """Where the condition filters and heatmap get their conditions from, for the UI to say."""
+    mode: str  # key of queries.CONDITION_SOURCES
+    note: str = field(default="")
+
+
+# --- locating the warehouse ----------------------------------------------------------------------
+
+def warehouse_path() -> Path:
+    """TRIALWATCH_DB (or `.env`), default data/trialwatch.duckdb, as every trialwatch tool reads it."""
+    return load_settings().db_path
+
+
+def warehouse_ref(path: Path | None = None) -> WarehouseRef:
+    path = Path(path or warehouse_path())
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        raise WarehouseMissing(f"no warehouse at {path} yet") from None
+    return WarehouseRef(str(path), info.st_ino, info.st_mtime_ns, info.st_size)
+
+
+class _Replaced(Exception):
+    """The file changed identity while a query ran."""
+
+
+_QUERIES: dict[str, Callable[..., Any]] = {}
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=512, show_spinner=False)
+def _cached(name: str, ref: WarehouseRef, args: tuple) -> Any:
+    conn = connect(Path(ref.path), read_only=True)
+    try:
+        result = _QUERIES[name](conn, *args)
+    finally:
+        conn.close()
+    try:
+        unchanged = warehouse_ref(Path(ref.path)) == ref
+    except WarehouseMissing:
+        unchanged = False
+    if not unchanged:
+        raise _Replaced(ref.path)
+    return result
+
+
+def _run(name: str, args: tuple) -> Any:
+    path = warehouse_path()
+    for attempt in (1, 2):
+        ref = warehouse_ref(path)
+        try:
+            return _cached(name, ref, args)
+        except (_Replaced, duckdb.Error, WarehouseError, OSError) as error:
+            if attempt == 2:
+                if isinstance(error, WarehouseMissing):
+                    raise
+                raise WarehouseUnavailable(
+                    f"could not read the warehouse {path}: {str(error).splitlines()[0] or type(error).__name__}"
+                ) from error
+            log.info("query %s failed (%s); retrying once", name, error)
+            time.sleep(RETRY_DELAY_SECONDS)
+    raise AssertionError("unreachable")
+
+
+def _query(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Register `fn(conn, *args)` and return `wrapper(*args)`: read-only, cached, retried once."""
+    _QUERIES[fn.__name__] = fn
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any) -> Any:
+        return _run(fn.__name__, args)
+
+    return wrapper
+
+
+def _df(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> pd.DataFrame:
+    return conn.execute(sql, params or {}).df()
+
+
+def _one(conn: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> dict | None:
+    cursor = conn.execute(sql, params or {})
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cursor.description], row))
+
+
+def _tables(conn: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in conn.execute(q.TABLES).fetchall()}
+
+
+def _condition_mode(conn: duckdb.DuckDBPyConnection) -> str:
+    return "tagged" if "record_conditions" in _tables(conn) else "registered"
+
+
+def like_pattern(text: str | None) -> str | None:
+    """A user's search text as an ILIKE pattern (wildcards in it escaped), or None if blank."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    return "%" + re.sub(r"([\\%_])", r"\\\1", text) + "%"
+
+
+# --- warehouse state -----------------------------------------------------------------------------
+
+@_query
+def warehouse_state(conn: duckdb.DuckDBPyConnection) -> WarehouseState:
+    tables = _tables(conn)
+    if not tables:
+        return WarehouseState("empty")
+    if not MIN_SCHEMA_OBJECTS <= tables:
+        return WarehouseState("outdated")
+    counts = _one(conn, q.RECORD_COUNTS)
+    publication = _one(conn, q.LATEST_PUBLICATION) if "publications" in tables else None
+    return WarehouseState(
+        "ok" if counts["trials"] + counts["papers"] else "empty",
+        trials=counts["trials"], papers=counts["papers"],
+        generation=publication and publication["generation"],
+        published_at=publication and publication["published_at"],
+        tagged_conditions="record_conditions" in tables,
+    )
+
+
+@_query
+def condition_source(conn: duckdb.DuckDBPyConnection) -> ConditionSource:
+    if _condition_mode(conn) == "tagged":
+        return ConditionSource("tagged", "Conditions come from trialwatch's condition tagger (MeSH concepts).")
+    return ConditionSource(
+        "registered",
+        "Condition tags are not in this warehouse yet, so conditions are the trials' registered conditions "
+        "(free text, as the sponsor wrote them); a paper gets the conditions of the trials it is linked to.",
+    )
+
+
+@_query
+def last_runs(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _df(conn, q.LAST_RUNS)
+
+
+# --- filter options ------------------------------------------------------------------------------
+
+@_query
+def drugs(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    return [row[0] for row in conn.execute(q.DRUGS).fetchall()]
+
+
+@_query
+def trial_condition_options(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    sql = q.CONDITION_SOURCES[_condition_mode(conn)] + q.TRIAL_CONDITION_OPTIONS
+    return [row[0] for row in conn.execute(sql).fetchall()]
+
+
+@_query
+def article_condition_options(conn: duckdb.DuckDBPyConnection) -> list[str]:
+    sql = q.CONDITION_SOURCES[_condition_mode(conn)] + q.ARTICLE_CONDITION_OPTIONS
+    return [row[0] for row in conn.execute(sql).fetchall()]
+
+
+@_query
+def trial_filter_options(conn: duckdb.DuckDBPyConnection) -> dict:
+    options = _one(conn, q.TRIAL_OPTIONS)
+    return {key: (value or []) if key not in ("first_start", "last_start") else value
+            for key, value in options.items()}
+
+
+@_query
+def article_filter_options(conn: duckdb.DuckDBPyConnection) -> dict:
+    options = _one(conn, q.ARTICLE_OPTIONS)
+    return {key: (value or []) if key not in ("first_year", "last_year") else value
+            for key, value in options.items()}
+
+
+# --- overview ------------------------------------------------------------------------------------
+
+@_query
+def trials_by_drug_and_status(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _df(conn, q.TRIALS_BY_DRUG_AND_STATUS)
+
+
+@_query
+def papers_by_drug(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _df(conn, q.PAPERS_BY_DRUG)
+
+
+@_query
+def new_since_counts(conn: duckdb.DuckDBPyConnection, since: date) -> dict[str, int]:
+    return {kind: n for kind, n in conn.execute(q.NEW_SINCE_COUNTS, {"since": since}).fetchall()}
+
+
+@_query
+def drug_condition_counts(conn: duckdb.DuckDBPyConnection, top: int) -> pd.DataFrame:
+    sql = q.CONDITION_SOURCES[_condition_mode(conn)] + q.DRUG_CONDITION_COUNTS
+    return _df(conn, sql, {"top": int(top)})
+
+
+@_query
+def trials_by_drug_and_phase(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _df(conn, q.TRIALS_BY_DRUG_AND_PHASE)
+
+
+@_query
+def papers_by_drug_and_year(conn: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    return _df(conn, q.PAPERS_BY_DRUG_AND_YEAR)
+
+
+# --- what's new ----------------------------------------------------------------------------------
+
+@_query
+def new_since_feed(conn: duckdb.DuckDBPyConnection, since: date, drug_keys: tuple[str, ...] = ()) -> pd.DataFrame:
+    return _df(conn, q.NEW_SINCE_FEED, {"since": since, "drugs": list(drug_keys)})
+
+
+@_query
+def trial_changes_since(conn: duckdb.DuckDBPyConnection, since: date,
+                        drug_keys: tuple[str, ...] = ()) -> pd.DataFrame:
+    return _df(conn, q.TRIAL_CHANGES_SINCE, {"since": since, "drugs": list(drug_keys)})
+
+
+# --- trials --------------------------------------------------------------------------------------
+
+@_query
+def trials(conn: duckdb.DuckDBPyConnection, filters: TrialFilters) -> pd.DataFrame:
+    # Both pieces concatenated here are fixed strings from queries.py (whitelists), never input.
+    sql = q.CONDITION_SOURCES[_condition_mode(conn)] + q.TRIALS + q.TRIAL_SORTS[filters.sort]
+    return _df(conn, sql, {
+        "drugs": list(filters.drugs), "conditions": list(filters.conditions), "phases": list(filters.phases),
+        "statuses": list(filters.statuses), "study_types": list(filters.study_types),
+        "sponsor_classes": list(filters.sponsor_classes), "countries": list(filters.countries),
+        "start_from": filters.start_from, "start_to": filters.start_to, "has_results": filters.has_results,
+        "search": like_pattern(filters.search),
+    })
+
+
+@_query
+def trial_titles(conn: duckdb.DuckDBPyConnection, ids: tuple[str, ...]) -> dict[str, str]:
+    return dict(conn.execute(q.TRIAL_TITLES, {"ids": list(ids)}).fetchall())
+
+
+@_query
+def trial_detail(conn: duckdb.DuckDBPyConnection, nct_id: str) -> dict | None:
+    return _one(conn, q.TRIAL_DETAIL, {"nct": nct_id})
+
+
+@_query
+def trial_tagged_conditions(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.DataFrame | None:
+    """The tagger's conditions for a trial; None when the warehouse has no tags yet."""
+    if _condition_mode(conn) != "tagged":
+        return None
+    return _df(conn, q.TRIAL_TAGGED_CONDITIONS, {"nct": nct_id})
+
+
+@_query
+def trial_history(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.DataFrame:
+    return _df(conn, q.TRIAL_HISTORY, {"nct": nct_id})
+
+
+@_query
+def trial_papers(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.DataFrame:
+    return _df(conn, q.TRIAL_PAPERS, {"nct": nct_id})
+
+
+# --- literature ----------------------------------------------------------------------------------
+
+@_query
+def articles(conn: duckdb.DuckDBPyConnection, filters: ArticleFilters) -> pd.DataFrame:
+    # Both pieces concatenated here are fixed strings from queries.py (whitelists), never input.
+    sql = q.CONDITION_SOURCES[_condition_mode(conn)] + q.ARTICLES + q.ARTICLE_SORTS[filters.sort]
+    return _df(conn, sql, {
+        "drugs": list(filters.drugs), "conditions": list(filters.conditions),
+        "publication_types": list(filters.publication_types),
+        "year_from": filters.year_from, "year_to": filters.year_to, "journals": list(filters.journals),
+        "search": like_pattern(filters.search),
+    })
+
+
+@_query
+def article_titles(conn: duckdb.DuckDBPyConnection, ids: tuple[int, ...]) -> dict[int, str]:
+    return dict(conn.execute(q.ARTICLE_TITLES, {"ids": [int(i) for i in ids]}).fetchall())
+
+
+@_query
+def article_detail(conn: duckdb.DuckDBPyConnection, pmid: int) -> dict | None:
+    return _one(conn, q.ARTICLE_DETAIL, {"pmid": int(pmid)})
+
+
+@_query
+def article_tagged_conditions(conn: duckdb.DuckDBPyConnection, pmid: int) -> pd.DataFrame | None:
+    """The tagger's conditions for a paper; None when the warehouse has no tags yet."""
+    if _condition_mode(conn) != "tagged":
+        return None
+    return _df(conn, q.ARTICLE_TAGGED_CONDITIONS, {"pmid": int(pmid)})
+
+
+@_query
+def article_trials(conn: duckdb.DuckDBPyConnection, pmid: int) -> pd.DataFrame:
+    return _df(conn, q.ARTICLE_TRIALS, {"pmid": int(pmid)})
+
+
+@_query
+def condition_mentions(conn: duckdb.DuckDBPyConnection, pmid: int) -> list[str] | None:
+    """Condition phrases to highlight in a paper's abstract; None when condition_tags doesn't exist.
+
+    Mentions come from condition_tags (the tagger's matches) and, when present, the concept names
+    in record_conditions. Column names are picked only from the fixed tuples in queries.py, after
+    checking they exist.
+    """
+    tables = _tables(conn)
+    if "condition_tags" not in tables:
+        return None
+    terms: set[str] = set()
+    columns = [row[0] for row in conn.execute(q.COLUMNS, {"table": "condition_tags"}).fetchall()]
+    id_column = next((c for c in q.CONDITION_TAG_ID_COLUMNS if c in columns), None)
+    text_column = next((c for c in q.CONDITION_TAG_TEXT_COLUMNS if c in columns), None)
+    if id_column and text_column:
+        sql = q.CONDITION_TAG_MENTIONS[(id_column, text_column, "record_kind" in columns)]
+        terms.update(row[0] for row in conn.execute(sql, {"pmid": int(pmid)}).fetchall() if row[0])
+    if "record_conditions" in tables:
+        tagged = conn.execute(q.ARTICLE_TAGGED_CONDITIONS, {"pmid": int(pmid)}).fetchall()
+        terms.update(row[0] for row in tagged if row[0])
+    return sorted(terms)
+
+
+# --- overdue and export --------------------------------------------------------------------------
+
+@_query
+def overdue(conn: duckdb.DuckDBPyConnection, drug_keys: tuple[str, ...] = (),
+            sponsor_classes: tuple[str, ...] = ()) -> pd.DataFrame:
+    return _df(conn, q.OVERDUE, {"drugs": list(drug_keys), "sponsor_classes": list(sponsor_classes)})
+
+
+@_query
+def export_dataset(conn: duckdb.DuckDBPyConnection, name: str) -> pd.DataFrame:
+    return _df(conn, q.EXPORTS[name])  # name must be a key of the fixed EXPORTS whitelist

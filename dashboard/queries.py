@@ -1,0 +1,323 @@
+"""The dashboard's SQL, as named constants. Values are always bound parameters (`$name`).
+
+Two things are chosen at run time, and only ever from the fixed dictionaries below (never from
+user input): where conditions come from (`CONDITION_SOURCES`, depending on whether the
+`record_conditions` table exists) and the ORDER BY clause (`TRIAL_SORTS`, `ARTICLE_SORTS`).
+"""
+from __future__ import annotations
+
+# --- warehouse state -------------------------------------------------------------------------
+
+TABLES = "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+COLUMNS = """
+SELECT column_name FROM information_schema.columns
+WHERE table_schema = 'main' AND table_name = $table ORDER BY ordinal_position
+"""
+RECORD_COUNTS = "SELECT (SELECT count(*) FROM trials) AS trials, (SELECT count(*) FROM articles) AS papers"
+LATEST_PUBLICATION = "SELECT generation, published_at FROM publications ORDER BY generation DESC LIMIT 1"
+LAST_RUNS = """
+SELECT source, max(finished_at) AS finished_at, max(watermark) AS watermark
+FROM ingest_runs WHERE status = 'succeeded' GROUP BY source ORDER BY source
+"""
+
+# --- where conditions come from --------------------------------------------------------------
+# Each variant defines the CTEs trial_conditions(nct_id, condition) and
+# article_conditions(pmid, condition); queries that need them are appended after it.
+# "tagged": the condition tagger's record_conditions table (migration 003), when present.
+# "registered": trials' registered conditions; a paper inherits those of the trials it links to.
+CONDITION_SOURCES = {
+    "tagged": """
+WITH trial_conditions AS (
+    SELECT DISTINCT record_id AS nct_id, concept AS condition
+    FROM record_conditions WHERE record_kind = 'trial' AND concept IS NOT NULL
+), article_conditions AS (
+    SELECT DISTINCT TRY_CAST(record_id AS BIGINT) AS pmid, concept AS condition
+    FROM record_conditions WHERE record_kind = 'article' AND concept IS NOT NULL
+)
+""",
+    "registered": """
+WITH trial_conditions AS (
+    SELECT DISTINCT nct_id, trim(condition) AS condition
+    FROM (SELECT nct_id, unnest(conditions) AS condition FROM trials)
+    WHERE condition IS NOT NULL AND trim(condition) <> ''
+), article_conditions AS (
+    SELECT DISTINCT l.pmid, c.condition
+    FROM article_trials l JOIN trial_conditions c USING (nct_id)
+)
+""",
+}
+
+# --- filter options ----------------------------------------------------------------------------
+
+DRUGS = "SELECT DISTINCT drug FROM record_drugs ORDER BY drug"
+TRIAL_CONDITION_OPTIONS = """
+SELECT condition, count(*) AS n FROM trial_conditions GROUP BY condition ORDER BY n DESC, condition
+"""
+ARTICLE_CONDITION_OPTIONS = """
+SELECT condition, count(*) AS n FROM article_conditions GROUP BY condition ORDER BY n DESC, condition
+"""
+TRIAL_OPTIONS = """
+SELECT
+    (SELECT list(DISTINCT overall_status ORDER BY overall_status) FROM trials WHERE overall_status IS NOT NULL) AS statuses,
+    (SELECT list(DISTINCT CASE WHEN phase = '' THEN 'NOT_GIVEN' ELSE phase END ORDER BY
+        CASE WHEN phase = '' THEN 'NOT_GIVEN' ELSE phase END) FROM v_trials) AS phases,
+    (SELECT list(DISTINCT study_type ORDER BY study_type) FROM trials WHERE study_type IS NOT NULL) AS study_types,
+    (SELECT list(DISTINCT lead_sponsor_class ORDER BY lead_sponsor_class) FROM trials
+        WHERE lead_sponsor_class IS NOT NULL) AS sponsor_classes,
+    (SELECT list(country ORDER BY n DESC, country) FROM
+        (SELECT country, count(*) AS n FROM (SELECT unnest(countries) AS country FROM trials) GROUP BY country))
+        AS countries,
+    (SELECT min(start_date) FROM trials) AS first_start,
+    (SELECT max(start_date) FROM trials) AS last_start
+"""
+ARTICLE_OPTIONS = """
+SELECT
+    (SELECT list(name ORDER BY n DESC, name) FROM
+        (SELECT p.name, count(*) AS n FROM (SELECT unnest(publication_types) AS p FROM articles) GROUP BY p.name))
+        AS publication_types,
+    (SELECT list(journal ORDER BY n DESC, journal) FROM
+        (SELECT journal, count(*) AS n FROM articles WHERE journal IS NOT NULL GROUP BY journal)) AS journals,
+    (SELECT min(pub_year) FROM articles) AS first_year,
+    (SELECT max(pub_year) FROM articles) AS last_year
+"""
+
+# --- overview --------------------------------------------------------------------------------
+
+TRIALS_BY_DRUG_AND_STATUS = """
+SELECT d.drug, t.overall_status AS status, count(*) AS trials
+FROM record_drugs d JOIN trials t ON d.record_kind = 'trial' AND d.record_id = t.nct_id
+GROUP BY ALL ORDER BY ALL
+"""
+PAPERS_BY_DRUG = """
+SELECT d.drug, count(*) AS papers
+FROM record_drugs d JOIN articles a ON d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)
+GROUP BY ALL ORDER BY ALL
+"""
+NEW_SINCE_COUNTS = "SELECT kind, count(*) AS n FROM new_since(CAST($since AS TIMESTAMP)) GROUP BY kind"
+DRUG_CONDITION_COUNTS = """
+, counts AS (
+    SELECT d.drug, c.condition, 'trials' AS records, count(DISTINCT c.nct_id) AS n
+    FROM trial_conditions c JOIN record_drugs d ON d.record_kind = 'trial' AND d.record_id = c.nct_id
+    GROUP BY ALL
+    UNION ALL
+    SELECT d.drug, c.condition, 'papers' AS records, count(DISTINCT c.pmid) AS n
+    FROM article_conditions c
+    JOIN record_drugs d ON d.record_kind = 'article' AND d.record_id = CAST(c.pmid AS VARCHAR)
+    GROUP BY ALL
+), top AS (
+    SELECT condition FROM counts GROUP BY condition ORDER BY sum(n) DESC, condition LIMIT $top
+)
+SELECT drug, condition, records, n FROM counts WHERE condition IN (SELECT condition FROM top)
+ORDER BY records, drug, condition
+"""
+TRIALS_BY_DRUG_AND_PHASE = """
+SELECT drug, phase, count(*) AS trials
+FROM (SELECT unnest(drugs) AS drug, CASE WHEN phase = '' THEN 'NOT_GIVEN' ELSE phase END AS phase FROM v_trials)
+GROUP BY ALL ORDER BY ALL
+"""
+PAPERS_BY_DRUG_AND_YEAR = """
+SELECT d.drug, a.pub_year AS year, count(*) AS papers
+FROM record_drugs d JOIN articles a ON d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)
+WHERE a.pub_year IS NOT NULL
+GROUP BY ALL ORDER BY ALL
+"""
+
+# --- what's new --------------------------------------------------------------------------------
+
+NEW_SINCE_FEED = """
+SELECT kind, record_id, title, detail, seen_at, drugs FROM (
+    SELECT n.kind, n.record_id, n.title, n.detail, n.seen_at,
+           coalesce((SELECT list(DISTINCT d.drug ORDER BY d.drug) FROM record_drugs d
+                     WHERE (n.kind IN ('new trial', 'trial change')
+                            AND d.record_kind = 'trial' AND d.record_id = n.record_id)
+                        OR (n.kind = 'new paper' AND d.record_kind = 'article' AND d.record_id = n.record_id)
+                        OR (n.kind = 'new link'
+                            AND ((d.record_kind = 'article' AND d.record_id = split_part(n.record_id, ' ↔ ', 1))
+                              OR (d.record_kind = 'trial' AND d.record_id = split_part(n.record_id, ' ↔ ', 2))))),
+                    []) AS drugs
+    FROM new_since(CAST($since AS TIMESTAMP)) n
+)
+WHERE len(CAST($drugs AS VARCHAR[])) = 0 OR list_has_any(drugs, CAST($drugs AS VARCHAR[]))
+ORDER BY seen_at DESC, kind, record_id
+"""
+TRIAL_CHANGES_SINCE = """
+SELECT c.observed_at, c.nct_id, c.brief_title, c.field, c.old_value, c.new_value,
+       'https://clinicaltrials.gov/study/' || c.nct_id AS url
+FROM v_trial_changes c
+WHERE c.observed_at >= CAST($since AS TIMESTAMP)
+  AND (len(CAST($drugs AS VARCHAR[])) = 0 OR EXISTS (
+        SELECT 1 FROM record_drugs d WHERE d.record_kind = 'trial' AND d.record_id = c.nct_id
+        AND list_contains(CAST($drugs AS VARCHAR[]), d.drug)))
+ORDER BY c.observed_at DESC, c.nct_id, c.field
+"""
+
+# --- trials explorer ---------------------------------------------------------------------------
+
+TRIALS = """
+, trial_condition_lists AS (
+    SELECT nct_id, list(condition ORDER BY condition) AS conditions FROM trial_conditions GROUP BY nct_id
+)
+SELECT t.nct_id, t.brief_title, t.drugs, coalesce(c.conditions, []) AS conditions,
+       CASE WHEN t.phase = '' THEN 'NOT_GIVEN' ELSE t.phase END AS phase,
+       t.overall_status, t.study_type, t.lead_sponsor_name, t.lead_sponsor_class,
+       t.enrollment_count, t.start, t.primary_completion, t.has_results, t.countries,
+       t.linked_papers, t.last_update_posted_date, t.url
+FROM v_trials t
+JOIN trials r USING (nct_id)
+LEFT JOIN trial_condition_lists c USING (nct_id)
+WHERE (len(CAST($drugs AS VARCHAR[])) = 0 OR list_has_any(t.drugs, CAST($drugs AS VARCHAR[])))
+  AND (len(CAST($conditions AS VARCHAR[])) = 0
+       OR list_has_any(coalesce(c.conditions, []), CAST($conditions AS VARCHAR[])))
+  AND (len(CAST($phases AS VARCHAR[])) = 0 OR list_contains(CAST($phases AS VARCHAR[]),
+       CASE WHEN t.phase = '' THEN 'NOT_GIVEN' ELSE t.phase END))
+  AND (len(CAST($statuses AS VARCHAR[])) = 0 OR list_contains(CAST($statuses AS VARCHAR[]), r.overall_status))
+  AND (len(CAST($study_types AS VARCHAR[])) = 0 OR list_contains(CAST($study_types AS VARCHAR[]), r.study_type))
+  AND (len(CAST($sponsor_classes AS VARCHAR[])) = 0
+       OR list_contains(CAST($sponsor_classes AS VARCHAR[]), r.lead_sponsor_class))
+  AND (len(CAST($countries AS VARCHAR[])) = 0
+       OR list_has_any(coalesce(r.countries, []), CAST($countries AS VARCHAR[])))
+  AND (CAST($start_from AS DATE) IS NULL OR r.start_date >= CAST($start_from AS DATE))
+  AND (CAST($start_to AS DATE) IS NULL OR r.start_date <= CAST($start_to AS DATE))
+  AND (CAST($has_results AS BOOLEAN) IS NULL OR coalesce(r.has_results, false) = CAST($has_results AS BOOLEAN))
+  AND (CAST($search AS VARCHAR) IS NULL
+       OR r.nct_id ILIKE $search ESCAPE '\\'
+       OR r.brief_title ILIKE $search ESCAPE '\\'
+       OR r.official_title ILIKE $search ESCAPE '\\'
+       OR r.acronym ILIKE $search ESCAPE '\\'
+       OR r.brief_summary ILIKE $search ESCAPE '\\'
+       OR r.detailed_description ILIKE $search ESCAPE '\\')
+ORDER BY """
+
+# ORDER BY clauses for TRIALS: a fixed whitelist keyed by the label shown in the UI.
+TRIAL_SORTS = {
+    "Last registry update": "r.last_update_posted_date DESC NULLS LAST, t.nct_id",
+    "Start date (newest first)": "r.start_date DESC NULLS LAST, t.nct_id",
+    "Start date (oldest first)": "r.start_date ASC NULLS LAST, t.nct_id",
+    "Enrollment (largest first)": "t.enrollment_count DESC NULLS LAST, t.nct_id",
+    "Linked papers (most first)": "t.linked_papers DESC, t.nct_id",
+    "NCT id": "t.nct_id",
+}
+
+TRIAL_TITLES = "SELECT nct_id, brief_title FROM trials WHERE list_contains(CAST($ids AS VARCHAR[]), nct_id)"
+TRIAL_DETAIL = """
+SELECT t.*, v.drugs, CASE WHEN v.phase = '' THEN 'NOT_GIVEN' ELSE v.phase END AS phase,
+       v.start, v.primary_completion,
+       partial_date(t.completion_date, t.completion_date_precision) AS completion,
+       partial_date(t.first_posted_date, t.first_posted_date_precision) AS first_posted,
+       partial_date(t.last_update_posted_date, t.last_update_posted_date_precision) AS last_update_posted,
+       v.linked_papers, v.url
+FROM trials t JOIN v_trials v USING (nct_id)
+WHERE t.nct_id = $nct
+"""
+TRIAL_TAGGED_CONDITIONS = """
+SELECT concept, mesh_id, category, evidence FROM record_conditions
+WHERE record_kind = 'trial' AND record_id = $nct ORDER BY concept, evidence
+"""
+TRIAL_HISTORY = """
+SELECT observed_at, field, old_value, new_value, run_id FROM trial_history
+WHERE nct_id = $nct ORDER BY observed_at DESC, field
+"""
+TRIAL_PAPERS = """
+SELECT l.pmid, a.title, a.journal, a.pub_year,
+       list(DISTINCT l.evidence ORDER BY l.evidence) AS evidence,
+       a.pmid IS NOT NULL AS in_warehouse,
+       'https://pubmed.ncbi.nlm.nih.gov/' || l.pmid || '/' AS pubmed_url
+FROM article_trials l LEFT JOIN articles a USING (pmid)
+WHERE l.nct_id = $nct
+GROUP BY l.pmid, a.title, a.journal, a.pub_year, a.pmid
+ORDER BY a.pub_year DESC NULLS LAST, l.pmid
+"""
+
+# --- literature explorer -----------------------------------------------------------------------
+
+ARTICLES = """
+, article_condition_lists AS (
+    SELECT pmid, list(condition ORDER BY condition) AS conditions FROM article_conditions GROUP BY pmid
+)
+SELECT a.pmid, a.title, a.drugs, coalesce(c.conditions, []) AS conditions, a.journal, a.pub_year,
+       a.published, a.publication_types, a.linked_trials, a.doi, a.entrez_date, a.url
+FROM v_articles a
+JOIN articles r USING (pmid)
+LEFT JOIN article_condition_lists c USING (pmid)
+WHERE (len(CAST($drugs AS VARCHAR[])) = 0 OR list_has_any(a.drugs, CAST($drugs AS VARCHAR[])))
+  AND (len(CAST($conditions AS VARCHAR[])) = 0
+       OR list_has_any(coalesce(c.conditions, []), CAST($conditions AS VARCHAR[])))
+  AND (len(CAST($publication_types AS VARCHAR[])) = 0
+       OR list_has_any(a.publication_types, CAST($publication_types AS VARCHAR[])))
+  AND (CAST($year_from AS INTEGER) IS NULL OR a.pub_year >= CAST($year_from AS INTEGER))
+  AND (CAST($year_to AS INTEGER) IS NULL OR a.pub_year <= CAST($year_to AS INTEGER))
+  AND (len(CAST($journals AS VARCHAR[])) = 0 OR list_contains(CAST($journals AS VARCHAR[]), a.journal))
+  AND (CAST($search AS VARCHAR) IS NULL
+       OR CAST(r.pmid AS VARCHAR) ILIKE $search ESCAPE '\\'
+       OR r.title ILIKE $search ESCAPE '\\'
+       OR r.abstract ILIKE $search ESCAPE '\\')
+ORDER BY """
+
+# ORDER BY clauses for ARTICLES: a fixed whitelist keyed by the label shown in the UI.
+ARTICLE_SORTS = {
+    "Newest in PubMed": "a.entrez_date DESC NULLS LAST, a.pmid DESC",
+    "Publication date (newest first)": "r.pub_date DESC NULLS LAST, a.pmid DESC",
+    "Publication date (oldest first)": "r.pub_date ASC NULLS LAST, a.pmid",
+    "Linked trials (most first)": "len(a.linked_trials) DESC, a.pmid DESC",
+    "PMID": "a.pmid",
+}
+
+ARTICLE_TITLES = "SELECT pmid, title FROM articles WHERE list_contains(CAST($ids AS BIGINT[]), pmid)"
+ARTICLE_DETAIL = """
+SELECT a.*, v.drugs, v.published, v.url FROM articles a JOIN v_articles v USING (pmid) WHERE a.pmid = $pmid
+"""
+ARTICLE_TAGGED_CONDITIONS = """
+SELECT concept, mesh_id, category, evidence FROM record_conditions
+WHERE record_kind = 'article' AND record_id = CAST($pmid AS VARCHAR) ORDER BY concept, evidence
+"""
+ARTICLE_TRIALS = """
+SELECT l.nct_id, t.brief_title, t.overall_status,
+       list(DISTINCT l.evidence ORDER BY l.evidence) AS evidence,
+       t.nct_id IS NOT NULL AS in_warehouse,
+       'https://clinicaltrials.gov/study/' || l.nct_id AS registry_url
+FROM article_trials l LEFT JOIN trials t USING (nct_id)
+WHERE l.pmid = $pmid
+GROUP BY l.nct_id, t.brief_title, t.overall_status, t.nct_id
+ORDER BY l.nct_id
+"""
+
+# Condition mentions for highlighting. condition_tags is written by the condition tagger; the
+# dashboard adapts to its columns, choosing identifiers only from these fixed tuples (each one
+# checked against information_schema first).
+CONDITION_TAG_ID_COLUMNS = ("record_id", "pmid")
+CONDITION_TAG_TEXT_COLUMNS = ("mention", "matched_text", "span_text", "surface", "text", "term")
+CONDITION_TAG_MENTIONS = {
+    (id_column, text_column, with_kind):
+        'SELECT DISTINCT CAST("' + text_column + '" AS VARCHAR) FROM condition_tags '
+        'WHERE CAST("' + id_column + '" AS VARCHAR) = CAST($pmid AS VARCHAR)'
+        + (" AND record_kind = 'article'" if with_kind else "")
+    for id_column in CONDITION_TAG_ID_COLUMNS
+    for text_column in CONDITION_TAG_TEXT_COLUMNS
+    for with_kind in (False, True)
+}
+
+# --- overdue -----------------------------------------------------------------------------------
+
+OVERDUE = """
+SELECT o.nct_id, o.brief_title, coalesce(d.drugs, []) AS drugs, o.lead_sponsor_name, o.lead_sponsor_class,
+       o.primary_completion, o.months_since_primary_completion, o.reason, o.url
+FROM v_overdue_trials o
+LEFT JOIN (SELECT record_id AS nct_id, list(drug ORDER BY drug) AS drugs FROM record_drugs
+           WHERE record_kind = 'trial' GROUP BY record_id) d USING (nct_id)
+WHERE (len(CAST($drugs AS VARCHAR[])) = 0 OR list_has_any(coalesce(d.drugs, []), CAST($drugs AS VARCHAR[])))
+  AND (len(CAST($sponsor_classes AS VARCHAR[])) = 0
+       OR list_contains(CAST($sponsor_classes AS VARCHAR[]), o.lead_sponsor_class))
+ORDER BY o.months_since_primary_completion DESC, o.nct_id
+"""
+
+# --- export ------------------------------------------------------------------------------------
+
+# Whole datasets offered on the Export page: a fixed whitelist, label -> query.
+EXPORTS = {
+    "trials (v_trials)": "SELECT * FROM v_trials ORDER BY nct_id",
+    "papers (v_articles)": "SELECT * FROM v_articles ORDER BY pmid",
+    "trial changes (v_trial_changes)": "SELECT * FROM v_trial_changes ORDER BY observed_at DESC, nct_id, field",
+    "overdue trials (v_overdue_trials)": "SELECT * FROM v_overdue_trials ORDER BY nct_id",
+    "paper-trial links (article_trials)": "SELECT * FROM article_trials ORDER BY pmid, nct_id, evidence",
+    "drug labels (record_drugs)": "SELECT * FROM record_drugs ORDER BY record_kind, record_id, drug",
+}

@@ -1,0 +1,211 @@
+"""Pieces every page uses: the first-run message, tables with downloads, labels, safe text."""
+from __future__ import annotations
+
+import functools
+import html
+import io
+import json
+import re
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Iterable
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from dashboard import data
+
+FIRST_RUN_TITLE = "No trialwatch data yet"
+SHARE_HINT = "The address bar keeps these filters: copy it to share this view."
+PHASE_ORDER = ["EARLY_PHASE1", "PHASE1", "PHASE1/PHASE2", "PHASE2", "PHASE2/PHASE3", "PHASE3", "PHASE4",
+               "NA", "NOT_GIVEN"]
+PHASE_LABELS = {"EARLY_PHASE1": "Early phase 1", "PHASE1": "Phase 1", "PHASE1/PHASE2": "Phase 1/2",
+                "PHASE2": "Phase 2", "PHASE2/PHASE3": "Phase 2/3", "PHASE3": "Phase 3", "PHASE4": "Phase 4",
+                "NA": "Not applicable", "NOT_GIVEN": "Not given"}
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+
+
+# --- labels --------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def _drug_labels() -> dict[str, str]:
+    try:
+        from extract.catalogue import Catalogue
+
+        return {drug.key: drug.label for drug in Catalogue.load().drugs}
+    except Exception:  # the dashboard still works with bare keys if the catalogue can't be read
+        return {}
+
+
+def drug_label(key: str) -> str:
+    return _drug_labels().get(key, key)
+
+
+def phase_label(phase: str) -> str:
+    if phase in PHASE_LABELS:
+        return PHASE_LABELS[phase]
+    return "/".join(PHASE_LABELS.get(part, part) for part in str(phase).split("/"))
+
+
+def enum_label(value: Any) -> str:
+    """RECRUITING → Recruiting, ACTIVE_NOT_RECRUITING → Active not recruiting."""
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "—"
+    text = str(value).replace("_", " ").strip()
+    return text[:1].upper() + text[1:].lower()
+
+
+def md_escape(text: Any) -> str:
+    """Text from the warehouse, safe to put into Markdown (no markup, links, HTML or LaTeX)."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", "" if text is None else str(text))
+
+
+def today_utc() -> date:
+    return datetime.now(timezone.utc).date()
+
+
+def week_ago() -> date:
+    return today_utc() - timedelta(days=7)
+
+
+# --- the warehouse gate --------------------------------------------------------------------------
+
+def first_run_message(detail: str) -> None:
+    st.title(FIRST_RUN_TITLE)
+    st.info(
+        f"{detail}\n\n"
+        "To fill it, run **`trialwatch ingest`** (fetches from PubMed and ClinicalTrials.gov), or "
+        "**`trialwatch demo`** for an offline sample, then reload this page. "
+        "The dashboard reads the warehouse named by `TRIALWATCH_DB` (default `data/trialwatch.duckdb`).",
+        icon="ℹ️",
+    )
+
+
+def require_warehouse() -> data.WarehouseState:
+    """The warehouse's state, or a first-run message and a stop if there is nothing to show."""
+    path = data.warehouse_path()
+    try:
+        state = data.warehouse_state()
+    except data.WarehouseMissing:
+        first_run_message(f"There is no warehouse at `{path}` yet.")
+        st.stop()
+    except data.WarehouseUnavailable as error:
+        st.error(f"{error}. The nightly load may be swapping in a new copy: reload the page in a moment.")
+        st.stop()
+    if state.status == "empty":
+        first_run_message(f"The warehouse at `{path}` has no papers or trials yet.")
+        st.stop()
+    if state.status == "outdated":
+        first_run_message(f"The warehouse at `{path}` was made by an older trialwatch; "
+                          "any `trialwatch ingest` brings its schema up to date.")
+        st.stop()
+    return state
+
+
+# --- tables and downloads ------------------------------------------------------------------------
+
+def _cell_text(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, (list, tuple)):
+        return "; ".join("" if v is None else (json.dumps(v, default=str) if isinstance(v, dict) else str(v))
+                         for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, default=str)
+    return value
+
+
+def to_csv_bytes(frame: pd.DataFrame) -> bytes:
+    """CSV with list cells joined by '; ' (spreadsheets have no lists)."""
+    flat = frame.copy()
+    for column in flat.columns:
+        if flat[column].dtype == object:
+            flat[column] = flat[column].map(_cell_text)
+    return flat.to_csv(index=False).encode("utf-8")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return [_plain(v) for v in value.tolist()]
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
+    """Parquet keeps list and struct columns as they are in the warehouse."""
+    plain = frame.copy()
+    for column in plain.columns:
+        if plain[column].dtype == object:
+            plain[column] = plain[column].map(_plain)
+    buffer = io.BytesIO()
+    plain.to_parquet(buffer, index=False)
+    return buffer.getvalue()
+
+
+def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
+    """CSV and Parquet download buttons; the files are made only when a button is clicked."""
+    stamp = today_utc().isoformat()
+    left, right, _ = st.columns([1, 1, 4])
+    with left:
+        st.download_button("Download CSV", data=lambda: to_csv_bytes(frame), file_name=f"{name}-{stamp}.csv",
+                           mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:")
+    with right:
+        st.download_button("Download Parquet", data=lambda: to_parquet_bytes(frame),
+                           file_name=f"{name}-{stamp}.parquet", mime="application/vnd.apache.parquet",
+                           key=f"{key}-parquet", on_click="ignore", icon=":material/download:")
+
+
+def table(frame: pd.DataFrame, name: str, key: str, column_config: dict | None = None,
+          height: int | str = "auto") -> None:
+    """A sortable table with CSV and Parquet downloads of exactly the rows shown."""
+    st.dataframe(frame, hide_index=True, column_config=column_config, height=height, key=f"{key}-table")
+    downloads(frame, name, key)
+
+
+def link_columns(**columns: str) -> dict:
+    """column_config making URL columns clickable; the value is the link text (a regex on the URL)."""
+    return {column: st.column_config.LinkColumn(label, display_text=r"https?://[^/]+/(?:study/)?(.*?)/?$")
+            for column, label in columns.items()}
+
+
+# --- abstracts -----------------------------------------------------------------------------------
+
+def _matches(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
+    """Non-overlapping (start, end) of whole-word, case-insensitive matches, longest terms first."""
+    spans: list[tuple[int, int]] = []
+    for term in sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True):
+        for match in re.finditer(r"(?<!\w)" + re.escape(term) + r"(?!\w)", text, flags=re.IGNORECASE):
+            if all(match.end() <= s or match.start() >= e for s, e in spans):
+                spans.append(match.span())
+    return sorted(spans)
+
+
+def highlight(text: str, terms: Iterable[str] = ()) -> str:
+    """`text` as HTML: everything escaped, condition mentions wrapped in <mark>."""
+    out, position = [], 0
+    for start, end in _matches(text, terms):
+        out.append(html.escape(text[position:start]))
+        out.append('<mark class="tw-condition">' + html.escape(text[start:end]) + "</mark>")
+        position = end
+    out.append(html.escape(text[position:]))
+    return "".join(out)
+
+
+def abstract_html(abstract: str | None, sections: Any, terms: Iterable[str] = ()) -> str:
+    """A paper's abstract as escaped HTML paragraphs (labelled sections in bold)."""
+    terms = list(terms)
+    sections = [s for s in (_plain(sections) or []) if s and s.get("text")]
+    if sections:
+        paragraphs = [
+            "<p>" + (f"<strong>{html.escape(s['label'])}</strong> " if s.get("label") else "")
+            + highlight(s["text"], terms) + "</p>"
+            for s in sections
+        ]
+    elif abstract:
+        paragraphs = ["<p>" + highlight(part, terms) + "</p>" for part in abstract.split("\n\n") if part.strip()]
+    else:
+        paragraphs = ["<p><em>No abstract in PubMed.</em></p>"]
+    return '<div class="tw-abstract">' + "".join(paragraphs) + "</div>"

@@ -1,0 +1,359 @@
+"""How well the condition tagger's `about()` agrees with MeSH indexing.
+
+The yardstick is the indexing NLM (articles: ``mesh_headings``) or ClinicalTrials.gov
+(trials: ``condition_mesh``) gave each record; the tagger never sees it. Two levels:
+
+* **exact** — the same descriptor UI. Recall counts only indexed descriptors the lexicon has
+  (a descriptor the lexicon lacks cannot be predicted; that gap is the lexicon's size, shown
+  apart as ``gold outside lexicon``).
+* **group** — condition groups defined by MeSH tree branches (GROUP_BRANCHES). A record's gold
+  groups are the groups of its indexed descriptors, its predicted groups those of its `about()`
+  concepts; precision / recall / F1 are micro-averaged over (record, group) pairs.
+
+Descriptor → group comes from the shipped ``extract/mesh_groups.tsv``, derived from NLM's 2017
+MeSH tree listing by :func:`build_mesh_groups` (``python -m extract.evaluate_tagger
+--write-mesh-groups TREE_FILE``); a test checks that the shipped file is what the function
+derives.
+
+Run on the corpus: ``python -m extract.evaluate_tagger --corpus ../shared/corpus``.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import sys
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from extract.tagger import Mention, RecordCondition, Tagger, about, field_text
+
+# group → MeSH tree branches (2017 tree numbers). A tree number belongs to the group of the
+# longest branch it falls under; a branch mapped to None takes its subtree out of a group
+# (angina is ischaemic heart disease, not a pain condition anyone filters for).
+GROUP_BRANCHES: dict[str, tuple[str, ...]] = {
+    "depressive": ("F03.600.300", "F01.145.126.350"),
+    "bipolar": ("F03.084", "F03.600.500"),
+    "anxiety": ("F03.080", "F01.470.132"),
+    "ocd": ("F03.080.600",),
+    "trauma": ("F03.950",),
+    "substance use": ("F03.900",),
+    "psychotic": ("F03.700",),
+    "suicidality": ("F01.145.126.980.875",),
+    "eating": ("F03.400",),
+    "neurodevelopmental": ("F03.625",),
+    "sleep": ("F03.870", "C10.886"),
+    "pain": (
+        "C23.888.592.612", "C10.597.617", "C10.228.140.546", "C10.177.195", "C05.651.324",
+        "C10.292.319.625.700.700",
+    ),
+}
+EXCLUDED_BRANCHES: tuple[str, ...] = ("C23.888.592.612.233.500", "C10.597.617.192.500")
+GROUPS = tuple(GROUP_BRANCHES)
+SNIPPET = 70
+
+
+# --------------------------------------------------------------------------- MeSH groups
+
+
+def _branch_table() -> list[tuple[str, str | None]]:
+    table: list[tuple[str, str | None]] = [
+        (branch, group) for group, branches in GROUP_BRANCHES.items() for branch in branches
+    ]
+    table += [(branch, None) for branch in EXCLUDED_BRANCHES]
+    return table
+
+
+def group_of_tree_number(tree_number: str) -> str | None:
+    """The group of the longest branch a tree number falls under (None: no group)."""
+    best: tuple[int, str | None] = (-1, None)
+    for branch, group in _branch_table():
+        if (tree_number == branch or tree_number.startswith(branch + ".")) and len(branch) > best[0]:
+            best = (len(branch), group)
+    return best[1]
+
+
+def read_tree(tree_file: Path) -> list[tuple[str, str, str]]:
+    """(tree number, descriptor UI, term) rows of NLM's tree listing (UTF-8 with BOM, TSV)."""
+    rows = []
+    with open(tree_file, encoding="utf-8-sig") as fh:
+        for line in fh:
+            parts = line.rstrip("\r\n").split("\t")
+            if len(parts) != 3 or parts[0] == "Tree Number":
+                continue
+            rows.append((parts[0], parts[1], parts[2]))
+    return rows
+
+
+def build_mesh_groups(tree_file: Path) -> dict[str, tuple[str, frozenset[str]]]:
+    """Descriptor UI → (term, groups) for every descriptor with a tree number in a group branch."""
+    names: dict[str, str] = {}
+    groups: dict[str, set[str]] = defaultdict(set)
+    for tree_number, ui, term in read_tree(tree_file):
+        group = group_of_tree_number(tree_number)
+        if group:
+            groups[ui].add(group)
+            names[ui] = term
+    return {ui: (names[ui], frozenset(gs)) for ui, gs in groups.items()}
+
+
+def format_mesh_groups(groups: dict[str, tuple[str, frozenset[str]]]) -> str:
+    lines = ["descriptor_ui\tgroup\tterm"]
+    for ui in sorted(groups):
+        name, gs = groups[ui]
+        lines += [f"{ui}\t{g}\t{name}" for g in sorted(gs)]
+    return "\n".join(lines) + "\n"
+
+
+def default_mesh_groups_path() -> Path:
+    return Path(str(resources.files("extract").joinpath("mesh_groups.tsv")))
+
+
+def load_mesh_groups(path: Path | None = None) -> dict[str, frozenset[str]]:
+    """Descriptor UI → groups, from the shipped TSV (or `path`)."""
+    out: dict[str, set[str]] = defaultdict(set)
+    text = (path or default_mesh_groups_path()).read_text(encoding="utf-8")
+    for line in text.splitlines()[1:]:
+        if line.strip():
+            ui, group, _ = line.split("\t", 2)
+            out[ui].add(group)
+    return {ui: frozenset(gs) for ui, gs in out.items()}
+
+
+# --------------------------------------------------------------------------- scoring
+
+
+@dataclass
+class Counts:
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    def add(self, gold: set[str], predicted: set[str]) -> None:
+        self.tp += len(gold & predicted)
+        self.fp += len(predicted - gold)
+        self.fn += len(gold - predicted)
+
+
+@dataclass
+class Error:
+    record_id: str
+    group: str
+    strength: float
+    detail: str
+    snippet: str
+
+
+@dataclass
+class Report:
+    population: str = ""
+    records: int = 0
+    skipped_unindexed: int = 0
+    records_with_gold_group: int = 0
+    group: Counts = field(default_factory=Counts)
+    per_group: dict[str, Counts] = field(default_factory=lambda: {g: Counts() for g in GROUPS})
+    exact: Counts = field(default_factory=Counts)
+    gold_outside_lexicon: int = 0
+    false_positives: list[Error] = field(default_factory=list)
+    false_negatives: list[Error] = field(default_factory=list)
+
+    def format(self, examples: int = 10) -> str:
+        lines = [
+            f"population: {self.population}".rstrip(),
+            f"records evaluated: {self.records} (skipped without MeSH indexing: "
+            f"{self.skipped_unindexed}); with a gold group: {self.records_with_gold_group}",
+            "",
+            f"{'group':<20}{'gold':>6}{'pred':>6}{'tp':>6}{'fp':>6}{'fn':>6}"
+            f"{'P':>8}{'R':>8}{'F1':>8}",
+        ]
+
+        def row(name: str, c: Counts) -> str:
+            return (f"{name:<20}{c.tp + c.fn:>6}{c.tp + c.fp:>6}{c.tp:>6}{c.fp:>6}{c.fn:>6}"
+                    f"{c.precision:>8.3f}{c.recall:>8.3f}{c.f1:>8.3f}")
+
+        for g in GROUPS:
+            c = self.per_group[g]
+            if c.tp + c.fp + c.fn:
+                lines.append(row(g, c))
+        lines += ["-" * 74, row("ALL GROUPS (micro)", self.group), row("exact descriptor", self.exact)]
+        lines.append(f"(exact recall counts gold descriptors in the lexicon; "
+                     f"{self.gold_outside_lexicon} gold condition descriptors in a group are "
+                     f"outside the lexicon)")
+        for title, errors in (("false positives", self.false_positives),
+                              ("false negatives", self.false_negatives)):
+            lines += ["", f"worst {title} ({len(errors)} in all):"]
+            for e in sorted(errors, key=lambda e: -e.strength)[:examples]:
+                lines.append(f"  {e.record_id} [{e.group}] {e.detail}")
+                lines.append(f"      {e.snippet}")
+        return "\n".join(lines)
+
+
+def _kind(record: dict) -> str:
+    return "trial" if "nct_id" in record else "article"
+
+
+def gold_descriptors(record: dict) -> list[tuple[str, bool]]:
+    """(UI, major topic) of the record's MeSH indexing."""
+    if _kind(record) == "trial":
+        return [(m["id"], False) for m in record.get("condition_mesh") or [] if m.get("id")]
+    return [(h["ui"], bool(h.get("major"))) for h in record.get("mesh_headings") or [] if h.get("ui")]
+
+
+def _record_id(record: dict) -> str:
+    return record["nct_id"] if _kind(record) == "trial" else f"PMID {record.get('pmid')}"
+
+
+def _snippet(kind: str, record: dict, mention: Mention) -> str:
+    text = field_text(kind, record, mention.field)
+    a, b = max(0, mention.start - SNIPPET), min(len(text), mention.end + SNIPPET)
+    body = text[a:mention.start] + "[[" + text[mention.start:mention.end] + "]]" + text[mention.end:b]
+    return f"{mention.field}: …{' '.join(body.split())}…"
+
+
+def evaluate(pairs: Iterable[tuple[dict, list[Mention]]], mesh_groups: dict[str, frozenset[str]] | None = None,
+             lexicon_uis: set[str] | None = None, population: str = "") -> Report:
+    """Score `about()` of each (record, mentions) against the record's own MeSH indexing."""
+    groups_of = mesh_groups if mesh_groups is not None else load_mesh_groups()
+    if lexicon_uis is None:
+        from extract.tagger import load_lexicon
+        lexicon_uis = set(load_lexicon(None).concepts)
+    report = Report(population=population)
+    for record, mentions in pairs:
+        gold = gold_descriptors(record)
+        if not gold:
+            report.skipped_unindexed += 1
+            continue
+        kind = _kind(record)
+        conditions: list[RecordCondition] = about(kind, mentions)
+        report.records += 1
+        gold_uis = {ui for ui, _ in gold}
+        major = {ui for ui, is_major in gold if is_major}
+        pred_uis = {c.mesh_id for c in conditions}
+        gold_groups = {g for ui in gold_uis for g in groups_of.get(ui, ())}
+        pred_groups = {g for ui in pred_uis for g in groups_of.get(ui, ())}
+        report.records_with_gold_group += bool(gold_groups)
+        report.group.add(gold_groups, pred_groups)
+        for g in GROUPS:
+            report.per_group[g].add({g} & gold_groups, {g} & pred_groups)
+        report.exact.tp += len(gold_uis & pred_uis)
+        report.exact.fp += len(pred_uis - gold_uis)
+        report.exact.fn += len((gold_uis & lexicon_uis) - pred_uis)
+        report.gold_outside_lexicon += sum(1 for ui in gold_uis - lexicon_uis if groups_of.get(ui))
+        counted = [m for m in mentions if not m.negated]
+        for g in sorted(pred_groups - gold_groups):
+            uis = {c.mesh_id for c in conditions if g in groups_of.get(c.mesh_id, ())}
+            hits = [m for m in counted if m.mesh_id in uis]
+            names = ", ".join(sorted({c.concept + f" ({c.evidence})" for c in conditions if c.mesh_id in uis}))
+            report.false_positives.append(Error(
+                _record_id(record), g, float(len(hits)), f"predicted {names}",
+                _snippet(kind, record, hits[0]) if hits else "",
+            ))
+        for g in sorted(gold_groups - pred_groups):
+            in_group = [ui for ui in gold_uis if g in groups_of.get(ui, ())]
+            names = [h.get("name") or h.get("term") for h in
+                     (record.get("mesh_headings") or record.get("condition_mesh") or [])
+                     if (h.get("ui") or h.get("id")) in in_group]
+            seen = sorted({m.text + (" (negated)" if m.negated else "") for m in mentions
+                           if g in groups_of.get(m.mesh_id, ())})
+            title = record.get("title") or record.get("brief_title") or ""
+            report.false_negatives.append(Error(
+                _record_id(record), g, 1.0 + any(ui in major for ui in in_group),
+                f"indexed {', '.join(n for n in names if n)}; mentions seen: {seen or 'none'}",
+                f"title: {title[:160]}",
+            ))
+    return report
+
+
+def evaluate_records(tagger: Tagger, articles: Iterable[dict], trials: Iterable[dict],
+                     population: str = "") -> Report:
+    """Tag the records and score them (articles and trials together)."""
+    def pairs():
+        yield from tagger.tag_articles(articles)
+        yield from tagger.tag_trials(trials)
+    return evaluate(pairs(), lexicon_uis=set(tagger.lexicon.concepts), population=population)
+
+
+# --------------------------------------------------------------------------- corpus
+
+
+def load_corpus(corpus_dir: Path) -> tuple[list[dict], list[dict]]:
+    """Every parsed PubMed record (by PMID) and CT.gov study (by NCT id) in the corpus."""
+    from extract.ctgov_parser import parse_ctgov_page
+    from extract.pubmed_parser import parse_pubmed
+
+    articles: dict[int, dict] = {}
+    for path in sorted((corpus_dir / "pubmed").rglob("*.xml*")):
+        payload = path.read_bytes()
+        if path.suffix == ".gz":
+            payload = gzip.decompress(payload)
+        for record in parse_pubmed(payload).records:
+            articles.setdefault(record["pmid"], record)
+    trials: dict[str, dict] = {}
+    for path in sorted((corpus_dir / "ctgov").rglob("*.json")):
+        try:
+            json.loads(path.read_bytes())
+        except ValueError:
+            continue
+        for record in parse_ctgov_page(path.read_bytes()).records:
+            trials.setdefault(record["nct_id"], record)
+    return list(articles.values()), list(trials.values())
+
+
+def _has_gold_group(record: dict, groups_of: dict[str, frozenset[str]]) -> bool:
+    return any(groups_of.get(ui) for ui, _ in gold_descriptors(record))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--corpus", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "corpus")
+    parser.add_argument("--write-mesh-groups", type=Path, metavar="TREE_FILE",
+                        help="derive extract/mesh_groups.tsv from an NLM tree listing and exit")
+    parser.add_argument("--examples", type=int, default=10)
+    args = parser.parse_args(argv)
+    if args.write_mesh_groups:
+        text = format_mesh_groups(build_mesh_groups(args.write_mesh_groups))
+        out = Path(__file__).with_name("mesh_groups.tsv")
+        out.write_text(text, encoding="utf-8")
+        print(f"wrote {out} ({text.count(chr(10)) - 1} rows)")
+        return 0
+    articles, trials = load_corpus(args.corpus)
+    groups_of = load_mesh_groups()
+    tagger = Tagger()
+    with_abstract = [a for a in articles if a.get("abstract")]
+    views = [
+        ("articles with an abstract, MeSH-indexed, all", with_abstract, []),
+        ("articles with an abstract whose gold includes a group",
+         [a for a in with_abstract if _has_gold_group(a, groups_of)], []),
+        ("  same, even PMIDs", [a for a in with_abstract if _has_gold_group(a, groups_of) and a["pmid"] % 2 == 0], []),
+        ("  same, odd PMIDs", [a for a in with_abstract if _has_gold_group(a, groups_of) and a["pmid"] % 2 == 1], []),
+        ("articles without an abstract (title/keywords only) whose gold includes a group",
+         [a for a in articles if not a.get("abstract") and _has_gold_group(a, groups_of)], []),
+        ("CT.gov studies with condition MeSH", [], trials),
+    ]
+    counts = Counter("abstract" if a.get("abstract") else "no abstract" for a in articles)
+    print(f"corpus: {len(articles)} articles ({dict(counts)}), {len(trials)} studies\n")
+    for name, arts, studies in views:
+        report = evaluate_records(tagger, arts, studies, population=name)
+        print(report.format(examples=args.examples if not name.startswith("  ") else 0))
+        print("\n" + "=" * 74 + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,724 @@
+"""Condition tagging: which conditions (MeSH descriptors) a record mentions, and which it is about.
+
+A blank spaCy pipeline (tokenizer only, no model weights) with two registered components:
+
+* ``trialwatch_conditions`` — a ``PhraseMatcher(attr="LOWER")`` over the lexicon in
+  ``extract/conditions.toml`` (terms plus generated hyphen/plural/British variants and
+  case-sensitive abbreviations), abbreviations defined in the text ("treatment-resistant
+  depression (TRD)" → later "TRD"; an ambiguous abbreviation such as "AD" only after such a
+  definition; a lexicon abbreviation defined as something else, "glutamic acid decarboxylase
+  (GAD)", is dropped for that text), then overlap resolution (longest span, then the most
+  specific concept). Results: ``doc.spans["conditions"]``, span label = MeSH UI.
+* ``trialwatch_negation`` — NegEx-style context: a negation trigger shortly before or after a
+  mention in the same clause ("without", "no increase in", "… were excluded"), an exclusion
+  trigger anywhere earlier in the sentence ("Exclusion criteria included …"), or an
+  "Exclusion Criteria:" header above it sets ``span._.negated``.
+
+The tagger reads text only; MeSH indexing on the records (``mesh_headings``,
+``condition_mesh``) is never looked at — it is the yardstick in ``extract/evaluate_tagger.py``.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import tomllib
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import spacy
+from spacy.attrs import IS_SPACE, LOWER
+from spacy.language import Language
+from spacy.matcher import PhraseMatcher
+from spacy.tokens import Doc, Span
+
+TAGGER_VERSION = "1.0.0"
+# sha256 of the shipped conditions.toml; a test fails when the lexicon changes without a bump.
+LEXICON_SHA256 = "see tests/test_tagger.py::test_version_tracks_lexicon"
+CATEGORIES = (
+    "mood", "anxiety", "trauma", "psychotic", "substance use", "pain", "neurological",
+    "eating", "sleep", "neurodevelopmental", "other",
+)
+SPAN_KEY = "conditions"
+ARTICLE_FIELDS = ("title", "abstract", "keywords")
+TRIAL_FIELDS = (
+    "conditions", "keywords", "brief_title", "official_title", "brief_summary",
+    "detailed_description", "eligibility_criteria",
+)
+LIST_FIELDS = ("keywords", "conditions")
+LIST_SEPARATOR = "; "
+_ABBREVIATION_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9/\-]{0,9}$")
+_SENTENCE_END = frozenset({".", "!", "?", ";"})
+
+if not Span.has_extension("negated"):
+    Span.set_extension("negated", default=False)
+if not Doc.has_extension("abbreviations"):
+    Doc.set_extension("abbreviations", default=None)
+
+
+# --------------------------------------------------------------------------- lexicon
+
+
+@dataclass(frozen=True)
+class Concept:
+    ui: str
+    name: str
+    category: str
+    parent: str | None
+    terms: tuple[str, ...]
+    abbrevs: tuple[str, ...]
+    ambiguous: tuple[str, ...]
+    not_after: frozenset[str]
+    not_before: frozenset[str]
+
+
+@dataclass(frozen=True)
+class ContextRules:
+    pre_negation: tuple[str, ...]
+    pre_exclusion: tuple[str, ...]
+    post_negation: tuple[str, ...]
+    pseudo_negation: tuple[str, ...]
+    terminators: tuple[str, ...]
+    exclusion_headers: tuple[str, ...]
+    inclusion_headers: tuple[str, ...]
+    window: int
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    concepts: dict[str, Concept]
+    context: ContextRules
+    spelling: tuple[tuple[str, str], ...]
+    no_plural: frozenset[str]
+    sha256: str
+
+    def depth(self, ui: str) -> int:
+        """Number of lexicon ancestors: deeper is more specific."""
+        depth, seen = 0, {ui}
+        parent = self.concepts[ui].parent if ui in self.concepts else None
+        while parent and parent in self.concepts and parent not in seen:
+            seen.add(parent)
+            depth += 1
+            parent = self.concepts[parent].parent
+        return depth
+
+    def ancestors(self, ui: str) -> list[str]:
+        out: list[str] = []
+        parent = self.concepts[ui].parent if ui in self.concepts else None
+        while parent and parent in self.concepts and parent not in out and parent != ui:
+            out.append(parent)
+            parent = self.concepts[parent].parent
+        return out
+
+    def patterns(self) -> dict[str, str]:
+        """Every phrase variant (lower case) → concept UI; a phrase claimed twice is an error."""
+        owner: dict[str, str] = {}
+        for concept in self.concepts.values():
+            for term in concept.terms:
+                for variant in term_variants(term, self.spelling, self.no_plural):
+                    if owner.setdefault(variant, concept.ui) != concept.ui:
+                        raise ValueError(
+                            f"lexicon phrase {variant!r} (from {term!r}) belongs to both "
+                            f"{owner[variant]} and {concept.ui}"
+                        )
+        return owner
+
+
+def default_lexicon_path() -> Path:
+    return Path(str(resources.files("extract").joinpath("conditions.toml")))
+
+
+@lru_cache(maxsize=8)
+def load_lexicon(path: Path | str | None = None) -> Lexicon:
+    """Read and check a lexicon TOML file (the shipped one by default)."""
+    raw = Path(path).read_bytes() if path else default_lexicon_path().read_bytes()
+    data = tomllib.loads(raw.decode("utf-8"))
+    concepts: dict[str, Concept] = {}
+    for entry in data.get("concept", []):
+        concept = Concept(
+            ui=entry["ui"],
+            name=entry["name"],
+            category=entry["category"],
+            parent=entry.get("parent"),
+            terms=tuple(t.lower() for t in entry.get("terms", [])),
+            abbrevs=tuple(entry.get("abbrevs", [])),
+            ambiguous=tuple(entry.get("ambiguous", [])),
+            not_after=frozenset(w.lower() for w in entry.get("not_after", [])),
+            not_before=frozenset(w.lower() for w in entry.get("not_before", [])),
+        )
+        if concept.category not in CATEGORIES:
+            raise ValueError(f"{concept.ui}: unknown category {concept.category!r}")
+        if concept.ui in concepts:
+            raise ValueError(f"duplicate concept {concept.ui}")
+        concepts[concept.ui] = concept
+    for concept in concepts.values():
+        if concept.parent and concept.parent not in concepts:
+            raise ValueError(f"{concept.ui}: parent {concept.parent} is not in the lexicon")
+    ctx = data.get("context", {})
+    context = ContextRules(
+        **{key: tuple(ctx.get(key, ())) for key in (
+            "pre_negation", "pre_exclusion", "post_negation", "pseudo_negation",
+            "terminators", "exclusion_headers", "inclusion_headers",
+        )},
+        window=int(ctx.get("window", 5)),
+    )
+    return Lexicon(
+        concepts=concepts,
+        context=context,
+        spelling=tuple((us, uk) for us, uk in data.get("spelling", [])),
+        no_plural=frozenset(data.get("no_plural", [])),
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def plural(word: str) -> str | None:
+    """English plural of a head noun, or None when the word should not be pluralised."""
+    if not word.isalpha() or len(word) < 3 or word.endswith(("s", "x", "z")):
+        return None
+    if word.endswith(("ch", "sh")):
+        return word + "es"
+    if word.endswith("y") and word[-2] not in "aeiou":
+        return word[:-1] + "ies"
+    return word + "s"
+
+
+def term_variants(term: str, spelling: Iterable[tuple[str, str]] = (),
+                  no_plural: Iterable[str] = ()) -> set[str]:
+    """A lexicon phrase with its hyphen, possessive, British-spelling and plural variants."""
+    base = " ".join(term.lower().split())
+    forms = {base}
+    if "-" in base:
+        forms |= {base.replace("-", " "), base.replace("-", "")}
+    if "'s" in base:
+        forms |= {f.replace("'s", "") for f in forms} | {f.replace("'s", "s") for f in forms}
+    for us, uk in spelling:
+        forms |= {f.replace(us, uk) for f in forms if us in f}
+    words_without_plural = set(no_plural)
+    for form in list(forms):
+        head, _, last = form.rpartition(" ")
+        if not head and last in words_without_plural:
+            continue
+        if (many := plural(last)) is not None:
+            forms.add(f"{head} {many}".strip())
+    return {" ".join(f.split()) for f in forms if f.strip()}
+
+
+# --------------------------------------------------------------------------- components
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    start: int
+    end: int
+    ui: str
+    kind: str  # "term" | "abbr"
+    abbr: str | None = None
+
+
+def resolve_overlaps(candidates: Iterable[_Candidate], depth: dict[str, int]) -> list[_Candidate]:
+    """Keep the longest candidate of each overlapping group; on equal spans the deeper concept."""
+    ranked = sorted(
+        candidates,
+        key=lambda c: (-(c.end - c.start), -depth.get(c.ui, 0), c.kind != "term", c.start, c.ui),
+    )
+    taken = bytearray()
+    chosen = []
+    for cand in ranked:
+        if len(taken) < cand.end:
+            taken.extend(b"\0" * (cand.end - len(taken)))
+        if any(taken[cand.start:cand.end]):
+            continue
+        taken[cand.start:cand.end] = b"\1" * (cand.end - cand.start)
+        chosen.append(cand)
+    return sorted(chosen, key=lambda c: (c.start, c.end))
+
+
+def _closes(text: str) -> bool:
+    """A token that ends a parenthesised abbreviation: ")", "),", "):", ";", ","."""
+    return text[:1] in (")", ";", ",")
+
+
+def looks_like_abbreviation(text: str) -> bool:
+    return bool(_ABBREVIATION_SHAPE.match(text)) and sum(ch.isupper() for ch in text) >= 2
+
+
+def initials_fit(abbr: str, words_before: list[str]) -> bool:
+    """Schwartz–Hearst-lite: the abbreviation's first letter starts one of the words before it."""
+    first = abbr[0].lower()
+    return any(word[:1].lower() == first for word in words_before if word[:1].isalpha())
+
+
+class ConditionMatcher:
+    """Phrase + abbreviation matching with in-text definitions and overlap resolution."""
+
+    def __init__(self, nlp: Language, lexicon: Lexicon):
+        self.lexicon = lexicon
+        self.depth = {ui: lexicon.depth(ui) for ui in lexicon.concepts}
+        self.category = {ui: c.category for ui, c in lexicon.concepts.items()}
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        by_concept: dict[str, list[str]] = defaultdict(list)
+        for phrase, ui in lexicon.patterns().items():
+            by_concept[ui].append(phrase)
+        self.kinds: dict[int, tuple[str, str, str | None]] = {}
+        for ui, phrases in by_concept.items():
+            key = f"term:{ui}"
+            self.kinds[nlp.vocab.strings.add(key)] = ("term", ui, None)
+            self.matcher.add(key, list(nlp.tokenizer.pipe(phrases)))
+        self.abbrev_concept: dict[str, str] = {}
+        self.ambiguous_concepts: dict[str, list[str]] = defaultdict(list)
+        for concept in lexicon.concepts.values():
+            for abbr in concept.abbrevs:
+                if self.abbrev_concept.setdefault(abbr, concept.ui) != concept.ui:
+                    raise ValueError(f"abbreviation {abbr} belongs to two concepts")
+            for abbr in concept.ambiguous:
+                self.ambiguous_concepts[abbr].append(concept.ui)
+        clash = set(self.abbrev_concept) & set(self.ambiguous_concepts)
+        if clash:
+            raise ValueError(f"abbreviations both plain and ambiguous: {sorted(clash)}")
+        for abbr, ui in self.abbrev_concept.items():
+            key = f"abbr:{abbr}"
+            self.kinds[nlp.vocab.strings.add(key)] = ("abbr", ui, abbr)
+            forms = [abbr] if abbr.endswith("s") else [abbr, abbr + "s"]
+            self.matcher.add(key, list(nlp.tokenizer.pipe(forms)))
+
+    def __call__(self, doc: Doc) -> Doc:
+        matches = self.matcher(doc)
+        if not matches:
+            doc.spans[SPAN_KEY] = []
+            return doc
+        candidates: list[_Candidate] = []
+        for match_id, start, end in matches:
+            kind, ui, abbr = self.kinds[match_id]
+            if kind == "term":
+                if self._sense_ok(doc, start, end, self.lexicon.concepts[ui]):
+                    candidates.append(_Candidate(start, end, ui, "term"))
+            elif doc[start:end].text in (abbr, abbr + "s"):  # case-sensitive
+                candidates.append(_Candidate(start, end, ui, "abbr", abbr))
+        defined, dropped, sites = self._definitions(doc, candidates)
+        if defined or dropped or sites:
+            candidates = [
+                self._redirect(c, defined) for c in candidates
+                if not (c.kind == "abbr" and (c.abbr in dropped or c.start in sites))
+            ]
+            candidates += self._defined_uses(doc, defined, candidates, sites)
+        doc._.abbreviations = defined or None
+        chosen = resolve_overlaps(candidates, self.depth)
+        doc.spans[SPAN_KEY] = [Span(doc, c.start, c.end, label=c.ui) for c in chosen]
+        return doc
+
+    @staticmethod
+    def _sense_ok(doc: Doc, start: int, end: int, concept: Concept) -> bool:
+        for token in doc[start:end]:
+            if not (token.is_lower or token.is_upper or token.is_title or not token.is_alpha):
+                return False  # mixed case is a symbol, not a word: "AChE" is not "ache"
+        if concept.not_after:
+            i = start - 1
+            while i >= 0 and doc[i].text == "-":
+                i -= 1
+            if i >= 0 and doc[i].lower_ in concept.not_after:
+                return False
+        if concept.not_before:
+            j = end
+            while j < len(doc) - 1 and doc[j].text == "-":
+                j += 1
+            if j < len(doc) and doc[j].lower_ in concept.not_before:
+                return False
+        return True
+
+    def _definitions(self, doc: Doc, candidates: list[_Candidate]
+                     ) -> tuple[dict[str, tuple[str, int]], set[str], set[int]]:
+        """Abbreviations defined in this text: {abbr: (ui, token after definition)}, abbreviations
+        defined as something else (dropped), and the token positions of the definitions."""
+        defined: dict[str, tuple[str, int]] = {}
+        dropped: set[str] = set()
+        sites: set[int] = set()
+        n = len(doc)
+        term_ending_at = {c.end: c for c in candidates if c.kind == "term"}
+        term_starting_at = {c.start: c for c in candidates if c.kind == "term"}
+        for cand in candidates:
+            if cand.kind == "term":
+                # "long form (ABBR)" or "long form (ABBR;" / "(ABBR,"
+                e = cand.end
+                if e + 2 < n and doc[e].text == "(" and _closes(doc[e + 2].text):
+                    abbr = doc[e + 1].text
+                    if looks_like_abbreviation(abbr):
+                        defined[abbr] = (self._defined_ui(abbr, cand.ui), e + 2)
+                        sites.add(e + 1)
+                # "ABBR (long form)"
+                s = cand.start
+                if s >= 2 and doc[s - 1].text == "(" and cand.end < n and _closes(doc[cand.end].text):
+                    abbr = doc[s - 2].text
+                    if looks_like_abbreviation(abbr) and abbr not in defined:
+                        defined[abbr] = (self._defined_ui(abbr, cand.ui), cand.end + 1)
+                        sites.add(s - 2)
+            else:
+                s, e = cand.start, cand.end
+                inside = s > 0 and doc[s - 1].text == "(" and e < n and _closes(doc[e].text)
+                if not inside or (s - 1) in term_ending_at or cand.abbr in defined:
+                    continue
+                if (e + 1) in term_starting_at:
+                    continue
+                words = [t.text for t in doc[max(0, s - 1 - len(cand.abbr) - 3):s - 1] if not t.is_punct]
+                if initials_fit(cand.abbr, words):
+                    dropped.add(cand.abbr)
+        return defined, dropped - set(defined), sites
+
+    def _defined_ui(self, abbr: str, long_form_ui: str) -> str:
+        """The long form's concept, unless the lexicon knows the abbreviation as a concept of the
+        same category (then the lexicon's, usually the more specific: "depression (MDD)")."""
+        known = [self.abbrev_concept[abbr]] if abbr in self.abbrev_concept else []
+        known += self.ambiguous_concepts.get(abbr, [])
+        if long_form_ui in known:
+            return long_form_ui
+        same = [ui for ui in known if self.category[ui] == self.category[long_form_ui]]
+        if same:
+            return max(same, key=lambda ui: self.depth[ui])
+        return long_form_ui
+
+    @staticmethod
+    def _redirect(cand: _Candidate, defined: dict[str, tuple[str, int]]) -> _Candidate:
+        if cand.kind == "abbr" and cand.abbr in defined and defined[cand.abbr][0] != cand.ui:
+            return _Candidate(cand.start, cand.end, defined[cand.abbr][0], "abbr", cand.abbr)
+        return cand
+
+    def _defined_uses(self, doc: Doc, defined: dict[str, tuple[str, int]],
+                      existing: list[_Candidate], sites: set[int]) -> list[_Candidate]:
+        """Later uses of abbreviations defined here that the matcher does not already find."""
+        todo = {abbr: v for abbr, v in defined.items() if abbr not in self.abbrev_concept}
+        if not todo:
+            return []
+        seen = {c.start for c in existing}
+        forms = {abbr: abbr for abbr in todo} | {abbr + "s": abbr for abbr in todo if not abbr.endswith("s")}
+        found = []
+        for token in doc:
+            abbr = forms.get(token.text)
+            if abbr is None or token.i in seen or token.i in sites:
+                continue
+            ui, after = todo[abbr]
+            if token.i >= after:
+                found.append(_Candidate(token.i, token.i + 1, ui, "abbr", abbr))
+        return found
+
+
+class NegationContext:
+    """NegEx-style negation and exclusion context for the spans in ``doc.spans["conditions"]``."""
+
+    def __init__(self, nlp: Language, lexicon: Lexicon):
+        rules = lexicon.context
+        self.window = rules.window
+        strings = nlp.vocab.strings
+
+        def phrases(items: Iterable[str]) -> dict[int, list[tuple[int, ...]]]:
+            table: dict[int, list[tuple[int, ...]]] = defaultdict(list)
+            for doc in nlp.tokenizer.pipe(sorted(set(items))):
+                key = tuple(strings.add(t.lower_) for t in doc)
+                if key:
+                    table[key[0]].append(key)
+            for first in table:
+                table[first].sort(key=len, reverse=True)
+            return dict(table)
+
+        self.pre = phrases(rules.pre_negation)
+        self.pre_exclusion = phrases(rules.pre_exclusion)
+        self.post = phrases(rules.post_negation)
+        self.pseudo = phrases(rules.pseudo_negation)
+        self.exclusion_headers = phrases(rules.exclusion_headers)
+        self.inclusion_headers = phrases(rules.inclusion_headers)
+        self.terminators = frozenset(strings.add(w) for w in rules.terminators)
+        self.sentence_end = frozenset(strings.add(w) for w in _SENTENCE_END)
+        self.colon = strings.add(":")
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = doc.spans.get(SPAN_KEY)
+        if not spans:
+            return doc
+        arr = doc.to_array([LOWER, IS_SPACE]).tolist()
+        lowers = [row[0] for row in arr]
+        breaks = [row[1] == 1 or row[0] in self.sentence_end for row in arr]
+        excluded = self._exclusion_regions(lowers)
+        for span in spans:
+            negated = (
+                any(a <= span.start < b for a, b in excluded)
+                or self._pre(lowers, breaks, span.start)
+                or self._post(lowers, breaks, span.end)
+            )
+            if negated:
+                span._.negated = True
+        return doc
+
+    @staticmethod
+    def _at(lowers: list[int], i: int, table: dict[int, list[tuple[int, ...]]]) -> int:
+        """Length of the longest phrase of `table` starting at token i (0 if none)."""
+        for phrase in table.get(lowers[i], ()):
+            if tuple(lowers[i:i + len(phrase)]) == phrase:
+                return len(phrase)
+        return 0
+
+    def _exclusion_regions(self, lowers: list[int]) -> list[tuple[int, int]]:
+        """Token ranges after an "Exclusion criteria:" header, up to an inclusion header."""
+        if not any(w in self.exclusion_headers for w in lowers):
+            return []
+        regions, start = [], None
+        for i in range(len(lowers)):
+            if start is None:
+                n = self._at(lowers, i, self.exclusion_headers)
+                if n and i + n < len(lowers) and lowers[i + n] == self.colon:
+                    start = i + n
+            elif self._at(lowers, i, self.inclusion_headers):
+                regions.append((start, i))
+                start = None
+        if start is not None:
+            regions.append((start, len(lowers)))
+        return regions
+
+    def _in_pseudo(self, lowers: list[int], i: int) -> bool:
+        """Whether token i is part of a pseudo-negation ("not only", "whether or not")."""
+        for j in range(max(0, i - 3), i + 1):
+            if self._at(lowers, j, self.pseudo) > i - j:
+                return True
+        return False
+
+    def _pre(self, lowers: list[int], breaks: list[bool], start: int) -> bool:
+        i = start - 1
+        while i >= 0 and not breaks[i] and lowers[i] not in self.terminators:
+            if self._in_pseudo(lowers, i):
+                i -= 1
+                continue
+            n = self._at(lowers, i, self.pre)
+            if n and start - (i + n) <= self.window:
+                return True
+            if self._at(lowers, i, self.pre_exclusion):
+                return True
+            i -= 1
+        return False
+
+    def _post(self, lowers: list[int], breaks: list[bool], end: int) -> bool:
+        last = min(len(lowers), end + self.window + 1)
+        for i in range(end, last):
+            if breaks[i] or lowers[i] in self.terminators:
+                return False
+            if self._at(lowers, i, self.post) and not self._in_pseudo(lowers, i):
+                return True
+        return False
+
+
+@Language.factory("trialwatch_conditions", default_config={"lexicon_path": None})
+def make_condition_matcher(nlp: Language, name: str, lexicon_path: str | None) -> ConditionMatcher:
+    return ConditionMatcher(nlp, load_lexicon(lexicon_path))
+
+
+@Language.factory("trialwatch_negation", default_config={"lexicon_path": None})
+def make_negation_context(nlp: Language, name: str, lexicon_path: str | None) -> NegationContext:
+    return NegationContext(nlp, load_lexicon(lexicon_path))
+
+
+def build_pipeline(lexicon_path: Path | str | None = None) -> Language:
+    """spacy.blank("en") + condition matcher + negation context."""
+    nlp = spacy.blank("en")
+    config = {"lexicon_path": str(lexicon_path) if lexicon_path else None}
+    nlp.add_pipe("trialwatch_conditions", config=config)
+    nlp.add_pipe("trialwatch_negation", config=config)
+    return nlp
+
+
+# --------------------------------------------------------------------------- public API
+
+
+@dataclass(frozen=True)
+class Mention:
+    mesh_id: str
+    concept: str
+    category: str
+    field: str
+    start: int
+    end: int
+    text: str
+    negated: bool
+
+
+@dataclass(frozen=True)
+class RecordCondition:
+    mesh_id: str
+    concept: str
+    category: str
+    evidence: str
+
+
+def field_text(kind: str, record: dict, field: str) -> str:
+    """The text a mention's offsets refer to: `field_text(...)[m.start:m.end] == m.text`.
+
+    "abstract:<SECTION>" fields point into the whole ``abstract``; list fields (keywords,
+    registered conditions) are joined with "; ".
+    """
+    name = field.split(":", 1)[0]
+    if kind not in ("article", "trial"):
+        raise ValueError(f"kind must be 'article' or 'trial', not {kind!r}")
+    value = record.get(name)
+    if name in LIST_FIELDS:
+        return LIST_SEPARATOR.join(value or [])
+    return value or ""
+
+
+def abstract_sections(record: dict) -> list[tuple[int, int, str]]:
+    """(start, end, field name) of each section inside ``record["abstract"]``.
+
+    The parser renders labelled sections as "LABEL: text" joined by blank lines; when the
+    sections do not reproduce the abstract (hand-made records), the whole text is "abstract".
+    """
+    abstract = record.get("abstract") or ""
+    sections = record.get("abstract_sections") or []
+    if not abstract:
+        return []
+    if not sections or not any(s.get("label") or s.get("category") for s in sections):
+        return [(0, len(abstract), "abstract")]
+    out, pos = [], 0
+    for section in sections:
+        label = section.get("label")
+        rendered = f"{label}: {section['text']}" if label else section["text"]
+        if abstract[pos:pos + len(rendered)] != rendered:
+            return [(0, len(abstract), "abstract")]
+        name = (section.get("category") or label or "UNASSIGNED").upper()
+        out.append((pos, pos + len(rendered), f"abstract:{name}"))
+        pos += len(rendered) + 2
+    return out
+
+
+class Tagger:
+    """Finds condition mentions in article and trial records (pure: no I/O beyond the lexicon)."""
+
+    def __init__(self, lexicon_path: Path | None = None):
+        self.lexicon = load_lexicon(lexicon_path)
+        self.nlp = build_pipeline(lexicon_path)
+        self.version = TAGGER_VERSION
+
+    def tag_text(self, text: str, field: str = "text") -> list[Mention]:
+        """Mentions in one piece of text (handy for tests and ad-hoc checks)."""
+        return self._mentions(self.nlp(text), field)
+
+    def tag_articles(self, records: Iterable[dict], batch_size: int = 256
+                     ) -> Iterator[tuple[dict, list[Mention]]]:
+        return self._tag(records, "article", batch_size)
+
+    def tag_trials(self, records: Iterable[dict], batch_size: int = 256
+                   ) -> Iterator[tuple[dict, list[Mention]]]:
+        return self._tag(records, "trial", batch_size)
+
+    def _tag(self, records: Iterable[dict], kind: str, batch_size: int
+             ) -> Iterator[tuple[dict, list[Mention]]]:
+        fields = ARTICLE_FIELDS if kind == "article" else TRIAL_FIELDS
+        batch: list[dict] = []
+        for record in records:
+            batch.append(record)
+            if len(batch) >= batch_size:
+                yield from self._tag_batch(batch, kind, fields, batch_size)
+                batch = []
+        if batch:
+            yield from self._tag_batch(batch, kind, fields, batch_size)
+
+    def _tag_batch(self, batch: list[dict], kind: str, fields: tuple[str, ...], batch_size: int
+                   ) -> Iterator[tuple[dict, list[Mention]]]:
+        texts: list[tuple[str, tuple[int, str]]] = []
+        for index, record in enumerate(batch):
+            for field in fields:
+                text = field_text(kind, record, field)
+                if text.strip():
+                    texts.append((text, (index, field)))
+        found: list[list[Mention]] = [[] for _ in batch]
+        for doc, (index, field) in self.nlp.pipe(texts, as_tuples=True, batch_size=batch_size):
+            if not doc.spans.get(SPAN_KEY):
+                continue
+            mentions = self._mentions(doc, field)
+            if field == "abstract" and kind == "article":
+                mentions = self._with_sections(batch[index], mentions)
+            found[index].extend(mentions)
+        for record, mentions in zip(batch, found):
+            yield record, mentions
+
+    def _mentions(self, doc: Doc, field: str) -> list[Mention]:
+        concepts = self.lexicon.concepts
+        out = []
+        for span in doc.spans.get(SPAN_KEY, ()):
+            concept = concepts[span.label_]
+            out.append(Mention(
+                mesh_id=concept.ui, concept=concept.name, category=concept.category,
+                field=field, start=span.start_char, end=span.end_char, text=span.text,
+                negated=bool(span._.negated),
+            ))
+        return out
+
+    @staticmethod
+    def _with_sections(record: dict, mentions: list[Mention]) -> list[Mention]:
+        sections = abstract_sections(record)
+        if len(sections) <= 1:
+            return mentions
+        out = []
+        for m in mentions:
+            name = next((f for a, b, f in sections if a <= m.start < b), "abstract")
+            out.append(Mention(m.mesh_id, m.concept, m.category, name, m.start, m.end, m.text, m.negated))
+        return out
+
+
+# --------------------------------------------------------------------------- about()
+
+# How much one non-negated mention in a field says about what the record is about.
+FIELD_WEIGHTS: dict[str, dict[str, float]] = {
+    "article": {
+        "title": 3.0, "keywords": 2.0, "abstract": 1.0,
+        "abstract:BACKGROUND": 1.0, "abstract:OBJECTIVE": 1.5, "abstract:METHODS": 1.0,
+        "abstract:RESULTS": 0.5, "abstract:CONCLUSIONS": 1.0, "abstract:UNASSIGNED": 1.0,
+    },
+    "trial": {
+        "conditions": 3.0, "keywords": 2.0, "brief_title": 3.0, "official_title": 3.0,
+        "brief_summary": 1.0, "detailed_description": 0.5, "eligibility_criteria": 0.0,
+    },
+}
+DEFAULT_WEIGHT = {"article": 1.0, "trial": 0.5}
+ABOUT_THRESHOLD = 2.0
+# A broader concept next to a narrower one it is the ancestor of needs this much of its own.
+PARENT_THRESHOLD = 4.0
+
+
+def _weight(kind: str, field: str) -> float:
+    weights = FIELD_WEIGHTS[kind]
+    if field in weights:
+        return weights[field]
+    if field.startswith("abstract:"):
+        return weights.get("abstract", DEFAULT_WEIGHT[kind])
+    return DEFAULT_WEIGHT[kind]
+
+
+def about(kind: str, mentions: list[Mention], lexicon: Lexicon | None = None) -> list[RecordCondition]:
+    """The conditions a record is about, from where and how often each is mentioned.
+
+    Each non-negated mention adds its field's weight (title / registered condition 3, keyword 2,
+    abstract 1, results 0.5, eligibility criteria 0); a concept with ≥ ABOUT_THRESHOLD counts.
+    A concept that is an ancestor of another counted concept stays only with ≥ PARENT_THRESHOLD
+    of its own. Sorted by score, strongest first.
+    """
+    if kind not in FIELD_WEIGHTS:
+        raise ValueError(f"kind must be 'article' or 'trial', not {kind!r}")
+    lexicon = lexicon or load_lexicon(None)
+    score: dict[str, float] = defaultdict(float)
+    counts: dict[str, dict[str, int]] = defaultdict(dict)
+    first: dict[str, Mention] = {}
+    for m in mentions:
+        w = 0.0 if m.negated else _weight(kind, m.field)
+        if w <= 0:
+            continue
+        score[m.mesh_id] += w
+        field = m.field.split(":", 1)[0]
+        counts[m.mesh_id][field] = counts[m.mesh_id].get(field, 0) + 1
+        first.setdefault(m.mesh_id, m)
+    kept = {ui for ui, s in score.items() if s >= ABOUT_THRESHOLD}
+    covered = {anc for ui in kept for anc in lexicon.ancestors(ui)}
+    kept = {ui for ui in kept if ui not in covered or score[ui] >= PARENT_THRESHOLD}
+    out = []
+    for ui in sorted(kept, key=lambda u: (-score[u], u)):
+        evidence = "; ".join(f if n == 1 else f"{f} x{n}" for f, n in counts[ui].items())
+        m = first[ui]
+        out.append(RecordCondition(mesh_id=ui, concept=m.concept, category=m.category, evidence=evidence))
+    return out

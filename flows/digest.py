@@ -1,0 +1,143 @@
+"""What changed, for people: the run digest (Markdown) and the Atom feed of new things.
+
+Both are read from the warehouse, so they say exactly what was published. The feed is rebuilt
+from the warehouse each run (the newest entries across all runs), which keeps entry ids stable:
+a feed reader sees each new trial, status change or trial-linked paper once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Sequence
+from xml.etree import ElementTree as ET
+
+import duckdb
+
+ATOM = "http://www.w3.org/2005/Atom"
+FEED_ID = "tag:trialwatch,2026:feed/new"
+FEED_LIMIT = 200
+
+NEW_TRIALS = """
+SELECT t.nct_id, t.brief_title, t.overall_status, array_to_string(t.phases, '/'),
+       coalesce(list_sort(list(d.drug) FILTER (d.drug IS NOT NULL)), [])
+FROM trials t LEFT JOIN record_drugs d ON d.record_kind = 'trial' AND d.record_id = t.nct_id
+WHERE list_contains(?, t.first_run_id)
+GROUP BY ALL ORDER BY t.nct_id
+"""
+TRIAL_CHANGES = """
+SELECT h.nct_id, t.brief_title, h.field, h.old_value, h.new_value
+FROM trial_history h LEFT JOIN trials t USING (nct_id)
+WHERE list_contains(?, h.run_id) ORDER BY h.nct_id, h.field
+"""
+NEW_LINKED_PAPERS = """
+SELECT l.pmid, a.title, l.nct_id, l.evidence
+FROM article_trials l LEFT JOIN articles a USING (pmid)
+WHERE list_contains(?, l.run_id) AND a.pmid IS NOT NULL
+ORDER BY l.nct_id, l.pmid
+"""
+RUN_COUNTS = """
+SELECT source, status, fetched, new, updated, deleted, rejected, http_retries, message
+FROM ingest_runs WHERE list_contains(?, run_id) ORDER BY source
+"""
+FEED_ENTRIES = """
+SELECT * FROM (
+    SELECT 'trial/' || nct_id || '/new' AS entry_id, first_seen_at AS seen_at,
+           'New trial: ' || coalesce(brief_title, nct_id) AS title,
+           nct_id || ' — ' || coalesce(overall_status, '?') || ', ' || coalesce(array_to_string(phases, '/'), '') AS summary,
+           'https://clinicaltrials.gov/study/' || nct_id AS link
+    FROM trials
+    UNION ALL
+    SELECT 'trial/' || h.nct_id || '/status/' || strftime(h.observed_at, '%Y%m%dT%H%M%S'), h.observed_at,
+           'Status change: ' || coalesce(t.brief_title, h.nct_id),
+           h.nct_id || ': ' || coalesce(h.old_value, '∅') || ' → ' || coalesce(h.new_value, '∅'),
+           'https://clinicaltrials.gov/study/' || h.nct_id
+    FROM trial_history h LEFT JOIN trials t USING (nct_id) WHERE h.field = 'overall_status'
+    UNION ALL
+    SELECT 'link/' || l.pmid || '/' || l.nct_id, min(l.first_seen_at),
+           'Paper on ' || l.nct_id || ': ' || any_value(a.title),
+           'PMID ' || l.pmid || ' reports on ' || l.nct_id,
+           'https://pubmed.ncbi.nlm.nih.gov/' || l.pmid || '/'
+    FROM article_trials l JOIN articles a USING (pmid) GROUP BY l.pmid, l.nct_id
+) ORDER BY seen_at DESC, entry_id LIMIT ?
+"""
+
+
+@dataclass
+class Digest:
+    published_at: datetime
+    runs: list[tuple] = field(default_factory=list)
+    new_trials: list[tuple] = field(default_factory=list)
+    trial_changes: list[tuple] = field(default_factory=list)
+    new_linked_papers: list[tuple] = field(default_factory=list)
+
+
+def build_digest(conn: duckdb.DuckDBPyConnection, run_ids: Sequence[str], published_at: datetime) -> Digest:
+    ids = list(run_ids)
+    return Digest(
+        published_at=published_at,
+        runs=conn.execute(RUN_COUNTS, [ids]).fetchall(),
+        new_trials=conn.execute(NEW_TRIALS, [ids]).fetchall(),
+        trial_changes=conn.execute(TRIAL_CHANGES, [ids]).fetchall(),
+        new_linked_papers=conn.execute(NEW_LINKED_PAPERS, [ids]).fetchall(),
+    )
+
+
+def _md(text: object) -> str:
+    return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def render_markdown(digest: Digest) -> str:
+    lines = [f"# trialwatch — what changed ({digest.published_at:%Y-%m-%d %H:%M} UTC)", "",
+             "| source | status | fetched | new | updated | deleted | rejected | retries |",
+             "|---|---|---|---|---|---|---|---|"]
+    for source, status, fetched, new, updated, deleted, rejected, retries, message in digest.runs:
+        lines.append(f"| {source} | {status}{' — ' + _md(message) if message else ''} | {fetched or 0} | {new or 0} | "
+                     f"{updated or 0} | {deleted or 0} | {rejected or 0} | {retries or 0} |")
+    lines += ["", f"## New trials ({len(digest.new_trials)})", ""]
+    lines += [f"- [{nct}](https://clinicaltrials.gov/study/{nct}) {_md(title)} — {status}, {phase or 'no phase'}"
+              f" ({', '.join(drugs) or 'drug not named'})" for nct, title, status, phase, drugs in digest.new_trials]
+    lines += ["", f"## Trial changes ({len(digest.trial_changes)})", ""]
+    lines += [f"- [{nct}](https://clinicaltrials.gov/study/{nct}) {_md(title)}: **{field}** "
+              f"{_md(old) or '∅'} → {_md(new) or '∅'}" for nct, title, field, old, new in digest.trial_changes]
+    lines += ["", f"## New papers linked to trials ({len(digest.new_linked_papers)})", ""]
+    lines += [f"- [PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) {_md(title)} → {nct} ({evidence})"
+              for pmid, title, nct, evidence in digest.new_linked_papers]
+    return "\n".join(lines) + "\n"
+
+
+def render_atom(conn: duckdb.DuckDBPyConnection, generated_at: datetime, limit: int = FEED_LIMIT) -> bytes:
+    """An Atom 1.0 feed (RFC 4287) of the newest trials, status changes and trial-linked papers."""
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+
+    def child(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
+        element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attributes)
+        element.text = text
+        return element
+
+    child(feed, "id", FEED_ID)
+    child(feed, "title", "trialwatch: new ketamine, psilocybin and MDMA trials and papers")
+    child(feed, "updated", _atom_time(generated_at))
+    child(child(feed, "author"), "name", "trialwatch")
+    for entry_id, at, title, summary, link in conn.execute(FEED_ENTRIES, [limit]).fetchall():
+        entry = child(feed, "entry")
+        child(entry, "id", f"tag:trialwatch,2026:{entry_id}")
+        child(entry, "title", title)
+        child(entry, "updated", _atom_time(at))
+        child(entry, "link", href=link)
+        child(entry, "summary", summary)
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+def _atom_time(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def write_atomically(path, data: bytes) -> None:
+    """Readers of the digest or feed never see a half-written file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(path.name + ".part")
+    temp.write_bytes(data)
+    temp.replace(path)

@@ -1,0 +1,105 @@
+"""The Prefect flows under prefect_test_harness, against the stand-ins serving a generated world:
+incremental windows, watermarks on failure, digest, Atom feed and the run artifact."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import duckdb
+import pytest
+from lxml import etree
+from prefect.testing.utilities import prefect_test_harness
+
+from extract.standins import CtGovStandIn, FaultPlan, PubMedStandIn, pubmed_records_from_xml
+from flows.demo_sample import generate_sample
+from flows.ingest import ARTIFACT_KEY, nightly_flow
+from flows.settings import Settings
+
+ATOM = "{http://www.w3.org/2005/Atom}"
+TODAY = datetime.now(timezone.utc).date()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def prefect():
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def world():
+    night1 = generate_sample(today=TODAY - timedelta(days=1), night=1, n_articles=80, n_trials=30)
+    night2 = generate_sample(today=TODAY, night=2, n_articles=80, n_trials=30)
+    with PubMedStandIn(pubmed_records_from_xml(night1.pubmed_xml)) as pubmed, CtGovStandIn(night1.studies) as ctgov:
+        yield pubmed, ctgov, night2
+
+
+def settings_for(tmp_path, pubmed, ctgov, **extra) -> Settings:
+    return Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path / "data", pubmed_url=pubmed.url,
+                    ctgov_url=ctgov.url, **extra)
+
+
+def test_second_night_asks_only_for_the_new_window_and_reports_the_changes(tmp_path, world):
+    pubmed, ctgov, night2 = world
+    settings = settings_for(tmp_path, pubmed, ctgov)
+    first = nightly_flow(settings)
+    assert [s.window.mode for s in first] == ["full", "full"]
+
+    pubmed.replace(pubmed_records_from_xml(night2.pubmed_xml))
+    ctgov.replace(night2.studies)
+    pubmed.requests.clear()
+    ctgov.requests.clear()
+    second = nightly_flow(settings)
+
+    window_start = TODAY - timedelta(days=settings.overlap_days)
+    assert [s.window for s in second][0].since == window_start
+    esearch = [r.params for r in pubmed.requests if r.endpoint == "esearch"]
+    assert {p["mindate"] for p in esearch} == {window_start.strftime("%Y/%m/%d")}
+    assert {p["datetype"] for p in esearch} == {"edat", "mdat"}
+    assert {r.params["filter.advanced"] for r in ctgov.requests} == {
+        f"AREA[LastUpdatePostDate]RANGE[{window_start.isoformat()},MAX]"}
+
+    with duckdb.connect(str(settings.db_path), read_only=True) as conn:
+        changed = conn.execute("SELECT DISTINCT nct_id FROM trial_history WHERE field = 'overall_status'").fetchall()
+        new_trials = conn.execute("SELECT nct_id FROM trials WHERE first_run_id = ?", [second[1].run_id]).fetchall()
+    assert changed and new_trials
+
+    digest = (settings.data_dir / "digests" / "latest.md").read_text()
+    for (nct,) in changed + new_trials:
+        assert nct in digest
+    assert "overall_status" in digest
+
+    feed = etree.fromstring((settings.data_dir / "feeds" / "new.xml").read_bytes())
+    assert feed.tag == f"{ATOM}feed" and feed.findtext(f"{ATOM}id") and feed.findtext(f"{ATOM}updated")
+    entries = feed.findall(f"{ATOM}entry")
+    ids = [entry.findtext(f"{ATOM}id") for entry in entries]
+    assert len(ids) == len(set(ids)) and all(entry.findtext(f"{ATOM}title") and entry.findtext(f"{ATOM}updated")
+                                             and entry.find(f"{ATOM}link").get("href") for entry in entries)
+    status_entries = [i for i in ids if "/status/" in i]
+    assert any(changed[0][0] in i for i in status_entries)
+
+
+def test_the_run_summary_is_a_prefect_artifact_with_a_stable_key(tmp_path, world):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    pubmed, ctgov, _ = world
+    nightly_flow(settings_for(tmp_path, pubmed, ctgov))
+
+    async def latest():
+        async with get_client() as client:
+            return await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[ARTIFACT_KEY])))
+
+    import asyncio
+    artifacts = asyncio.run(latest())
+    assert artifacts and "## New trials" in artifacts[-1].data
+
+
+def test_a_source_that_stays_down_keeps_its_watermark_and_the_other_source_completes(tmp_path, world):
+    pubmed, ctgov, _ = world
+    settings = settings_for(tmp_path, pubmed, ctgov, http_retries=1)
+    nightly_flow(settings)
+    ctgov.faults = FaultPlan({"studies": ["503"] * 10})
+    later = nightly_flow(settings)
+    assert [s.status for s in later] == ["succeeded", "failed"]
+    with duckdb.connect(str(settings.db_path), read_only=True) as conn:
+        marks = dict(conn.execute("SELECT source, count(watermark) FROM ingest_runs GROUP BY source").fetchall())
+    assert marks == {"pubmed": 2, "ctgov": 1}
