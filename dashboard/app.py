@@ -22,7 +22,7 @@ mark.tw-condition { background: #fde68a; padding: 0 0.15rem; border-radius: 0.2r
 </style>
 """
 
-st.set_page_config(page_title="trialwatch", page_icon=":material/science:", layout="wide")
+st.set_page_config(page_title="trialwatch", layout="wide")  # no page_icon: it would be fetched from Google
 st.html(STYLE)
 
 PAGES = [

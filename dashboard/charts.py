@@ -23,13 +23,13 @@ def status_by_drug(frame: pd.DataFrame) -> alt.Chart:
         set(frame["status"].dropna()) - set(STATUS_ORDER))
     frame["Status"] = frame["status"].map(enum_label)
     return alt.Chart(frame).mark_bar().encode(
-        y=alt.Y("Drug:N", title=None),
+        y=alt.Y("Drug:N", title=None, axis=alt.Axis(labelLimit=220)),
         x=alt.X("trials:Q", title="Trials"),
         color=alt.Color("Status:N", sort=[enum_label(s) for s in order],
-                        scale=alt.Scale(scheme="tableau10"), legend=alt.Legend(orient="bottom", columns=3)),
+                        scale=alt.Scale(scheme="tableau10"), legend=alt.Legend(orient="right")),
         order=alt.Order("trials:Q", sort="descending"),
         tooltip=["Drug", "Status", alt.Tooltip("trials:Q", title="Trials")],
-    ).properties(height=170)
+    ).properties(height=alt.Step(40))
 
 
 def condition_heatmap(frame: pd.DataFrame, records: str) -> alt.Chart:
@@ -37,8 +37,8 @@ def condition_heatmap(frame: pd.DataFrame, records: str) -> alt.Chart:
     frame = _with_drug_labels(frame[frame["records"] == records])
     order = frame.groupby("condition")["n"].sum().sort_values(ascending=False).index.tolist()
     base = alt.Chart(frame).encode(
-        x=alt.X("Drug:N", title=None, axis=alt.Axis(labelAngle=0, orient="top")),
-        y=alt.Y("condition:N", title=None, sort=order),
+        x=alt.X("Drug:N", title=None, axis=alt.Axis(labelAngle=0, orient="top", labelLimit=220, labelOverlap=False)),
+        y=alt.Y("condition:N", title=None, sort=order, axis=alt.Axis(labelLimit=240, labelOverlap=False)),
     )
     cells = base.mark_rect().encode(
         color=alt.Color("n:Q", title=records.capitalize(), scale=alt.Scale(scheme="blues")),
@@ -49,7 +49,7 @@ def condition_heatmap(frame: pd.DataFrame, records: str) -> alt.Chart:
         color=alt.condition(alt.datum.n > (frame["n"].max() / 2 if len(frame) else 0),
                             alt.value("white"), alt.value("black")),
     )
-    return (cells + labels).properties(title=records.capitalize(), height=max(120, 22 * len(order)))
+    return (cells + labels).properties(title=records.capitalize(), height=alt.Step(24), width=alt.Step(120))
 
 
 def phases_by_drug(frame: pd.DataFrame) -> alt.Chart:
@@ -59,7 +59,7 @@ def phases_by_drug(frame: pd.DataFrame) -> alt.Chart:
     order = [phase_label(p) for p in PHASE_ORDER if p in set(frame["phase"])] + sorted(
         {phase_label(p) for p in set(frame["phase"]) - set(PHASE_ORDER)})
     return alt.Chart(frame).mark_bar().encode(
-        x=alt.X("Phase:N", sort=order, title=None, axis=alt.Axis(labelAngle=-30)),
+        x=alt.X("Phase:N", sort=order, title=None, axis=alt.Axis(labelAngle=-35, labelOverlap=False, labelLimit=120)),
         xOffset=alt.XOffset("Drug:N"),
         y=alt.Y("trials:Q", title="Trials"),
         color=alt.Color("Drug:N", legend=alt.Legend(orient="bottom")),
@@ -78,16 +78,20 @@ def papers_per_year(frame: pd.DataFrame) -> alt.Chart:
 
 
 def trial_timeline(events: pd.DataFrame) -> alt.Chart:
-    """Registry milestones and what trialwatch observed, on one time axis."""
+    """One row per event, in date order: registry milestones (filled when actual, hollow when
+    estimated) and what trialwatch observed (first seen, each change)."""
+    events = events.sort_values("when", kind="stable").reset_index(drop=True)
+    events["from"] = events["when"].min()
     base = alt.Chart(events).encode(
-        x=alt.X("when:T", title=None),
-        y=alt.Y("track:N", title=None, sort=["Registry dates", "Seen by trialwatch"]),
-        tooltip=[alt.Tooltip("when:T", title="Date"), alt.Tooltip("event:N", title="Event"),
-                 alt.Tooltip("detail:N", title="Detail")],
+        x=alt.X("when:T", title=None, axis=alt.Axis(format="%b %Y", labelOverlap=True, grid=True)),
+        y=alt.Y("event:N", title=None, sort=events["event"].tolist(), axis=alt.Axis(labelLimit=360)),
+        tooltip=[alt.Tooltip("when:T", title="Date", format="%Y-%m-%d"), alt.Tooltip("event:N", title="Event"),
+                 alt.Tooltip("kind:N", title="Source")],
     )
-    points = base.mark_point(filled=True, size=90).encode(
+    rules = base.mark_rule(strokeDash=[2, 3], color="#bbbbbb").encode(x="from:T", x2="when:T")
+    points = base.mark_point(size=110, strokeWidth=2).encode(
         color=alt.Color("kind:N", title=None, legend=alt.Legend(orient="bottom")),
         shape=alt.Shape("kind:N", title=None),
+        fill=alt.condition(alt.datum.filled, alt.Color("kind:N", legend=None), alt.value("white")),
     )
-    labels = base.mark_text(align="left", dx=7, dy=-9, fontSize=10, angle=0).encode(text="event:N")
-    return (points + labels).properties(height=170)
+    return (rules + points).properties(height=alt.Step(24))

@@ -7,7 +7,7 @@ import io
 import json
 import re
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,7 @@ import streamlit as st
 from dashboard import data
 
 FIRST_RUN_TITLE = "No trialwatch data yet"
+DRUG_HELP = "Drug keys from trialwatch's catalogue: ketamine includes esketamine and arketamine; mdma is midomafetamine."
 SHARE_HINT = "The address bar keeps these filters: copy it to share this view."
 PHASE_ORDER = ["EARLY_PHASE1", "PHASE1", "PHASE1/PHASE2", "PHASE2", "PHASE2/PHASE3", "PHASE3", "PHASE4",
                "NA", "NOT_GIVEN"]
@@ -148,11 +149,9 @@ def to_parquet_bytes(frame: pd.DataFrame) -> bytes:
 def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
     """CSV and Parquet download buttons; the files are made only when a button is clicked."""
     stamp = today_utc().isoformat()
-    left, right, _ = st.columns([1, 1, 4])
-    with left:
+    with st.container(horizontal=True):
         st.download_button("Download CSV", data=lambda: to_csv_bytes(frame), file_name=f"{name}-{stamp}.csv",
                            mime="text/csv", key=f"{key}-csv", on_click="ignore", icon=":material/download:")
-    with right:
         st.download_button("Download Parquet", data=lambda: to_parquet_bytes(frame),
                            file_name=f"{name}-{stamp}.parquet", mime="application/vnd.apache.parquet",
                            key=f"{key}-parquet", on_click="ignore", icon=":material/download:")
@@ -169,6 +168,38 @@ def link_columns(**columns: str) -> dict:
     """column_config making URL columns clickable; the value is the link text (a regex on the URL)."""
     return {column: st.column_config.LinkColumn(label, display_text=r"https?://[^/]+/(?:study/)?(.*?)/?$")
             for column, label in columns.items()}
+
+
+# --- record pages --------------------------------------------------------------------------------
+
+def record_picker(label: str, key: str, ids: list, titles: dict, lookup: Callable[[tuple], dict],
+                  parse: Callable[[str], Any], placeholder: str) -> Any:
+    """A selectbox of records that opens a record page, kept in the URL as `?<key>=<id>`.
+
+    Not a `bind="query-params"` widget: a bound selectbox keeps its formatted label (id and title)
+    in the URL, and links should carry the bare id.
+    """
+    ids = list(ids)
+    wanted = st.session_state.get(key)
+    if key not in st.session_state:
+        raw = (st.query_params.get(key) or "").strip()
+        try:
+            wanted = parse(raw) if raw else None
+        except (TypeError, ValueError):
+            wanted = None
+    if wanted is not None and wanted not in titles:
+        found = lookup((wanted,))
+        if wanted in found:
+            titles = {**titles, **found}
+            ids.append(wanted)
+    index = ids.index(wanted) if key not in st.session_state and wanted in ids else None
+    choice = st.selectbox(label, ids, index=index, key=key, placeholder=placeholder,
+                          format_func=lambda record: f"{record} — {titles.get(record) or ''}")
+    if choice is None:
+        st.query_params.pop(key, None)
+    elif st.query_params.get(key) != str(choice):
+        st.query_params[key] = str(choice)
+    return choice
 
 
 # --- abstracts -----------------------------------------------------------------------------------

@@ -169,6 +169,7 @@ class Report:
     group: Counts = field(default_factory=Counts)
     per_group: dict[str, Counts] = field(default_factory=lambda: {g: Counts() for g in GROUPS})
     exact: Counts = field(default_factory=Counts)
+    major: Counts = field(default_factory=Counts)
     gold_outside_lexicon: int = 0
     false_positives: list[Error] = field(default_factory=list)
     false_negatives: list[Error] = field(default_factory=list)
@@ -191,7 +192,10 @@ class Report:
             c = self.per_group[g]
             if c.tp + c.fp + c.fn:
                 lines.append(row(g, c))
-        lines += ["-" * 74, row("ALL GROUPS (micro)", self.group), row("exact descriptor", self.exact)]
+        lines += ["-" * 74, row("ALL GROUPS (micro)", self.group),
+                  row("  major-topic gold", self.major), row("exact descriptor", self.exact)]
+        lines.append("(major-topic gold: recall of groups of the record's MeSH major topics; "
+                     "precision as above, any indexed group)")
         lines.append(f"(exact recall counts gold descriptors in the lexicon; "
                      f"{self.gold_outside_lexicon} gold condition descriptors in a group are "
                      f"outside the lexicon)")
@@ -208,11 +212,29 @@ def _kind(record: dict) -> str:
     return "trial" if "nct_id" in record else "article"
 
 
+# The highest 6-digit descriptor UI (D066331); 9-digit UIs start above it (D000066388 in the
+# 2017 tree), so a 9-digit UI at or below this number is a zero-padded 6-digit one.
+LAST_SIX_DIGIT_UI = 66331
+
+
+def normalize_ui(ui: str) -> str:
+    """A descriptor UI in NLM's form: ClinicalTrials.gov pads old 6-digit UIs to 9 digits
+    ("D000000437" for D000437)."""
+    if len(ui) == 10 and ui[0] == "D" and ui[1:].isdigit() and int(ui[1:]) <= LAST_SIX_DIGIT_UI:
+        return f"D{int(ui[1:]):06d}"
+    return ui
+
+
 def gold_descriptors(record: dict) -> list[tuple[str, bool]]:
     """(UI, major topic) of the record's MeSH indexing."""
     if _kind(record) == "trial":
-        return [(m["id"], False) for m in record.get("condition_mesh") or [] if m.get("id")]
-    return [(h["ui"], bool(h.get("major"))) for h in record.get("mesh_headings") or [] if h.get("ui")]
+        return [(normalize_ui(m["id"]), False) for m in record.get("condition_mesh") or [] if m.get("id")]
+    return [(normalize_ui(h["ui"]), _is_major(h)) for h in record.get("mesh_headings") or [] if h.get("ui")]
+
+
+def _is_major(heading: dict) -> bool:
+    """A major topic: the descriptor or one of its qualifiers is starred ("Depression/therapy*")."""
+    return bool(heading.get("major")) or any(q.get("major") for q in heading.get("qualifiers") or [])
 
 
 def _record_id(record: dict) -> str:
@@ -249,6 +271,10 @@ def evaluate(pairs: Iterable[tuple[dict, list[Mention]]], mesh_groups: dict[str,
         pred_groups = {g for ui in pred_uis for g in groups_of.get(ui, ())}
         report.records_with_gold_group += bool(gold_groups)
         report.group.add(gold_groups, pred_groups)
+        major_groups = {g for ui in major for g in groups_of.get(ui, ())}
+        report.major.tp += len(major_groups & pred_groups)
+        report.major.fn += len(major_groups - pred_groups)
+        report.major.fp += len(pred_groups - gold_groups)
         for g in GROUPS:
             report.per_group[g].add({g} & gold_groups, {g} & pred_groups)
         report.exact.tp += len(gold_uis & pred_uis)
@@ -268,7 +294,7 @@ def evaluate(pairs: Iterable[tuple[dict, list[Mention]]], mesh_groups: dict[str,
             in_group = [ui for ui in gold_uis if g in groups_of.get(ui, ())]
             names = [h.get("name") or h.get("term") for h in
                      (record.get("mesh_headings") or record.get("condition_mesh") or [])
-                     if (h.get("ui") or h.get("id")) in in_group]
+                     if normalize_ui(h.get("ui") or h.get("id") or "") in in_group]
             seen = sorted({m.text + (" (negated)" if m.negated else "") for m in mentions
                            if g in groups_of.get(m.mesh_id, ())})
             title = record.get("title") or record.get("brief_title") or ""

@@ -8,11 +8,13 @@ A blank spaCy pipeline (tokenizer only, no model weights) with two registered co
   depression (TRD)" → later "TRD"; an ambiguous abbreviation such as "AD" only after such a
   definition; a lexicon abbreviation defined as something else, "glutamic acid decarboxylase
   (GAD)", is dropped for that text), then overlap resolution (longest span, then the most
-  specific concept). Results: ``doc.spans["conditions"]``, span label = MeSH UI.
+  specific concept). Results: ``doc._.conditions``, a list of :class:`ConditionHit` (token
+  range, MeSH UI, flags); :func:`condition_spans` turns them into labelled ``Span`` objects.
 * ``trialwatch_negation`` — NegEx-style context: a negation trigger shortly before or after a
   mention in the same clause ("without", "no increase in", "… were excluded"), an exclusion
   trigger anywhere earlier in the sentence ("Exclusion criteria included …"), or an
-  "Exclusion Criteria:" header above it sets ``span._.negated``.
+  "Exclusion Criteria:" header above it sets ``hit.negated``; a side-effect sentence
+  ("adverse events included …") sets ``hit.adverse``.
 
 The tagger reads text only; MeSH indexing on the records (``mesh_headings``,
 ``condition_mesh``) is never looked at — it is the yardstick in ``extract/evaluate_tagger.py``.
@@ -21,17 +23,19 @@ from __future__ import annotations
 
 import hashlib
 import re
+from bisect import bisect_left
 import tomllib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dc_field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy
 import spacy
-from spacy.attrs import IS_SPACE, LOWER
+from spacy.attrs import IS_ALPHA, IS_LOWER, IS_SPACE, IS_TITLE, IS_UPPER, LOWER, ORTH
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -43,7 +47,6 @@ CATEGORIES = (
     "mood", "anxiety", "trauma", "psychotic", "substance use", "pain", "neurological",
     "eating", "sleep", "neurodevelopmental", "other",
 )
-SPAN_KEY = "conditions"
 ARTICLE_FIELDS = ("title", "abstract", "keywords")
 TRIAL_FIELDS = (
     "conditions", "keywords", "brief_title", "official_title", "brief_summary",
@@ -54,10 +57,26 @@ LIST_SEPARATOR = "; "
 _ABBREVIATION_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9/\-]{0,9}$")
 _SENTENCE_END = frozenset({".", "!", "?", ";"})
 
-if not Span.has_extension("negated"):
-    Span.set_extension("negated", default=False)
+if not Doc.has_extension("conditions"):
+    Doc.set_extension("conditions", default=None)
 if not Doc.has_extension("abbreviations"):
     Doc.set_extension("abbreviations", default=None)
+
+
+@dataclass(slots=True)
+class ConditionHit:
+    """One condition mention found in a Doc (token offsets); flags set by the negation step."""
+    start: int
+    end: int
+    mesh_id: str
+    negated: bool = False
+    adverse: bool = False
+
+
+def condition_spans(doc: Doc) -> list[Span]:
+    """The mentions as spaCy spans labelled with their MeSH UI (built on demand: spans are
+    costly to create for every text of a bulk run)."""
+    return [Span(doc, h.start, h.end, label=h.mesh_id) for h in doc._.conditions or ()]
 
 
 # --------------------------------------------------------------------------- lexicon
@@ -74,6 +93,7 @@ class Concept:
     ambiguous: tuple[str, ...]
     not_after: frozenset[str]
     not_before: frozenset[str]
+    symptom: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +105,7 @@ class ContextRules:
     terminators: tuple[str, ...]
     exclusion_headers: tuple[str, ...]
     inclusion_headers: tuple[str, ...]
+    adverse: tuple[str, ...]
     window: int
 
 
@@ -95,6 +116,8 @@ class Lexicon:
     spelling: tuple[tuple[str, str], ...]
     no_plural: frozenset[str]
     sha256: str
+    symptoms: frozenset[str] = frozenset()
+    ancestor_map: dict[str, tuple[str, ...]] = dc_field(default_factory=dict)
 
     def depth(self, ui: str) -> int:
         """Number of lexicon ancestors: deeper is more specific."""
@@ -107,6 +130,8 @@ class Lexicon:
         return depth
 
     def ancestors(self, ui: str) -> list[str]:
+        if ui in self.ancestor_map:
+            return list(self.ancestor_map[ui])
         out: list[str] = []
         parent = self.concepts[ui].parent if ui in self.concepts else None
         while parent and parent in self.concepts and parent not in out and parent != ui:
@@ -149,6 +174,7 @@ def load_lexicon(path: Path | str | None = None) -> Lexicon:
             ambiguous=tuple(entry.get("ambiguous", [])),
             not_after=frozenset(w.lower() for w in entry.get("not_after", [])),
             not_before=frozenset(w.lower() for w in entry.get("not_before", [])),
+            symptom=bool(entry.get("symptom", False)),
         )
         if concept.category not in CATEGORIES:
             raise ValueError(f"{concept.ui}: unknown category {concept.category!r}")
@@ -162,17 +188,20 @@ def load_lexicon(path: Path | str | None = None) -> Lexicon:
     context = ContextRules(
         **{key: tuple(ctx.get(key, ())) for key in (
             "pre_negation", "pre_exclusion", "post_negation", "pseudo_negation",
-            "terminators", "exclusion_headers", "inclusion_headers",
+            "terminators", "exclusion_headers", "inclusion_headers", "adverse",
         )},
         window=int(ctx.get("window", 5)),
     )
-    return Lexicon(
+    lexicon = Lexicon(
         concepts=concepts,
         context=context,
         spelling=tuple((us, uk) for us, uk in data.get("spelling", [])),
         no_plural=frozenset(data.get("no_plural", [])),
         sha256=hashlib.sha256(raw).hexdigest(),
+        symptoms=frozenset(ui for ui, c in concepts.items() if c.symptom),
     )
+    lexicon.ancestor_map.update({ui: tuple(lexicon.ancestors(ui)) for ui in concepts})
+    return lexicon
 
 
 def plural(word: str) -> str | None:
@@ -237,11 +266,6 @@ def resolve_overlaps(candidates: Iterable[_Candidate], depth: dict[str, int]) ->
     return sorted(chosen, key=lambda c: (c.start, c.end))
 
 
-def _closes(text: str) -> bool:
-    """A token that ends a parenthesised abbreviation: ")", "),", "):", ";", ","."""
-    return text[:1] in (")", ";", ",")
-
-
 def looks_like_abbreviation(text: str) -> bool:
     return bool(_ABBREVIATION_SHAPE.match(text)) and sum(ch.isupper() for ch in text) >= 2
 
@@ -284,52 +308,78 @@ class ConditionMatcher:
             self.kinds[nlp.vocab.strings.add(key)] = ("abbr", ui, abbr)
             forms = [abbr] if abbr.endswith("s") else [abbr, abbr + "s"]
             self.matcher.add(key, list(nlp.tokenizer.pipe(forms)))
+        strings = nlp.vocab.strings
+        self.not_after = {ui: frozenset(strings.add(w) for w in c.not_after)
+                          for ui, c in lexicon.concepts.items() if c.not_after}
+        self.not_before = {ui: frozenset(strings.add(w) for w in c.not_before)
+                           for ui, c in lexicon.concepts.items() if c.not_before}
+        self.hyphen = strings.add("-")
+        self.lparen = strings.add("(")
+        self.closing = frozenset(strings.add(t) for t in (")", "),", ");", "):", ").", ";", ",", "];"))
+        self.strings = strings
+        # exact case ("PTSD", "PTSDs"); all lower case too from four letters ("ptsd" in keyword
+        # lists) — shorter ones in lower case are words ("gad", "sud", "oud")
+        self.abbr_orths = {
+            abbr: frozenset(strings.add(f) for f in (abbr, abbr + "s") + ((abbr.lower(),) if len(abbr) >= 4 else ()))
+            for abbr in self.abbrev_concept
+        }
 
     def __call__(self, doc: Doc) -> Doc:
         matches = self.matcher(doc)
         if not matches:
-            doc.spans[SPAN_KEY] = []
+            doc._.conditions = []
             return doc
+        arr = doc.to_array([LOWER, ORTH, IS_ALPHA, IS_LOWER, IS_UPPER, IS_TITLE])
+        lower = arr[:, 0]
+        # mixed case is a symbol, not a word: "AChE" is not "ache"
+        mixed = set(numpy.flatnonzero(
+            (arr[:, 2] == 1) & (arr[:, 3] == 0) & (arr[:, 4] == 0) & (arr[:, 5] == 0)).tolist())
         candidates: list[_Candidate] = []
         for match_id, start, end in matches:
             kind, ui, abbr = self.kinds[match_id]
             if kind == "term":
-                if self._sense_ok(doc, start, end, self.lexicon.concepts[ui]):
+                if self._sense_ok(lower, mixed, start, end, ui):
                     candidates.append(_Candidate(start, end, ui, "term"))
-            elif doc[start:end].text in (abbr, abbr + "s"):  # case-sensitive
+            elif self._exact(doc, arr[:, 1], start, end, abbr):  # case-sensitive
                 candidates.append(_Candidate(start, end, ui, "abbr", abbr))
-        defined, dropped, sites = self._definitions(doc, candidates)
+        defined, dropped, sites = self._definitions(doc, arr[:, 1], candidates)
         if defined or dropped or sites:
             candidates = [
                 self._redirect(c, defined) for c in candidates
                 if not (c.kind == "abbr" and (c.abbr in dropped or c.start in sites))
             ]
-            candidates += self._defined_uses(doc, defined, candidates, sites)
+            candidates += self._defined_uses(arr[:, 1], defined, candidates, sites)
         doc._.abbreviations = defined or None
         chosen = resolve_overlaps(candidates, self.depth)
-        doc.spans[SPAN_KEY] = [Span(doc, c.start, c.end, label=c.ui) for c in chosen]
+        doc._.conditions = [ConditionHit(c.start, c.end, c.ui) for c in chosen]
         return doc
 
-    @staticmethod
-    def _sense_ok(doc: Doc, start: int, end: int, concept: Concept) -> bool:
-        for token in doc[start:end]:
-            if not (token.is_lower or token.is_upper or token.is_title or not token.is_alpha):
-                return False  # mixed case is a symbol, not a word: "AChE" is not "ache"
-        if concept.not_after:
+    def _sense_ok(self, lower: numpy.ndarray, mixed: set[int], start: int, end: int, ui: str) -> bool:
+        """No mixed-case token inside, and no other-sense word just before or after."""
+        if mixed and any(start <= i < end for i in mixed):
+            return False
+        if ui in self.not_after:
             i = start - 1
-            while i >= 0 and doc[i].text == "-":
+            while i >= 0 and lower[i] == self.hyphen:
                 i -= 1
-            if i >= 0 and doc[i].lower_ in concept.not_after:
+            if i >= 0 and int(lower[i]) in self.not_after[ui]:
                 return False
-        if concept.not_before:
+        if ui in self.not_before:
             j = end
-            while j < len(doc) - 1 and doc[j].text == "-":
+            while j < len(lower) - 1 and lower[j] == self.hyphen:
                 j += 1
-            if j < len(doc) and doc[j].lower_ in concept.not_before:
+            if j < len(lower) and int(lower[j]) in self.not_before[ui]:
                 return False
         return True
 
-    def _definitions(self, doc: Doc, candidates: list[_Candidate]
+    def _exact(self, doc: Doc, orth: numpy.ndarray, start: int, end: int, abbr: str) -> bool:
+        """Whether an abbreviation match has the exact case ("PTSD", "PTSDs"; not "ptsd")."""
+        if end - start == 1:
+            return int(orth[start]) in self.abbr_orths[abbr]
+        text = doc[start:end].text
+        return text in (abbr, abbr + "s") or (len(abbr) >= 4 and text == abbr.lower())
+
+    def _definitions(self, doc: Doc, orth: numpy.ndarray, candidates: list[_Candidate]
                      ) -> tuple[dict[str, tuple[str, int]], set[str], set[int]]:
         """Abbreviations defined in this text: {abbr: (ui, token after definition)}, abbreviations
         defined as something else (dropped), and the token positions of the definitions."""
@@ -343,21 +393,21 @@ class ConditionMatcher:
             if cand.kind == "term":
                 # "long form (ABBR)" or "long form (ABBR;" / "(ABBR,"
                 e = cand.end
-                if e + 2 < n and doc[e].text == "(" and _closes(doc[e + 2].text):
+                if e + 2 < n and orth[e] == self.lparen and int(orth[e + 2]) in self.closing:
                     abbr = doc[e + 1].text
                     if looks_like_abbreviation(abbr):
                         defined[abbr] = (self._defined_ui(abbr, cand.ui), e + 2)
                         sites.add(e + 1)
                 # "ABBR (long form)"
                 s = cand.start
-                if s >= 2 and doc[s - 1].text == "(" and cand.end < n and _closes(doc[cand.end].text):
+                if s >= 2 and orth[s - 1] == self.lparen and cand.end < n and int(orth[cand.end]) in self.closing:
                     abbr = doc[s - 2].text
                     if looks_like_abbreviation(abbr) and abbr not in defined:
                         defined[abbr] = (self._defined_ui(abbr, cand.ui), cand.end + 1)
                         sites.add(s - 2)
             else:
                 s, e = cand.start, cand.end
-                inside = s > 0 and doc[s - 1].text == "(" and e < n and _closes(doc[e].text)
+                inside = s > 0 and orth[s - 1] == self.lparen and e < n and int(orth[e]) in self.closing
                 if not inside or (s - 1) in term_ending_at or cand.abbr in defined:
                     continue
                 if (e + 1) in term_starting_at:
@@ -385,125 +435,125 @@ class ConditionMatcher:
             return _Candidate(cand.start, cand.end, defined[cand.abbr][0], "abbr", cand.abbr)
         return cand
 
-    def _defined_uses(self, doc: Doc, defined: dict[str, tuple[str, int]],
+    def _defined_uses(self, orth: numpy.ndarray, defined: dict[str, tuple[str, int]],
                       existing: list[_Candidate], sites: set[int]) -> list[_Candidate]:
         """Later uses of abbreviations defined here that the matcher does not already find."""
         todo = {abbr: v for abbr, v in defined.items() if abbr not in self.abbrev_concept}
         if not todo:
             return []
-        seen = {c.start for c in existing}
-        forms = {abbr: abbr for abbr in todo} | {abbr + "s": abbr for abbr in todo if not abbr.endswith("s")}
+        seen = {c.start for c in existing} | sites
         found = []
-        for token in doc:
-            abbr = forms.get(token.text)
-            if abbr is None or token.i in seen or token.i in sites:
-                continue
-            ui, after = todo[abbr]
-            if token.i >= after:
-                found.append(_Candidate(token.i, token.i + 1, ui, "abbr", abbr))
+        for abbr, (ui, after) in todo.items():
+            forms = [abbr] if abbr.endswith("s") else [abbr, abbr + "s"]
+            for form in forms:
+                for i in numpy.flatnonzero(orth == self.strings.add(form)).tolist():
+                    if i >= after and i not in seen:
+                        found.append(_Candidate(i, i + 1, ui, "abbr", abbr))
         return found
 
 
 class NegationContext:
-    """NegEx-style negation and exclusion context for the spans in ``doc.spans["conditions"]``."""
+    """NegEx-style negation and exclusion context for the spans in ``doc.spans["conditions"]``.
+
+    Trigger phrases (and clause/sentence boundaries) are found once per text by a second
+    PhraseMatcher; each mention then only looks at the trigger positions inside its clause.
+    """
 
     def __init__(self, nlp: Language, lexicon: Lexicon):
         rules = lexicon.context
         self.window = rules.window
         strings = nlp.vocab.strings
 
-        def phrases(items: Iterable[str]) -> dict[int, list[tuple[int, ...]]]:
-            table: dict[int, list[tuple[int, ...]]] = defaultdict(list)
-            for doc in nlp.tokenizer.pipe(sorted(set(items))):
-                key = tuple(strings.add(t.lower_) for t in doc)
-                if key:
-                    table[key[0]].append(key)
-            for first in table:
-                table[first].sort(key=len, reverse=True)
-            return dict(table)
-
-        self.pre = phrases(rules.pre_negation)
-        self.pre_exclusion = phrases(rules.pre_exclusion)
-        self.post = phrases(rules.post_negation)
-        self.pseudo = phrases(rules.pseudo_negation)
-        self.exclusion_headers = phrases(rules.exclusion_headers)
-        self.inclusion_headers = phrases(rules.inclusion_headers)
-        self.terminators = frozenset(strings.add(w) for w in rules.terminators)
-        self.sentence_end = frozenset(strings.add(w) for w in _SENTENCE_END)
-        self.colon = strings.add(":")
+        self.tables = {
+            "pre": rules.pre_negation,
+            "exclusion": rules.pre_exclusion,
+            "post": rules.post_negation,
+            "pseudo": rules.pseudo_negation,
+            "adverse": rules.adverse,
+            "exclusion_header": rules.exclusion_headers,
+            "inclusion_header": rules.inclusion_headers,
+            "stop": rules.terminators,
+            "end": tuple(_SENTENCE_END),
+        }
+        self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.kind_of: dict[int, str] = {}
+        for kind, items in self.tables.items():
+            self.kind_of[strings.add(f"ctx:{kind}")] = kind
+            self.matcher.add(f"ctx:{kind}", list(nlp.tokenizer.pipe(sorted(set(items)))))
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = doc.spans.get(SPAN_KEY)
+        spans = doc._.conditions
         if not spans:
             return doc
-        arr = doc.to_array([LOWER, IS_SPACE]).tolist()
-        lowers = [row[0] for row in arr]
-        breaks = [row[1] == 1 or row[0] in self.sentence_end for row in arr]
-        excluded = self._exclusion_regions(lowers)
+        found = self._triggers(doc)
+        spaces = numpy.flatnonzero(doc.to_array([IS_SPACE]) == 1).tolist()
+        breaks = sorted(set(spaces + [p for p, _ in found["end"]]))
+        stops = sorted(set(breaks + [p for p, _ in found["stop"]]))
+        pseudo_covered = {i for p, n in found["pseudo"] for i in range(p, p + n)}
+        pre = [(p, n) for p, n in found["pre"] if p not in pseudo_covered]
+        post = [p for p, _ in found["post"] if p not in pseudo_covered]
+        exclusion = [p for p, _ in found["exclusion"]]
+        adverse = [p for p, _ in found["adverse"]]
+        regions = self._exclusion_regions(doc, found)
+        n_tokens = len(doc)
         for span in spans:
+            start, end = span.start, span.end
+            clause_start = _after_last(stops, start)   # first token of the mention's clause
+            clause_end = _first_from(stops, end, n_tokens)
             negated = (
-                any(a <= span.start < b for a, b in excluded)
-                or self._pre(lowers, breaks, span.start)
-                or self._post(lowers, breaks, span.end)
+                any(a <= start < b for a, b in regions)
+                or any(clause_start <= p and p + n <= start and start - (p + n) <= self.window
+                       for p, n in pre)
+                or any(clause_start <= p < start for p in exclusion)
+                or any(end <= p < min(clause_end, end + self.window + 1) for p in post)
             )
             if negated:
-                span._.negated = True
+                span.negated = True
+            if adverse:
+                sentence_start = _after_last(breaks, start)
+                sentence_end = _first_from(breaks, end, n_tokens)
+                if any(sentence_start <= p < sentence_end for p in adverse):
+                    span.adverse = True
         return doc
 
-    @staticmethod
-    def _at(lowers: list[int], i: int, table: dict[int, list[tuple[int, ...]]]) -> int:
-        """Length of the longest phrase of `table` starting at token i (0 if none)."""
-        for phrase in table.get(lowers[i], ()):
-            if tuple(lowers[i:i + len(phrase)]) == phrase:
-                return len(phrase)
-        return 0
+    def _triggers(self, doc: Doc) -> dict[str, list[tuple[int, int]]]:
+        """(position, length) of the longest trigger phrase of each kind at each position."""
+        found: dict[str, list[tuple[int, int]]] = {kind: [] for kind in self.tables}
+        longest: dict[tuple[str, int], int] = {}
+        for match_id, start, end in self.matcher(doc):
+            kind = self.kind_of[match_id]
+            if end - start > longest.get((kind, start), 0):
+                longest[(kind, start)] = end - start
+        for (kind, start), n in longest.items():
+            found[kind].append((start, n))
+        return found
 
-    def _exclusion_regions(self, lowers: list[int]) -> list[tuple[int, int]]:
-        """Token ranges after an "Exclusion criteria:" header, up to an inclusion header."""
-        if not any(w in self.exclusion_headers for w in lowers):
+    def _exclusion_regions(self, doc: Doc, found: dict[str, list[tuple[int, int]]]
+                           ) -> list[tuple[int, int]]:
+        """Token ranges after an "Exclusion criteria:" header, up to the next inclusion header."""
+        headers = [p + n for p, n in found["exclusion_header"]
+                   if p + n < len(doc) and doc[p + n].text.startswith(":")]
+        if not headers:
             return []
-        regions, start = [], None
-        for i in range(len(lowers)):
-            if start is None:
-                n = self._at(lowers, i, self.exclusion_headers)
-                if n and i + n < len(lowers) and lowers[i + n] == self.colon:
-                    start = i + n
-            elif self._at(lowers, i, self.inclusion_headers):
-                regions.append((start, i))
-                start = None
-        if start is not None:
-            regions.append((start, len(lowers)))
+        inclusions = sorted(p for p, _ in found["inclusion_header"])
+        regions = []
+        for start in headers:
+            end = next((p for p in inclusions if p > start), len(doc))
+            regions.append((start, end))
         return regions
 
-    def _in_pseudo(self, lowers: list[int], i: int) -> bool:
-        """Whether token i is part of a pseudo-negation ("not only", "whether or not")."""
-        for j in range(max(0, i - 3), i + 1):
-            if self._at(lowers, j, self.pseudo) > i - j:
-                return True
-        return False
 
-    def _pre(self, lowers: list[int], breaks: list[bool], start: int) -> bool:
-        i = start - 1
-        while i >= 0 and not breaks[i] and lowers[i] not in self.terminators:
-            if self._in_pseudo(lowers, i):
-                i -= 1
-                continue
-            n = self._at(lowers, i, self.pre)
-            if n and start - (i + n) <= self.window:
-                return True
-            if self._at(lowers, i, self.pre_exclusion):
-                return True
-            i -= 1
-        return False
+def _after_last(positions: list[int], limit: int) -> int:
+    """One past the last position < limit (0 if none): where the clause/sentence starts."""
+    i = bisect_left(positions, limit)
+    return positions[i - 1] + 1 if i else 0
 
-    def _post(self, lowers: list[int], breaks: list[bool], end: int) -> bool:
-        last = min(len(lowers), end + self.window + 1)
-        for i in range(end, last):
-            if breaks[i] or lowers[i] in self.terminators:
-                return False
-            if self._at(lowers, i, self.post) and not self._in_pseudo(lowers, i):
-                return True
-        return False
+
+def _first_from(positions: list[int], limit: int, default: int) -> int:
+    """The first position ≥ limit (default if none): where the clause/sentence ends."""
+    i = bisect_left(positions, limit)
+    return positions[i] if i < len(positions) else default
+
 
 
 @Language.factory("trialwatch_conditions", default_config={"lexicon_path": None})
@@ -538,6 +588,7 @@ class Mention:
     end: int
     text: str
     negated: bool
+    adverse: bool = False  # the sentence is about side effects / adverse events
 
 
 @dataclass(frozen=True)
@@ -597,7 +648,7 @@ class Tagger:
 
     def tag_text(self, text: str, field: str = "text") -> list[Mention]:
         """Mentions in one piece of text (handy for tests and ad-hoc checks)."""
-        return self._mentions(self.nlp(text), field)
+        return self._mentions(self.nlp(text), text, field)
 
     def tag_articles(self, records: Iterable[dict], batch_size: int = 256
                      ) -> Iterator[tuple[dict, list[Mention]]]:
@@ -621,44 +672,52 @@ class Tagger:
 
     def _tag_batch(self, batch: list[dict], kind: str, fields: tuple[str, ...], batch_size: int
                    ) -> Iterator[tuple[dict, list[Mention]]]:
-        texts: list[tuple[str, tuple[int, str]]] = []
+        texts: list[tuple[str, tuple[int, str, str]]] = []
         for index, record in enumerate(batch):
             for field in fields:
                 text = field_text(kind, record, field)
                 if text.strip():
-                    texts.append((text, (index, field)))
+                    texts.append((text, (index, field, text)))
         found: list[list[Mention]] = [[] for _ in batch]
-        for doc, (index, field) in self.nlp.pipe(texts, as_tuples=True, batch_size=batch_size):
-            if not doc.spans.get(SPAN_KEY):
+        for doc, (index, field, text) in self.nlp.pipe(texts, as_tuples=True, batch_size=batch_size):
+            if not doc._.conditions:
                 continue
-            mentions = self._mentions(doc, field)
+            mentions = self._mentions(doc, text, field)
             if field == "abstract" and kind == "article":
                 mentions = self._with_sections(batch[index], mentions)
             found[index].extend(mentions)
         for record, mentions in zip(batch, found):
             yield record, mentions
 
-    def _mentions(self, doc: Doc, field: str) -> list[Mention]:
+    def _mentions(self, doc: Doc, text: str, field: str) -> list[Mention]:
+        """Mentions from a processed Doc; `text` is the Doc's source text (spaCy keeps every
+        character, so offsets agree; rebuilding doc.text would cost a pass over the tokens)."""
         concepts = self.lexicon.concepts
+        hits = doc._.conditions or ()
+        if not hits:
+            return []
         out = []
-        for span in doc.spans.get(SPAN_KEY, ()):
-            concept = concepts[span.label_]
+        for hit in hits:
+            concept = concepts[hit.mesh_id]
+            last = doc[hit.end - 1]
+            start, end = doc[hit.start].idx, last.idx + len(last.text)
             out.append(Mention(
                 mesh_id=concept.ui, concept=concept.name, category=concept.category,
-                field=field, start=span.start_char, end=span.end_char, text=span.text,
-                negated=bool(span._.negated),
+                field=field, start=start, end=end, text=text[start:end],
+                negated=hit.negated, adverse=hit.adverse,
             ))
         return out
 
     @staticmethod
     def _with_sections(record: dict, mentions: list[Mention]) -> list[Mention]:
         sections = abstract_sections(record)
-        if len(sections) <= 1:
+        if all(name == "abstract" for _, _, name in sections):
             return mentions
         out = []
         for m in mentions:
             name = next((f for a, b, f in sections if a <= m.start < b), "abstract")
-            out.append(Mention(m.mesh_id, m.concept, m.category, name, m.start, m.end, m.text, m.negated))
+            out.append(Mention(m.mesh_id, m.concept, m.category, name, m.start, m.end, m.text,
+                               m.negated, m.adverse))
         return out
 
 
@@ -677,45 +736,71 @@ FIELD_WEIGHTS: dict[str, dict[str, float]] = {
     },
 }
 DEFAULT_WEIGHT = {"article": 1.0, "trial": 0.5}
-ABOUT_THRESHOLD = 2.0
-# A broader concept next to a narrower one it is the ancestor of needs this much of its own.
-PARENT_THRESHOLD = 4.0
+# Fields where a mention in a side-effect sentence still counts in full (a title about an
+# adverse effect is about it); elsewhere such a mention counts for nothing.
+HEADLINE_FIELDS = frozenset({"title", "keywords", "conditions", "brief_title", "official_title"})
+# Score a concept needs: a disorder named once in an abstract counts; a symptom ("pain",
+# "anxiety", depressed mood) is named in passing so often that it needs more.
+DISORDER_THRESHOLD = 1.0
+SYMPTOM_THRESHOLD = 3.0
+# An ancestor of another counted concept stays only with this multiple of its own threshold.
+PARENT_FACTOR = 2.0
 
 
-def _weight(kind: str, field: str) -> float:
+def mention_weight(kind: str, mention: Mention, symptom: bool = False) -> float:
+    """What one mention contributes to its concept's score in `about()`.
+
+    A symptom named in a side-effect sentence of the body is a side effect, not the topic; a
+    disorder named there is usually the study population ("… side effects in 20 schizophrenic
+    patients"), so it keeps its weight.
+    """
+    if mention.negated:
+        return 0.0
+    field = mention.field
     weights = FIELD_WEIGHTS[kind]
     if field in weights:
-        return weights[field]
-    if field.startswith("abstract:"):
-        return weights.get("abstract", DEFAULT_WEIGHT[kind])
-    return DEFAULT_WEIGHT[kind]
+        weight = weights[field]
+    elif field.startswith("abstract:"):
+        weight = weights.get("abstract", DEFAULT_WEIGHT[kind])
+    else:
+        weight = DEFAULT_WEIGHT[kind]
+    if symptom and mention.adverse and field not in HEADLINE_FIELDS:
+        return 0.0
+    return weight
 
 
 def about(kind: str, mentions: list[Mention], lexicon: Lexicon | None = None) -> list[RecordCondition]:
     """The conditions a record is about, from where and how often each is mentioned.
 
-    Each non-negated mention adds its field's weight (title / registered condition 3, keyword 2,
-    abstract 1, results 0.5, eligibility criteria 0); a concept with ≥ ABOUT_THRESHOLD counts.
-    A concept that is an ancestor of another counted concept stays only with ≥ PARENT_THRESHOLD
-    of its own. Sorted by score, strongest first.
+    Each mention adds its field's weight (title / registered condition 3, keyword 2, objective
+    1.5, abstract 1, results 0.5, detailed description 0.5, eligibility criteria 0); negated
+    mentions and mentions in side-effect sentences of the body add nothing. A disorder counts
+    with DISORDER_THRESHOLD, a symptom-type concept (lexicon ``symptom = true``) with
+    SYMPTOM_THRESHOLD. An ancestor of another counted concept (lexicon ``parent`` chain) stays
+    only with PARENT_FACTOR times its threshold of its own. Strongest first.
     """
     if kind not in FIELD_WEIGHTS:
         raise ValueError(f"kind must be 'article' or 'trial', not {kind!r}")
     lexicon = lexicon or load_lexicon(None)
+    symptoms = lexicon.symptoms
     score: dict[str, float] = defaultdict(float)
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     first: dict[str, Mention] = {}
     for m in mentions:
-        w = 0.0 if m.negated else _weight(kind, m.field)
+        w = mention_weight(kind, m, m.mesh_id in symptoms)
         if w <= 0:
             continue
         score[m.mesh_id] += w
         field = m.field.split(":", 1)[0]
         counts[m.mesh_id][field] = counts[m.mesh_id].get(field, 0) + 1
         first.setdefault(m.mesh_id, m)
-    kept = {ui for ui, s in score.items() if s >= ABOUT_THRESHOLD}
+
+    def threshold(ui: str) -> float:
+        return SYMPTOM_THRESHOLD if ui in symptoms else DISORDER_THRESHOLD
+
+    kept = {ui for ui, s in score.items() if s >= threshold(ui)}
     covered = {anc for ui in kept for anc in lexicon.ancestors(ui)}
-    kept = {ui for ui in kept if ui not in covered or score[ui] >= PARENT_THRESHOLD}
+    kept = {ui for ui in kept if ui not in covered or score[ui] >= PARENT_FACTOR * threshold(ui)}
     out = []
     for ui in sorted(kept, key=lambda u: (-score[u], u)):
         evidence = "; ".join(f if n == 1 else f"{f} x{n}" for f, n in counts[ui].items())

@@ -19,10 +19,10 @@ from extract.ctgov import CtGovClient, ctgov_http
 from extract.ctgov_parser import parse_ctgov_page
 from extract.http import HttpClient
 from extract.pages import RawPage
-from extract.pubmed import PubMedClient, ncbi_http
+from extract.pubmed import EARLIEST, DateSlice, PubMedClient, ncbi_http
 from extract.pubmed_parser import parse_pubmed
 from flows.settings import Settings
-from warehouse import runs
+from warehouse import backfill, runs
 from warehouse.load import LoadCounts, load_page, transaction
 
 log = logging.getLogger("trialwatch.pipeline")
@@ -99,6 +99,8 @@ def make_http(source: str, settings: Settings) -> HttpClient:
 
 def fetch_pages(source: str, http: HttpClient, catalogue: Catalogue, window: Window,
                 progress: Progress) -> Iterator[RawPage]:
+    """Pages of an incremental (or --since) pull. Full PubMed pulls go slice by slice instead
+    (`_pubmed_backfill`)."""
     if source == "pubmed":
         client = PubMedClient(http, catalogue.pubmed_term())
         ids, plans = client.window_ids(window.since)
@@ -107,6 +109,37 @@ def fetch_pages(source: str, http: HttpClient, catalogue: Catalogue, window: Win
         yield from client.fetch(ids)
     else:
         yield from CtGovClient(http, catalogue.ctgov_intervention_query()).pages(window.since)
+
+
+def _pubmed_backfill(conn: duckdb.DuckDBPyConnection, http: HttpClient, catalogue: Catalogue,
+                     summary: SourceSummary, archive: RawArchive, progress: Progress, today: date) -> date:
+    """Everything PubMed has, one Entrez-date slice per transaction. The plan is stored first,
+    so a killed or failed backfill resumes at its first unfinished slice (the plan's window
+    ends on the day it was made; the next incremental run picks up from there)."""
+    client = PubMedClient(http, catalogue.pubmed_term())
+    plan_id = backfill.pending_plan(conn, "pubmed")
+    if plan_id is None:
+        plan = client.plan("edat", EARLIEST, today + timedelta(days=1))
+        plan_id = summary.run_id
+        backfill.save_plan(conn, plan_id, "pubmed", [(s.datetype, s.start, s.end, s.count) for s in plan.slices])
+    else:
+        progress(f"pubmed: resuming the unfinished backfill planned by run {plan_id}")
+    slices = backfill.plan_slices(conn, plan_id)
+    pending = [s for s in slices if not s[4]]
+    expected = sum(s[3] for s in pending)
+    progress(f"pubmed: {expected:,} records to fetch in {len(pending)} of {len(slices)} date slices")
+    seq = 0
+    for datetype, start, end, count, _ in pending:
+        ids = client.slice_ids(DateSlice(datetype, start, end, count))
+        with transaction(conn):
+            for page in client.fetch(ids):
+                seq += 1
+                archive.write(summary.run_id, seq, page)
+                store_page(conn, page, summary.run_id, catalogue, summary)
+            backfill.mark_done(conn, plan_id, start, summary.run_id)
+        progress(f"pubmed: slice {start}..{end} stored; {summary.fetched:,} of {expected:,} records")
+    planned_on = max((end for _, _, end, _, _ in slices), default=today + timedelta(days=1)) - timedelta(days=1)
+    return min(planned_on, today)
 
 
 def store_page(conn: duckdb.DuckDBPyConnection, page: RawPage, run_id: str, catalogue: Catalogue,
@@ -131,26 +164,32 @@ def store_page(conn: duckdb.DuckDBPyConnection, page: RawPage, run_id: str, cata
 def ingest_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, window: Window, *,
                   catalogue: Catalogue, progress: Progress, today: date | None = None) -> SourceSummary:
     """Pull one source for `window`, all or nothing: its pages load in one transaction that
-    commits with the run's ledger row and watermark. A failure rolls the source back and is
-    reported in the summary, not raised, so the other source still runs; the pages fetched so
-    far stay in the raw archive."""
+    commits with the run's ledger row and watermark (a full PubMed backfill commits slice by
+    slice instead). A failure rolls the source back and is reported in the summary, not raised,
+    so the other source still runs; the pages fetched so far stay in the raw archive."""
     today = today or datetime.now(timezone.utc).date()
     summary = SourceSummary(source, runs.new_run_id(source), window)
     runs.start(conn, summary.run_id, source, window.mode, window.since)
     archive = RawArchive(settings.archive_dir)
     http = make_http(source, settings)
     try:
-        with transaction(conn):
-            for seq, page in enumerate(fetch_pages(source, http, catalogue, window, progress), start=1):
-                archive.write(summary.run_id, seq, page)
-                store_page(conn, page, summary.run_id, catalogue, summary)
-                progress(f"{source}: page {seq}: {summary.fetched:,} records parsed")
+        if source == "pubmed" and window.mode == "full":
+            watermark = _pubmed_backfill(conn, http, catalogue, summary, archive, progress, today)
             summary.status = "succeeded"
-            _finish(conn, summary, http, watermark=today)
+            _finish(conn, summary, http, watermark=watermark)
+        else:
+            with transaction(conn):
+                for seq, page in enumerate(fetch_pages(source, http, catalogue, window, progress), start=1):
+                    archive.write(summary.run_id, seq, page)
+                    store_page(conn, page, summary.run_id, catalogue, summary)
+                    progress(f"{source}: page {seq}: {summary.fetched:,} records parsed")
+                summary.status = "succeeded"
+                _finish(conn, summary, http, watermark=today)
     except Exception as error:  # noqa: BLE001 — any failure ends this source, reported below
         log.debug("%s ingest failed", source, exc_info=True)
         summary.status, summary.message = "failed", f"{type(error).__name__}: {error}"
-        summary.counts = LoadCounts()  # rolled back
+        if not (source == "pubmed" and window.mode == "full"):
+            summary.counts = LoadCounts()  # rolled back; a backfill keeps its finished slices
         _finish(conn, summary, http, watermark=None)
     finally:
         http.close()

@@ -9,7 +9,7 @@ st.title("What's new")
 left, right = st.columns([1, 2])
 since = left.date_input("Seen by trialwatch since", value=ui.week_ago(), max_value=ui.today_utc(),
                         key="since", bind="query-params")
-drug_keys = right.multiselect("Drugs", data.drugs(), format_func=ui.drug_label, key="drug", bind="query-params",
+drug_keys = right.multiselect("Drugs", data.drugs(), key="drug", bind="query-params", help=ui.DRUG_HELP,
                               placeholder="All drugs")
 st.caption(ui.SHARE_HINT)
 

@@ -1,0 +1,142 @@
+"""Literature explorer: filter the PubMed papers, and open one paper's page (`?pmid=…`)."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from dashboard import data, ui
+from dashboard.queries import ARTICLE_SORTS
+
+QP = "query-params"
+MAX_PAGE_OPTIONS = 2000
+MAX_AUTHORS = 12
+
+
+def filters_from_sidebar() -> data.ArticleFilters:
+    options = data.article_filter_options()
+    source = data.condition_source()
+    with st.sidebar:
+        st.header("Filters")
+        drug_keys = st.multiselect("Drug", data.drugs(), key="drug", bind=QP, help=ui.DRUG_HELP)
+        conditions = st.multiselect("Condition", data.article_condition_options(), key="condition", bind=QP,
+                                    help=source.note)
+        types = st.multiselect("Publication type", options["publication_types"], key="ptype", bind=QP,
+                               placeholder="e.g. Randomized Controlled Trial")
+        year_from = year_to = None
+        first, last = options["first_year"], options["last_year"]
+        if first is not None and last is not None and first < last:
+            chosen = st.slider("Publication year", min_value=first, max_value=last, value=(first, last),
+                               key="year", bind=QP)
+            if tuple(chosen) != (first, last):
+                year_from, year_to = chosen
+        journals = st.multiselect("Journal", options["journals"], key="journal", bind=QP)
+        search = st.text_input("Search titles and abstracts", key="q", bind=QP, placeholder="e.g. suicidal ideation")
+        sort = st.selectbox("Sort by", list(ARTICLE_SORTS), key="sort", bind=QP)
+        st.caption(ui.SHARE_HINT)
+    return data.ArticleFilters(
+        drugs=tuple(drug_keys), conditions=tuple(conditions), publication_types=tuple(types),
+        year_from=year_from, year_to=year_to, journals=tuple(journals), search=search or "", sort=sort,
+    )
+
+
+def _pmid(value) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def choose_paper(rows: pd.DataFrame) -> int | None:
+    """The paper-page picker: the filtered papers, plus the one named in the link if it exists."""
+    ids = [int(p) for p in rows["pmid"].tolist()[:MAX_PAGE_OPTIONS]]
+    titles = dict(zip(ids, rows["title"]))
+    return ui.record_picker("Paper page", "pmid", ids, titles, data.article_titles, _pmid,
+                            placeholder="Choose a paper to open…")
+
+
+def authors_line(authors) -> str:
+    names = [a.get("collective_name") or " ".join(x for x in (a.get("last_name"), a.get("initials")) if x)
+             for a in authors or []]
+    names = [n for n in names if n]
+    return ", ".join(names[:MAX_AUTHORS]) + (f", et al. ({len(names)} authors)" if len(names) > MAX_AUTHORS else "")
+
+
+def render_paper(pmid: int) -> None:
+    paper = data.article_detail(pmid)
+    if paper is None:
+        st.warning(f"PMID {pmid} is not in the warehouse.")
+        return
+    with st.container(border=True):
+        st.header(ui.md_escape(paper["title"] or f"PMID {pmid}"))
+        st.caption(" · ".join(ui.md_escape(part) for part in (
+            authors_line(paper.get("authors")), paper.get("journal"), paper.get("published"), f"PMID {pmid}") if part))
+        buttons = st.container(horizontal=True)
+        buttons.link_button("PubMed", paper["url"], icon=":material/open_in_new:")
+        if paper.get("doi"):
+            buttons.link_button("DOI", "https://doi.org/" + paper["doi"], icon=":material/open_in_new:")
+        if paper.get("pmcid"):
+            buttons.link_button("PubMed Central", f"https://pmc.ncbi.nlm.nih.gov/articles/{paper['pmcid']}/",
+                                   icon=":material/open_in_new:")
+
+        st.subheader("Abstract")
+        mentions = data.condition_mentions(pmid)
+        st.html(ui.abstract_html(paper.get("abstract"), paper.get("abstract_sections"), mentions or ()))
+        if mentions is None:
+            st.caption("Condition highlighting appears once the condition tagger has run on this warehouse.")
+        elif mentions:
+            st.caption("Highlighted: condition mentions found by trialwatch's condition tagger.")
+
+        left, right = st.columns(2)
+        with left:
+            types = [t["name"] for t in paper.get("publication_types") or []]
+            st.markdown("**Publication types:** " + (" · ".join(ui.md_escape(t) for t in types) or "—"))
+            keywords = paper.get("keywords") or []
+            st.markdown("**Keywords:** " + (" · ".join(ui.md_escape(k) for k in keywords) or "—"))
+            drugs = ", ".join(ui.drug_label(d) for d in paper.get("drugs") or [])
+            st.markdown("**Drugs:** " + (ui.md_escape(drugs) or "—"))
+        with right:
+            mesh = paper.get("mesh_headings") or []
+            st.markdown("**MeSH headings** (★ major topic):")
+            if mesh:
+                st.markdown("\n".join(
+                    f"- {'★ ' if m.get('major') else ''}{ui.md_escape(m['name'])}"
+                    + (" / " + ", ".join(ui.md_escape(x["name"]) for x in m.get("qualifiers") or [])
+                       if m.get("qualifiers") else "")
+                    for m in mesh))
+            else:
+                st.caption("Not indexed yet (NLM adds MeSH weeks to months after a paper appears).")
+
+        tagged = data.article_tagged_conditions(pmid)
+        if tagged is not None:
+            st.subheader("Tagged conditions")
+            if tagged.empty:
+                st.caption("None found.")
+            else:
+                ui.table(tagged, f"{pmid}-conditions", key="paper-conditions")
+
+        st.subheader("Linked trials")
+        trials = data.article_trials(pmid)
+        if trials.empty:
+            st.caption("No linked trials.")
+        else:
+            trials = trials.assign(page=["trials?nct=" + n if inside else None
+                                         for n, inside in zip(trials["nct_id"], trials["in_warehouse"])])
+            ui.table(trials[["nct_id", "page", "brief_title", "overall_status", "evidence", "registry_url"]],
+                     f"{pmid}-trials", key="paper-trials",
+                     column_config={"page": st.column_config.LinkColumn("Open", display_text="open"),
+                                    **ui.link_columns(registry_url="Registry")})
+
+
+st.title("Literature")
+filters = filters_from_sidebar()
+rows = data.articles(filters)
+chosen = choose_paper(rows)
+if chosen is not None:
+    render_paper(int(chosen))
+
+st.subheader(f"{len(rows):,} matching papers")
+rows = rows.assign(page="literature?pmid=" + rows["pmid"].astype(str))
+ui.table(rows[["pmid", "page", *[c for c in rows.columns if c not in ("pmid", "page")]]], "papers", key="papers",
+         column_config={"page": st.column_config.LinkColumn("Open", display_text="open"),
+                        "pmid": st.column_config.NumberColumn("pmid", format="%d"),
+                        **ui.link_columns(url="PubMed")})

@@ -1,0 +1,529 @@
+"""The Streamlit dashboard, page by page, with `AppTest` against a real demo warehouse.
+
+Expected numbers are computed independently with plain DuckDB queries on the base tables, never
+with the dashboard's own SQL.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from streamlit.testing.v1 import AppTest
+
+REPO = Path(__file__).resolve().parents[1]
+APP = REPO / "dashboard" / "app.py"
+PAGES = {"overview": None, "whats_new": "views/whats_new.py", "trials": "views/trials.py",
+         "literature": "views/literature.py", "overdue": "views/overdue.py", "export": "views/export.py"}
+INJECTION = "'; DROP TABLE trials; --"
+SCRIPT = "<script>alert(1)</script>"
+NIGHT_ONE_AGE = timedelta(days=10)
+
+# Night 1 of the demo, aged 10 days (so "new this week" means night 2 only), then night 2.
+# Run in a child process so Prefect's temporary server stays out of the test process.
+BUILD_DEMO = textwrap.dedent("""
+    import sys
+    from datetime import timedelta
+    from pathlib import Path
+    import duckdb
+    from flows.demo import run_demo
+    from flows.settings import Settings
+
+    db, data_dir, age_days = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+    settings = Settings(db_path=db, data_dir=data_dir)
+    run_demo(settings, night=1)
+    with duckdb.connect(str(db)) as conn:
+        for table in ("trials", "articles", "article_trials"):
+            conn.execute("UPDATE " + table + " SET first_seen_at = first_seen_at - to_days(?)", [age_days])
+    run_demo(settings, night=2)
+""")
+_BUILT: dict[Path, Path] = {}
+
+
+def build_demo_warehouse(base: Path) -> Path:
+    """The two-night demo warehouse under `base`, built once per test session (~15 s)."""
+    if base in _BUILT:
+        return _BUILT[base]
+    data_dir = base / "dashboard-demo"
+    db = data_dir / "trialwatch.duckdb"
+    result = subprocess.run([sys.executable, "-c", BUILD_DEMO, str(db), str(data_dir), str(NIGHT_ONE_AGE.days)],
+                            cwd=REPO, capture_output=True, text=True, timeout=240,
+                            env={**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"})
+    assert result.returncode == 0, result.stderr[-3000:]
+    _BUILT[base] = db
+    return db
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> Path:
+    return build_demo_warehouse(tmp_path_factory.getbasetemp())
+
+
+@pytest.fixture
+def db_copy(demo_db, tmp_path) -> Path:
+    """A private copy of the demo warehouse that a test may change."""
+    copy = tmp_path / "copy.duckdb"
+    shutil.copyfile(demo_db, copy)
+    return copy
+
+
+def scalar(db: Path, sql: str, params: list | None = None):
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return conn.execute(sql, params or []).fetchall()[0][0]
+
+
+def open_page(db: Path, name: str, monkeypatch, query: dict | None = None) -> AppTest:
+    monkeypatch.setenv("TRIALWATCH_DB", str(db))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    if PAGES[name] is None:
+        at.query_params.update(query or {})
+        return at.run()
+    at.run()
+    at.query_params.update(query or {})
+    return at.switch_page(PAGES[name]).run()
+
+
+def ok(at: AppTest) -> AppTest:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+    return at
+
+
+def main_table(at: AppTest) -> pd.DataFrame:
+    """The page's list table: the last dataframe on the page."""
+    return at.dataframe[-1].value
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning")
+             for e in getattr(at, kind)]
+    return "\n".join(str(p) for p in parts)
+
+
+# --- every page ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_every_page_renders_from_the_warehouse(demo_db, monkeypatch, name):
+    at = ok(open_page(demo_db, name, monkeypatch))
+    assert at.title[0].value != "No trialwatch data yet"
+    assert at.dataframe, "every page shows at least one table"
+    for widget in at.get("download_button"):
+        assert widget.proto.label in ("Download CSV", "Download Parquet")
+    assert len(at.get("download_button")) == 2 * len(at.dataframe), "every table has CSV and Parquet downloads"
+
+
+def test_pages_only_read_and_close_the_warehouse(demo_db, monkeypatch):
+    before = os.stat(demo_db)
+    for name in PAGES:
+        ok(open_page(demo_db, name, monkeypatch))
+    after = os.stat(demo_db)
+    assert (before.st_ino, before.st_mtime_ns, before.st_size) == (after.st_ino, after.st_mtime_ns, after.st_size)
+    # No connection is left open: a writer in this very process can still take the file.
+    with duckdb.connect(str(demo_db)) as conn:
+        conn.execute("SELECT 1")
+
+
+# --- overview --------------------------------------------------------------------------------------
+
+def test_overview_headline_counts_match_the_warehouse(demo_db, monkeypatch):
+    at = ok(open_page(demo_db, "overview", monkeypatch))
+    metrics = [(m.label, m.value) for m in at.metric]
+    for drug in ("ketamine", "psilocybin", "mdma"):
+        trials = scalar(demo_db, "SELECT count(*) FROM record_drugs WHERE record_kind = 'trial' AND drug = ?", [drug])
+        papers = scalar(demo_db, "SELECT count(*) FROM record_drugs WHERE record_kind = 'article' AND drug = ?",
+                        [drug])
+        assert ("Trials", f"{trials:,}") in metrics and ("Papers", f"{papers:,}") in metrics
+    week = date.today() - timedelta(days=7)
+    new_trials = scalar(demo_db, "SELECT count(*) FROM trials WHERE first_seen_at >= ?", [week])
+    new_papers = scalar(demo_db, "SELECT count(*) FROM articles WHERE first_seen_at >= ?", [week])
+    changes = scalar(demo_db, "SELECT count(*) FROM trial_history WHERE observed_at >= ?", [week])
+    assert 0 < new_trials < scalar(demo_db, "SELECT count(*) FROM trials")  # night 2 only
+    assert ("New trials", f"{new_trials:,}") in metrics
+    assert ("New papers", f"{new_papers:,}") in metrics
+    assert ("Trial changes", f"{changes:,}") in metrics
+    assert "registered conditions" in texts(at)  # no condition tags yet: the fallback says so
+    assert len(at.get("vega_lite_chart")) >= 5  # status, 2 heatmaps, phases, papers per year
+
+
+# --- what's new ----------------------------------------------------------------------------------
+
+def test_whats_new_follows_the_since_date(demo_db, monkeypatch):
+    at = ok(open_page(demo_db, "whats_new", monkeypatch))
+    week = date.today() - timedelta(days=7)
+
+    def expected(since: date) -> list[int]:
+        return [scalar(demo_db, sql, [since]) for sql in (
+            "SELECT count(*) FROM trials WHERE first_seen_at >= ?",
+            "SELECT count(*) FROM trial_history WHERE observed_at >= ?",
+            "SELECT count(*) FROM articles WHERE first_seen_at >= ?",
+            "SELECT count(*) FROM article_trials WHERE first_seen_at >= ?")]
+
+    assert [len(df.value) for df in at.dataframe] == expected(week)
+    month = date.today() - timedelta(days=30)
+    ok(at.date_input(key="since").set_value(month).run())
+    assert [len(df.value) for df in at.dataframe] == expected(month)
+    assert expected(month)[0] == scalar(demo_db, "SELECT count(*) FROM trials")
+
+
+def test_whats_new_drug_filter(demo_db, monkeypatch):
+    month = (date.today() - timedelta(days=30)).isoformat()
+    at = ok(open_page(demo_db, "whats_new", monkeypatch, {"since": month, "drug": "mdma"}))
+    mdma_trials = scalar(demo_db, "SELECT count(*) FROM record_drugs WHERE record_kind = 'trial' AND drug = 'mdma'")
+    assert len(at.dataframe[0].value) == mdma_trials
+
+
+# --- trials explorer -----------------------------------------------------------------------------
+
+TRIAL_FILTERS = [
+    ("drug", ["mdma"], "SELECT count(*) FROM record_drugs WHERE record_kind = 'trial' AND drug = 'mdma'"),
+    ("status", ["COMPLETED", "TERMINATED"],
+     "SELECT count(*) FROM trials WHERE overall_status IN ('COMPLETED', 'TERMINATED')"),
+    ("phase", ["PHASE2"], "SELECT count(*) FROM trials WHERE phases = ['PHASE2']"),
+    ("type", ["OBSERVATIONAL"], "SELECT count(*) FROM trials WHERE study_type = 'OBSERVATIONAL'"),
+    ("sponsor", ["INDUSTRY"], "SELECT count(*) FROM trials WHERE lead_sponsor_class = 'INDUSTRY'"),
+    ("country", ["Canada"], "SELECT count(*) FROM trials WHERE list_contains(countries, 'Canada')"),
+    ("condition", ["PTSD"], "SELECT count(*) FROM trials WHERE list_contains(conditions, 'PTSD')"),
+]
+
+
+@pytest.mark.parametrize("key, value, sql", TRIAL_FILTERS, ids=[f[0] for f in TRIAL_FILTERS])
+def test_trial_filters_change_the_rows(demo_db, monkeypatch, key, value, sql):
+    at = ok(open_page(demo_db, "trials", monkeypatch))
+    total = scalar(demo_db, "SELECT count(*) FROM trials")
+    assert len(main_table(at)) == total
+    ok(at.multiselect(key=key).set_value(value).run())
+    expected = scalar(demo_db, sql)
+    assert 0 < expected < total
+    assert len(main_table(at)) == expected
+    assert f"{expected:,} matching trials" in texts(at)
+
+
+def test_trial_search_results_and_dates(demo_db, monkeypatch):
+    at = ok(open_page(demo_db, "trials", monkeypatch))
+    ok(at.text_input(key="q").set_value("alcohol").run())
+    expected = scalar(demo_db, """SELECT count(*) FROM trials WHERE brief_title ILIKE '%alcohol%'
+        OR official_title ILIKE '%alcohol%' OR acronym ILIKE '%alcohol%' OR brief_summary ILIKE '%alcohol%'
+        OR detailed_description ILIKE '%alcohol%' OR nct_id ILIKE '%alcohol%'""")
+    assert 0 < expected and len(main_table(at)) == expected
+    ok(at.text_input(key="q").set_value("").run())
+    ok(at.selectbox(key="results").set_value("yes").run())
+    assert len(main_table(at)) == scalar(demo_db, "SELECT count(*) FROM trials WHERE has_results")
+    ok(at.selectbox(key="results").set_value("any").run())
+    ok(at.date_input(key="start").set_value((date(2022, 1, 1), date(2023, 12, 31))).run())
+    expected = scalar(demo_db, "SELECT count(*) FROM trials WHERE start_date BETWEEN '2022-01-01' AND '2023-12-31'")
+    assert 0 < expected and len(main_table(at)) == expected
+
+
+def test_trial_filters_start_from_the_url(demo_db, monkeypatch):
+    at = ok(open_page(demo_db, "trials", monkeypatch, {"drug": "psilocybin", "status": "COMPLETED"}))
+    assert at.multiselect(key="drug").value == ["psilocybin"]
+    expected = scalar(demo_db, """SELECT count(*) FROM trials t JOIN record_drugs d
+        ON d.record_kind = 'trial' AND d.record_id = t.nct_id AND d.drug = 'psilocybin'
+        WHERE t.overall_status = 'COMPLETED'""")
+    assert 0 < expected and len(main_table(at)) == expected
+
+
+def test_trial_page_shows_facts_history_and_linked_papers(demo_db, monkeypatch):
+    nct = scalar(demo_db, """SELECT h.nct_id FROM trial_history h
+        WHERE h.field = 'overall_status' AND EXISTS (SELECT 1 FROM article_trials l WHERE l.nct_id = h.nct_id)
+        ORDER BY h.nct_id LIMIT 1""") or scalar(demo_db, "SELECT nct_id FROM trial_history ORDER BY ALL LIMIT 1")
+    at = ok(open_page(demo_db, "trials", monkeypatch, {"nct": nct}))
+    title = scalar(demo_db, "SELECT brief_title FROM trials WHERE nct_id = ?", [nct])
+    assert at.header[0].value.startswith(nct)
+    assert title.split()[0] in at.header[0].value
+    history = next(df.value for df in at.dataframe if "old_value" in df.value.columns)
+    assert len(history) == scalar(demo_db, "SELECT count(*) FROM trial_history WHERE nct_id = ?", [nct])
+    with duckdb.connect(str(demo_db), read_only=True) as conn:
+        expected = conn.execute("SELECT field, new_value FROM trial_history WHERE nct_id = ?", [nct]).fetchall()
+    assert sorted(zip(history["field"], history["new_value"])) == sorted(expected)
+    linked = scalar(demo_db, "SELECT count(DISTINCT pmid) FROM article_trials WHERE nct_id = ?", [nct])
+    if linked:
+        papers = next(df.value for df in at.dataframe if "pubmed_url" in df.value.columns)
+        assert len(papers) == linked
+    assert any(b.proto.url == f"https://clinicaltrials.gov/study/{nct}" for b in at.get("link_button"))
+    assert "Status history" in texts(at) and "Key facts" in texts(at)
+
+
+def test_trial_page_from_the_picker(demo_db, monkeypatch):
+    at = ok(open_page(demo_db, "trials", monkeypatch))
+    nct = main_table(at)["nct_id"].iloc[3]
+    ok(at.selectbox(key="nct").set_value(nct).run())
+    assert at.header[0].value.startswith(nct)
+    assert at.query_params.get("nct") == nct
+
+
+def test_unknown_trial_in_the_url_is_ignored(demo_db, monkeypatch):
+    at = ok(open_page(demo_db, "trials", monkeypatch, {"nct": "NCT99999999"}))
+    assert at.selectbox(key="nct").value is None
+    assert len(main_table(at)) == scalar(demo_db, "SELECT count(*) FROM trials")
+
+
+# --- literature explorer -------------------------------------------------------------------------
+
+def test_literature_filters_change_the_rows(demo_db, monkeypatch):
+    at = ok(open_page(demo_db, "literature", monkeypatch))
+    total = scalar(demo_db, "SELECT count(*) FROM articles")
+    assert len(main_table(at)) == total
+    ok(at.multiselect(key="ptype").set_value(["Randomized Controlled Trial"]).run())
+    rct = scalar(demo_db, "SELECT count(*) FROM articles WHERE list_contains([p.name FOR p IN publication_types], "
+                          "'Randomized Controlled Trial')")
+    assert 0 < rct < total and len(main_table(at)) == rct
+    ok(at.slider(key="year").set_range(2023, 2024).run())
+    expected = scalar(demo_db, "SELECT count(*) FROM articles WHERE pub_year BETWEEN 2023 AND 2024 AND "
+                               "list_contains([p.name FOR p IN publication_types], 'Randomized Controlled Trial')")
+    assert len(main_table(at)) == expected
+    ok(at.multiselect(key="ptype").set_value([]).run())
+    ok(at.slider(key="year").set_range(scalar(demo_db, "SELECT min(pub_year) FROM articles"),
+                                       scalar(demo_db, "SELECT max(pub_year) FROM articles")).run())
+    journal = scalar(demo_db, "SELECT journal FROM articles GROUP BY journal ORDER BY count(*) DESC, journal LIMIT 1")
+    ok(at.multiselect(key="journal").set_value([journal]).run())
+    assert len(main_table(at)) == scalar(demo_db, "SELECT count(*) FROM articles WHERE journal = ?", [journal])
+
+
+def test_literature_search_drug_and_url(demo_db, monkeypatch):
+    at = ok(open_page(demo_db, "literature", monkeypatch, {"drug": "mdma", "q": "ptsd"}))
+    expected = scalar(demo_db, """SELECT count(*) FROM articles a JOIN record_drugs d ON d.record_kind = 'article'
+        AND d.record_id = CAST(a.pmid AS VARCHAR) AND d.drug = 'mdma'
+        WHERE a.title ILIKE '%ptsd%' OR a.abstract ILIKE '%ptsd%' OR CAST(a.pmid AS VARCHAR) ILIKE '%ptsd%'""")
+    assert 0 < expected and len(main_table(at)) == expected
+
+
+def test_paper_page_shows_abstract_mesh_and_linked_trials(demo_db, monkeypatch):
+    pmid = scalar(demo_db, """SELECT a.pmid FROM articles a WHERE len(a.mesh_headings) > 0 AND a.doi IS NOT NULL
+        AND EXISTS (SELECT 1 FROM article_trials l WHERE l.pmid = a.pmid) ORDER BY a.pmid LIMIT 1""")
+    at = ok(open_page(demo_db, "literature", monkeypatch, {"pmid": str(pmid)}))
+    assert at.selectbox(key="pmid").value == pmid
+    abstract = scalar(demo_db, "SELECT abstract FROM articles WHERE pmid = ?", [pmid])
+    body = "\n".join(h.value for h in at.html)
+    assert abstract.split()[-1].rstrip(".") in body
+    assert "Condition highlighting appears once" in texts(at)  # no condition_tags table yet
+    trials = next(df.value for df in at.dataframe if "registry_url" in df.value.columns)
+    assert len(trials) == scalar(demo_db, "SELECT count(DISTINCT nct_id) FROM article_trials WHERE pmid = ?", [pmid])
+    first_mesh = scalar(demo_db, "SELECT mesh_headings[1].name FROM articles WHERE pmid = ?", [pmid])
+    assert first_mesh.split()[0] in texts(at)
+    urls = {b.proto.url for b in at.get("link_button")}
+    assert f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/" in urls
+    assert any(u.startswith("https://doi.org/") for u in urls)
+
+
+# --- overdue and export --------------------------------------------------------------------------
+
+def test_overdue_lists_the_view_with_reasons(demo_db, monkeypatch):
+    at = ok(open_page(demo_db, "overdue", monkeypatch))
+    rows = main_table(at)
+    assert len(rows) == scalar(demo_db, "SELECT count(*) FROM v_overdue_trials") > 0
+    assert rows["reason"].str.contains("no results submitted").all()
+    assert (rows["months_since_primary_completion"] > 12).all()
+    ok(at.multiselect(key="drug").set_value(["ketamine"]).run())
+    assert len(main_table(at)) == scalar(demo_db, """SELECT count(*) FROM v_overdue_trials o JOIN record_drugs d
+        ON d.record_kind = 'trial' AND d.record_id = o.nct_id AND d.drug = 'ketamine'""")
+
+
+def test_export_page_switches_dataset(demo_db, monkeypatch):
+    at = ok(open_page(demo_db, "export", monkeypatch))
+    assert len(main_table(at)) == scalar(demo_db, "SELECT count(*) FROM trials")
+    ok(at.selectbox(key="dataset").set_value("paper-trial links (article_trials)").run())
+    assert len(main_table(at)) == scalar(demo_db, "SELECT count(*) FROM article_trials")
+
+
+def test_csv_and_parquet_downloads_hold_the_rows(demo_db, monkeypatch, tmp_path):
+    monkeypatch.setenv("TRIALWATCH_DB", str(demo_db))
+    from dashboard import data, ui
+
+    frame = data.trials(data.TrialFilters(drugs=("mdma",)))
+    csv = ui.to_csv_bytes(frame).decode()
+    assert len(pd.read_csv(pd.io.common.StringIO(csv))) == len(frame)
+    assert "; " in csv or frame["conditions"].map(len).max() <= 1  # lists joined, not Python reprs
+    assert "[" not in csv.splitlines()[1]
+    parquet = tmp_path / "t.parquet"
+    parquet.write_bytes(ui.to_parquet_bytes(frame))
+    table = pq.read_table(parquet)
+    assert table.num_rows == len(frame)
+    assert str(table.schema.field("drugs").type) == "list<element: string>"
+
+
+# --- first run and failure modes -----------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["overview", "trials", "literature"])
+def test_missing_warehouse_shows_the_first_run_message(tmp_path, monkeypatch, name):
+    at = ok(open_page(tmp_path / "nowhere" / "trialwatch.duckdb", name, monkeypatch))
+    assert at.title[0].value == "No trialwatch data yet"
+    message = at.info[0].value
+    assert "trialwatch ingest" in message and "trialwatch demo" in message
+    assert not (tmp_path / "nowhere").exists(), "the dashboard must not create a warehouse"
+
+
+def test_empty_warehouse_shows_the_first_run_message(tmp_path, monkeypatch):
+    from warehouse.db import open_warehouse
+
+    empty = tmp_path / "empty.duckdb"
+    open_warehouse(empty).close()
+    at = ok(open_page(empty, "overview", monkeypatch))
+    assert at.title[0].value == "No trialwatch data yet"
+    assert "no papers or trials yet" in at.info[0].value
+    blank = tmp_path / "blank.duckdb"
+    duckdb.connect(str(blank)).close()
+    at = ok(open_page(blank, "trials", monkeypatch))
+    assert at.title[0].value == "No trialwatch data yet"
+
+
+# --- injection and escaping ----------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", ["trials", "literature"])
+def test_search_text_is_a_value_not_sql(demo_db, monkeypatch, name):
+    trials_before = scalar(demo_db, "SELECT count(*) FROM trials")
+    at = ok(open_page(demo_db, name, monkeypatch))
+    ok(at.text_input(key="q").set_value(INJECTION).run())
+    assert len(main_table(at)) == 0
+    ok(at.text_input(key="q").set_value("100%_").run())  # LIKE wildcards are literal too
+    assert len(main_table(at)) == 0
+    at = ok(open_page(demo_db, name, monkeypatch, {"q": INJECTION, "drug": INJECTION, "sort": INJECTION}))
+    assert scalar(demo_db, "SELECT count(*) FROM trials") == trials_before
+    assert "trials" in {r[0] for r in duckdb.connect(str(demo_db), read_only=True).execute("SHOW TABLES").fetchall()}
+
+
+def test_html_in_an_abstract_is_shown_as_text(db_copy, monkeypatch):
+    with duckdb.connect(str(db_copy)) as conn:
+        pmid = conn.execute("SELECT min(pmid) FROM articles").fetchall()[0][0]
+        conn.execute("""UPDATE articles SET title = ? || ' title',
+                        abstract = 'RESULTS: Improved ' || ? || ' & more.',
+                        abstract_sections = [{'label': 'RESULTS <b>', 'category': 'RESULTS',
+                                              'text': 'Improved ' || ? || ' & more.'}]
+                        WHERE pmid = ?""", [SCRIPT, SCRIPT, SCRIPT, pmid])
+    at = ok(open_page(db_copy, "literature", monkeypatch, {"pmid": str(pmid)}))
+    body = next(h.value for h in at.html if "tw-abstract" in h.value)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more." in body
+    assert "RESULTS &lt;b&gt;" in body
+    assert "<script" not in body and "<b>" not in body
+    assert r"\<script\>" in at.header[0].value and not re.search(r"(?<!\\)<", at.header[0].value)
+
+
+# --- condition tags (migration 003), when present ------------------------------------------------
+
+def add_condition_tags(db: Path) -> tuple[int, str]:
+    """A stand-in for the tagger's tables, shaped as announced for migration 003."""
+    with duckdb.connect(str(db)) as conn:
+        conn.execute("""CREATE TABLE record_conditions (record_kind VARCHAR, record_id VARCHAR, mesh_id VARCHAR,
+                        concept VARCHAR, category VARCHAR, evidence VARCHAR)""")
+        conn.execute("""CREATE TABLE condition_tags (record_kind VARCHAR, record_id VARCHAR, mesh_id VARCHAR,
+                        concept VARCHAR, mention VARCHAR, start_char INTEGER, end_char INTEGER)""")
+        conn.execute("""INSERT INTO record_conditions SELECT 'trial', nct_id, 'D003865', 'Depressive Disorder, Major',
+                        'psychiatric', 'registered' FROM trials WHERE list_contains(conditions, 'Major Depressive Disorder')""")
+        pmid = conn.execute("SELECT min(pmid) FROM articles WHERE abstract ILIKE '%major depressive disorder%'"
+                            ).fetchall()[0][0]
+        conn.execute("""INSERT INTO record_conditions VALUES ('article', ?, 'D003865', 'Depressive Disorder, Major',
+                        'psychiatric', 'abstract')""", [str(pmid)])
+        conn.execute("""INSERT INTO condition_tags VALUES ('article', ?, 'D003865', 'Depressive Disorder, Major',
+                        'major depressive disorder', 0, 0)""", [str(pmid)])
+    return pmid, "Depressive Disorder, Major"
+
+
+def test_condition_filters_use_record_conditions_when_present(db_copy, monkeypatch):
+    pmid, concept = add_condition_tags(db_copy)
+    at = ok(open_page(db_copy, "trials", monkeypatch))
+    assert at.multiselect(key="condition").options == [concept]
+    ok(at.multiselect(key="condition").set_value([concept]).run())
+    assert len(main_table(at)) == scalar(db_copy, "SELECT count(DISTINCT record_id) FROM record_conditions "
+                                                  "WHERE record_kind = 'trial'") > 0
+    at = ok(open_page(db_copy, "overview", monkeypatch))
+    assert "condition tagger" in texts(at) and "registered conditions" not in texts(at)
+    at = ok(open_page(db_copy, "literature", monkeypatch, {"pmid": str(pmid)}))
+    body = next(h.value for h in at.html if "tw-abstract" in h.value)
+    assert re.search(r'<mark class="tw-condition">major depressive disorder</mark>', body, re.IGNORECASE)
+    assert any("concept" in df.value.columns for df in at.dataframe)
+
+
+# --- the query layer -----------------------------------------------------------------------------
+
+def test_a_new_publication_invalidates_the_cache(db_copy, monkeypatch, tmp_path):
+    monkeypatch.setenv("TRIALWATCH_DB", str(db_copy))
+    from dashboard import data
+
+    before = len(data.trials(data.TrialFilters()))
+    assert len(data.trials(data.TrialFilters())) == before  # cached
+    staging = tmp_path / "staging.duckdb"
+    shutil.copyfile(db_copy, staging)
+    with duckdb.connect(str(staging)) as conn:
+        conn.execute("DELETE FROM trials WHERE nct_id = (SELECT min(nct_id) FROM trials)")
+    os.replace(staging, db_copy)  # what warehouse.publish does
+    assert len(data.trials(data.TrialFilters())) == before - 1
+
+
+def test_a_failed_read_is_retried_once(db_copy, monkeypatch):
+    monkeypatch.setenv("TRIALWATCH_DB", str(db_copy))
+    from dashboard import data
+
+    calls = []
+    real = data._QUERIES["drugs"]
+
+    def flaky(conn):
+        calls.append(1)
+        if len(calls) == 1:
+            raise duckdb.IOException("IO Error: file was replaced")
+        return real(conn)
+
+    monkeypatch.setitem(data._QUERIES, "drugs", flaky)
+    data._cached.clear()
+    assert data.drugs() == ["ketamine", "mdma", "psilocybin"]
+    assert len(calls) == 2
+
+    def broken(conn):
+        raise duckdb.IOException("IO Error: still broken")
+
+    monkeypatch.setitem(data._QUERIES, "drugs", broken)
+    data._cached.clear()
+    with pytest.raises(data.WarehouseUnavailable, match="still broken"):
+        data.drugs()
+
+
+def test_like_patterns_escape_wildcards():
+    from dashboard.data import like_pattern
+
+    assert like_pattern("  ") is None
+    assert like_pattern("100%_a\\b") == "%100\\%\\_a\\\\b%"
+
+
+def test_sql_is_never_built_from_formatted_strings():
+    """f-strings and str.format never produce SQL in the query layer."""
+    for path in (REPO / "dashboard" / "data.py", REPO / "dashboard" / "queries.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.JoinedStr):
+                text = ast.unparse(node).upper()
+                assert not any(word in text for word in ("SELECT", "WHERE", "FROM ", "ORDER BY")), (path, text)
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", None) == "format":
+                pytest.fail(f"str.format in {path.name}: {ast.unparse(node)}")
+
+
+# --- launching ----------------------------------------------------------------------------------
+
+def test_launch_environment_defaults_to_localhost_and_honours_streamlit_settings(tmp_path):
+    from dashboard.launch import APP as LAUNCHED_APP, streamlit_command, streamlit_env
+
+    env = streamlit_env(tmp_path / "w.duckdb", environ={"PATH": "/bin"})
+    assert env["STREAMLIT_SERVER_ADDRESS"] == "127.0.0.1"
+    assert env["STREAMLIT_SERVER_HEADLESS"] == "true"
+    assert env["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] == "false"
+    assert env["TRIALWATCH_DB"] == str((tmp_path / "w.duckdb").resolve())
+    mine = streamlit_env(Path("w.duckdb"), environ={"STREAMLIT_SERVER_ADDRESS": "0.0.0.0",
+                                                    "STREAMLIT_SERVER_PORT": "9999",
+                                                    "STREAMLIT_SERVER_HEADLESS": "false",
+                                                    "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "true"})
+    assert (mine["STREAMLIT_SERVER_ADDRESS"], mine["STREAMLIT_SERVER_PORT"], mine["STREAMLIT_SERVER_HEADLESS"]) == (
+        "0.0.0.0", "9999", "false")
+    assert mine["STREAMLIT_BROWSER_GATHER_USAGE_STATS"] == "false"
+    assert Path(mine["TRIALWATCH_DB"]).is_absolute()
+    command = streamlit_command(["--server.runOnSave", "false"])
+    assert command[:4] == [sys.executable, "-m", "streamlit", "run"]
+    assert command[4] == str(LAUNCHED_APP) and LAUNCHED_APP == APP
+    assert command[5:] == ["--server.runOnSave", "false"]

@@ -1,0 +1,117 @@
+"""Evaluation of the condition tagger against MeSH indexing: groups, scoring, report."""
+from __future__ import annotations
+
+import pytest
+
+from extract.evaluate_tagger import (
+    Counts, build_mesh_groups, default_mesh_groups_path, evaluate, evaluate_records,
+    format_mesh_groups, group_of_tree_number, load_mesh_groups, normalize_ui,
+)
+from extract.tagger import Mention, Tagger
+
+
+@pytest.fixture(scope="module")
+def tree_file(corpus_dir):
+    return corpus_dir / "mesh" / "jzsh2000_pubmed" / "2017MeshTree.txt"
+
+
+def test_shipped_mesh_groups_are_what_the_tree_gives(tree_file):
+    derived = format_mesh_groups(build_mesh_groups(tree_file))
+    assert default_mesh_groups_path().read_text(encoding="utf-8") == derived, (
+        "extract/mesh_groups.tsv is stale: python -m extract.evaluate_tagger --write-mesh-groups TREE_FILE")
+
+
+@pytest.mark.parametrize("tree_number, group", [
+    ("F03.600.300.388", "depressive"),      # Depressive Disorder, Treatment-Resistant
+    ("F01.145.126.350", "depressive"),      # Depression (the symptom)
+    ("F03.084.500", "bipolar"),
+    ("F03.080.600", "ocd"),                 # inside Anxiety Disorders, but the longer branch wins
+    ("F03.080.725.500", "anxiety"),         # Phobia, Social
+    ("F03.950.750.500", "trauma"),          # Stress Disorders, Post-Traumatic (F03.950 in 2017)
+    ("F03.900.100.350", "substance use"),
+    ("C23.888.592.612.274", "pain"),        # Chronic Pain
+    ("C23.888.592.612.233.500", None),      # Angina Pectoris: taken out of pain
+    ("C10.228.140.546.399.937.500", "pain"),  # Cluster Headache
+    ("F03.600", None),                      # Mood Disorders itself is in no group
+    ("F03.9500", None),                     # a prefix of the text, not of the tree
+])
+def test_group_of_tree_number(tree_number, group):
+    assert group_of_tree_number(tree_number) == group
+
+
+def test_mesh_groups_lookup():
+    groups = load_mesh_groups()
+    assert groups["D013313"] == {"trauma"}
+    assert groups["D009771"] == {"ocd"}
+    assert groups["D011605"] == {"psychotic", "substance use"}   # two tree numbers, two groups
+    assert groups["D012893"] == {"sleep"}
+    assert "D000787" not in groups and "D019964" not in groups
+
+
+def test_normalize_ui():
+    assert normalize_ui("D000000437") == "D000437"
+    assert normalize_ui("D000068105") == "D000068105"
+    assert normalize_ui("D003865") == "D003865"
+
+
+def _m(ui: str, field: str, negated: bool = False) -> Mention:
+    return Mention(ui, ui, "x", field, 0, 1, "x", negated)
+
+
+def _article(pmid: int, *uis: str) -> dict:
+    return {"pmid": pmid, "title": "t", "abstract": None,
+            "mesh_headings": [{"ui": ui, "name": ui, "major": False, "qualifiers": []} for ui in uis]}
+
+
+def test_evaluate_hand_built_set():
+    pairs = [
+        # gold depressive + anxiety; predicted depressive → tp depressive, fn anxiety
+        (_article(1, "D003865", "D001007"), [_m("D003865", "title")]),
+        # gold trauma; predicted substance → fp substance, fn trauma
+        (_article(2, "D013313"), [_m("D000437", "title")]),
+        # gold psychotic; predicted psychotic; a negated anxiety title mention does not count
+        (_article(3, "D012559"), [_m("D012559", "title"), _m("D001007", "title", negated=True)]),
+        # no MeSH indexing: skipped
+        (_article(4), [_m("D012559", "title")]),
+        # a trial with CT.gov's zero-padded UI; predicted from the registered condition → tp
+        ({"nct_id": "NCT00000001", "condition_mesh": [{"id": "D000000437", "term": "Alcoholism"}]},
+         [_m("D000437", "conditions")]),
+    ]
+    report = evaluate(pairs)
+    assert (report.records, report.skipped_unindexed, report.records_with_gold_group) == (4, 1, 4)
+    assert (report.group.tp, report.group.fp, report.group.fn) == (3, 1, 2)
+    assert report.group.precision == pytest.approx(3 / 4)
+    assert report.group.recall == pytest.approx(3 / 5)
+    assert report.group.f1 == pytest.approx(2 * 0.75 * 0.6 / 1.35)
+    substance = report.per_group["substance use"]
+    assert (substance.tp, substance.fp, substance.fn) == (1, 1, 0)
+    assert (report.per_group["anxiety"].fn, report.per_group["trauma"].fn) == (1, 1)
+    # exact: predicted {D003865}, {D000437}, {D012559}, {D000437}; lexicon gold missed: D001007, D013313
+    assert (report.exact.tp, report.exact.fp, report.exact.fn) == (3, 1, 2)
+    assert [e.group for e in report.false_positives] == ["substance use"]
+    assert sorted(e.group for e in report.false_negatives) == ["anxiety", "trauma"]
+    text = report.format()
+    assert "ALL GROUPS (micro)" in text and "0.750" in text and "0.600" in text
+
+
+def test_counts_without_predictions_are_zero_not_errors():
+    assert (Counts().precision, Counts().recall, Counts().f1) == (0.0, 0.0, 0.0)
+
+
+def test_evaluate_records_end_to_end_on_text():
+    tagger = Tagger()
+    articles = [
+        {**_article(10, "D003863"), "title": "Ketamine for depression", "keywords": [],
+         "abstract": "No increase in anxiety was seen.", "abstract_sections": []},
+        {**_article(11, "D010146"), "title": "Mandibular fracture repair", "keywords": [],
+         "abstract": "Headache was noted once.", "abstract_sections": []},
+    ]
+    trials = [{"nct_id": "NCT00000002", "conditions": ["PTSD"], "keywords": [], "brief_title": None,
+               "official_title": None, "brief_summary": None, "detailed_description": None,
+               "eligibility_criteria": "Exclusion Criteria:\n* bipolar disorder",
+               "condition_mesh": [{"id": "D000013313", "term": "Stress Disorders, Post-Traumatic"}]}]
+    report = evaluate_records(tagger, articles, trials)
+    assert report.records == 3
+    # depression and PTSD found; pain (MeSH) not supported by one passing headache: one fn
+    assert (report.group.tp, report.group.fp, report.group.fn) == (2, 0, 1)
+    assert report.per_group["pain"].fn == 1
