@@ -23,15 +23,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from bisect import bisect_left
 import tomllib
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field as dc_field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import numpy
 import spacy
@@ -453,7 +452,7 @@ class ConditionMatcher:
 
 
 class NegationContext:
-    """NegEx-style negation and exclusion context for the spans in ``doc.spans["conditions"]``.
+    """NegEx-style negation, exclusion and side-effect context for the hits in ``doc._.conditions``.
 
     Trigger phrases (and clause/sentence boundaries) are found once per text by a second
     PhraseMatcher; each mention then only looks at the trigger positions inside its clause.
@@ -482,8 +481,8 @@ class NegationContext:
             self.matcher.add(f"ctx:{kind}", list(nlp.tokenizer.pipe(sorted(set(items)))))
 
     def __call__(self, doc: Doc) -> Doc:
-        spans = doc._.conditions
-        if not spans:
+        hits = doc._.conditions
+        if not hits:
             return doc
         found = self._triggers(doc)
         spaces = numpy.flatnonzero(doc.to_array([IS_SPACE]) == 1).tolist()
@@ -496,8 +495,8 @@ class NegationContext:
         adverse = [p for p, _ in found["adverse"]]
         regions = self._exclusion_regions(doc, found)
         n_tokens = len(doc)
-        for span in spans:
-            start, end = span.start, span.end
+        for hit in hits:
+            start, end = hit.start, hit.end
             clause_start = _after_last(stops, start)   # first token of the mention's clause
             clause_end = _first_from(stops, end, n_tokens)
             negated = (
@@ -508,12 +507,12 @@ class NegationContext:
                 or any(end <= p < min(clause_end, end + self.window + 1) for p in post)
             )
             if negated:
-                span.negated = True
+                hit.negated = True
             if adverse:
                 sentence_start = _after_last(breaks, start)
                 sentence_end = _first_from(breaks, end, n_tokens)
                 if any(sentence_start <= p < sentence_end for p in adverse):
-                    span.adverse = True
+                    hit.adverse = True
         return doc
 
     def _triggers(self, doc: Doc) -> dict[str, list[tuple[int, int]]]:
@@ -553,7 +552,6 @@ def _first_from(positions: list[int], limit: int, default: int) -> int:
     """The first position ≥ limit (default if none): where the clause/sentence ends."""
     i = bisect_left(positions, limit)
     return positions[i] if i < len(positions) else default
-
 
 
 @Language.factory("trialwatch_conditions", default_config={"lexicon_path": None})

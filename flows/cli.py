@@ -9,7 +9,10 @@ import argparse
 import logging
 import os
 import sys
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cronsim import CronSim, CronSimError
 from pathlib import Path
 from typing import Sequence
 
@@ -95,6 +98,29 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    try:
+        CronSim(args.cron, datetime.now())
+    except CronSimError as error:
+        raise ConfigError(f"--cron {args.cron!r} is not a cron expression ({error}); e.g. '0 3 * * *'") from None
+    try:
+        ZoneInfo(args.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"--timezone {args.timezone!r} is not an IANA time zone; e.g. UTC or America/New_York") from None
+    _check_warehouse(settings)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    if not os.environ.get("PREFECT_API_URL"):
+        print("trialwatch: PREFECT_API_URL is not set, so the deployment lives in a temporary local Prefect "
+              "server for as long as this process runs; point PREFECT_API_URL at your Prefect server or "
+              "Prefect Cloud to see it there (docs/operations.md)", file=sys.stderr)
+    from flows.ingest import serve
+
+    print(f"trialwatch: serving deployment trialwatch-scheduled/trialwatch-nightly on cron '{args.cron}' "
+          f"({args.timezone}); Ctrl-C to stop", file=sys.stderr)
+    serve(args.cron, args.timezone)
+    return 0
+
+
 def cmd_schema_docs(args: argparse.Namespace, settings: Settings) -> int:
     from warehouse.schema_docs import render
 
@@ -149,6 +175,13 @@ def build_parser() -> OneLineParser:
 
     status = commands.add_parser("status", help="last runs, watermarks, row counts and rejects")
     status.set_defaults(handler=cmd_status)
+
+    serve = commands.add_parser("serve", help="register the nightly Prefect deployment and run it on its schedule")
+    serve.add_argument("--cron", default=os.environ.get("TRIALWATCH_CRON", "0 3 * * *"),
+                       help="schedule (default: $TRIALWATCH_CRON or '0 3 * * *')")
+    serve.add_argument("--timezone", default=os.environ.get("TRIALWATCH_TIMEZONE", "UTC"),
+                       help="IANA time zone of the schedule (default: $TRIALWATCH_TIMEZONE or UTC)")
+    serve.set_defaults(handler=cmd_serve)
 
     dashboard = commands.add_parser("dashboard", help="open the Streamlit dashboard on the warehouse "
                                     "(honours STREAMLIT_SERVER_PORT / _ADDRESS / _HEADLESS)")

@@ -96,3 +96,26 @@ def replay_flow(settings: Settings, archive_dir: Path) -> list[pipeline.SourceSu
     """Rebuild the warehouse from the raw archive, with no network, and publish it."""
     with writing(settings.db_path, fresh=True) as conn:
         return replay_task(conn, archive_dir)
+
+
+@flow(name="trialwatch-scheduled", log_prints=True)
+def scheduled_nightly(sources: list[str] = ["pubmed", "ctgov"]) -> None:  # noqa: B006 — Prefect parameter
+    """What the deployment runs: settings from the worker's environment, then the nightly flow.
+    A failed source fails the flow run, so Prefect's notifications can alert on it."""
+    from flows.settings import load_settings
+
+    summaries = nightly_flow(load_settings(), tuple(sources))
+    for summary in summaries:
+        print(summary.line())
+    failed = [s.source for s in summaries if s.status != "succeeded"]
+    if failed:
+        raise RuntimeError(f"trialwatch nightly: {', '.join(failed)} failed (see the run summary)")
+
+
+def serve(cron: str, timezone_name: str, name: str = "trialwatch-nightly") -> None:
+    """Register the nightly deployment with its schedule and run it in this process (blocks)."""
+    from prefect.schedules import Cron
+
+    scheduled_nightly.serve(name=name, schedules=[Cron(cron, timezone=timezone_name)],
+                            description="Nightly incremental pull of PubMed and ClinicalTrials.gov into the warehouse",
+                            tags=["trialwatch"])

@@ -1,0 +1,210 @@
+"""The dashboard in a real browser: `launch()` serves the demo warehouse on a free local port and
+headless Debian Chromium, driven by Playwright, loads every page.
+
+Streamlit renders over a websocket, so each check waits for text the page renders from the
+warehouse. Screenshots go to test-artifacts/screenshots/. Chromium and Playwright missing is a
+failure, not a skip: CI installs both (apt `chromium`, pip `playwright`; never `playwright install`).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.test_dashboard import REPO, SCRIPT, demo_db, scalar  # noqa: F401 (demo_db is a fixture)
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]
+SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
+LAUNCH = "import sys; from pathlib import Path; from dashboard.launch import launch; sys.exit(launch(Path(sys.argv[1])))"
+WAIT_MS = 30_000
+
+
+@pytest.fixture(scope="module")
+def browser_db(demo_db, tmp_path_factory) -> tuple[Path, int]:
+    """A copy of the demo warehouse with a script tag in one paper's abstract."""
+    db = tmp_path_factory.mktemp("browser") / "trialwatch.duckdb"
+    shutil.copyfile(demo_db, db)
+    with duckdb.connect(str(db)) as conn:
+        pmid = conn.execute("SELECT min(pmid) FROM articles").fetchall()[0][0]
+        conn.execute("UPDATE articles SET abstract = 'Improved ' || ? || ' a lot.', "
+                     "abstract_sections = [{'label': 'RESULTS', 'category': 'RESULTS', "
+                     "'text': 'Improved ' || ? || ' a lot.'}] WHERE pmid = ?", [SCRIPT, SCRIPT, pmid])
+    return db, pmid
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(browser_db, tmp_path_factory):
+    """`trialwatch dashboard`'s launch() in a child process group; stopped with Ctrl-C (SIGINT)."""
+    db, _ = browser_db
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("STREAMLIT_SERVER_ADDRESS", "STREAMLIT_SERVER_HEADLESS")}
+    env["STREAMLIT_SERVER_PORT"] = str(port)
+    log_path = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-c", LAUNCH, str(db)], cwd=REPO, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"the dashboard exited with {process.returncode}:\n{log_path.read_text()[-3000:]}")
+            try:
+                with urllib.request.urlopen(base + "/_stcore/health", timeout=2) as answer:
+                    if answer.read().strip() == b"ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"the dashboard did not become healthy:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.25)
+        yield base, log_path
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)  # our own child's group: launch() and Streamlit
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.fail("the `playwright` Python package is missing: pip install -e '.[dev]'")
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: apt-get install chromium (never `playwright install`)")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 2400}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.dialogs = []
+    page.on("dialog", lambda dialog: (page.dialogs.append(dialog.message), dialog.dismiss()))
+    yield page
+    context.close()
+
+
+def visit(page, base: str, path: str, *texts: str, shot: str):
+    page.goto(base + path)
+    for text in texts:
+        page.wait_for_selector(f"text={text}")
+    page.wait_for_load_state("networkidle")
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"))
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.locator("text=No trialwatch data yet").count() == 0
+
+
+def test_launch_listens_on_localhost_only(server):
+    base, log_path = server
+    assert "127.0.0.1" in base and f"URL: {base}" in log_path.read_text()
+
+
+def test_overview_renders_counts_and_charts(server, browser_db, page):
+    base, _ = server
+    db, _ = browser_db
+    trials = scalar(db, "SELECT count(*) FROM record_drugs WHERE record_kind = 'trial' AND drug = 'mdma'")
+    visit(page, base, "/", "Pipeline: trials by phase", "Papers per year", "Ketamine / esketamine", shot="overview")
+    page.wait_for_selector('[data-testid="stMetricValue"] >> text="%d"' % trials)
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    assert charts.count() >= 5
+    for index in range(charts.count()):
+        chart = charts.nth(index)
+        chart.locator("canvas, svg").first.wait_for()
+        box = chart.bounding_box()
+        assert box and box["width"] > 150 and box["height"] > 80
+    assert page.locator('[data-testid="stDataFrame"]').first.is_visible()
+
+
+def test_whats_new_page(server, page):
+    base, _ = server
+    visit(page, base, "/new", "What's new", "Status and date changes", "New paper↔trial links", shot="whats-new")
+    assert page.locator('[data-testid="stDataFrame"]').first.is_visible()
+
+
+def test_trials_page_filters_from_the_url_and_the_search_box(server, browser_db, page):
+    base, _ = server
+    db, _ = browser_db
+    total = scalar(db, "SELECT count(*) FROM trials")
+    mdma = scalar(db, "SELECT count(*) FROM record_drugs WHERE record_kind = 'trial' AND drug = 'mdma'")
+    visit(page, base, "/trials", f"{total:,} matching trials", shot="trials")
+    visit(page, base, "/trials?drug=mdma", f"{mdma:,} matching trials", shot="trials-mdma")
+    ptsd = scalar(db, "SELECT count(*) FROM record_drugs d JOIN trials t ON d.record_kind = 'trial' "
+                         "AND d.record_id = t.nct_id AND d.drug = 'mdma' WHERE t.brief_title ILIKE '%ptsd%' "
+                         "OR t.official_title ILIKE '%ptsd%' OR t.acronym ILIKE '%ptsd%' "
+                         "OR t.brief_summary ILIKE '%ptsd%' OR t.detailed_description ILIKE '%ptsd%'")
+    search = page.get_by_label("Search titles and summaries")
+    search.fill("ptsd")
+    search.press("Enter")
+    page.wait_for_selector(f"text={ptsd:,} matching trials")
+    assert "q=ptsd" in page.url and "drug=mdma" in page.url
+
+
+def test_trial_page_shows_history_and_papers(server, browser_db, page):
+    base, _ = server
+    db, _ = browser_db
+    nct = scalar(db, "SELECT nct_id FROM trial_history WHERE field = 'overall_status' ORDER BY nct_id LIMIT 1")
+    new_status = scalar(db, "SELECT new_value FROM trial_history WHERE nct_id = ? AND field = 'overall_status'", [nct])
+    visit(page, base, f"/trials?nct={nct}", f"{nct}:", "Status history", "Linked papers", "Key facts",
+          shot="trial-page")
+    page.wait_for_selector(f"text=Status → {new_status}")  # a y-axis label of the timeline (SVG/canvas text)
+    link = page.get_by_role("link", name="Registry entry on ClinicalTrials.gov")
+    assert link.get_attribute("href") == f"https://clinicaltrials.gov/study/{nct}"
+
+
+def test_literature_and_paper_page_escape_html(server, browser_db, page):
+    base, _ = server
+    db, pmid = browser_db
+    total = scalar(db, "SELECT count(*) FROM articles")
+    visit(page, base, "/literature", f"{total:,} matching papers", shot="literature")
+    visit(page, base, f"/literature?pmid={pmid}", "Abstract", "Linked trials", shot="paper-page")
+    abstract = page.locator(".tw-abstract")
+    assert SCRIPT in abstract.inner_text()  # shown as text …
+    assert abstract.locator("script").count() == 0  # … never as an element
+    assert page.dialogs == []
+
+
+def test_overdue_page_and_csv_download(server, browser_db, page, tmp_path):
+    base, _ = server
+    db, _ = browser_db
+    overdue = scalar(db, "SELECT count(*) FROM v_overdue_trials")
+    visit(page, base, "/overdue", "Overdue trials", "Median months overdue", shot="overdue")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download CSV").first.click()
+    saved = tmp_path / "overdue.csv"
+    download.value.save_as(saved)
+    lines = saved.read_text().splitlines()
+    assert lines[0].startswith("nct_id,") and len(lines) == overdue + 1
+
+
+def test_export_page(server, page):
+    base, _ = server
+    visit(page, base, "/export", "Export", "Dataset", shot="export")
+    assert page.locator('[data-testid="stDataFrame"]').first.is_visible()
