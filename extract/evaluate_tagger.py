@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from extract.tagger import Mention, RecordCondition, Tagger, about, field_text
+from extract.tagger import Lexicon, Mention, RecordCondition, Tagger, about, field_text, load_lexicon
 
 # group → MeSH tree branches (2017 tree numbers). A tree number belongs to the group of the
 # longest branch it falls under; a branch mapped to None takes its subtree out of a group
@@ -249,12 +249,12 @@ def _snippet(kind: str, record: dict, mention: Mention) -> str:
 
 
 def evaluate(pairs: Iterable[tuple[dict, list[Mention]]], mesh_groups: dict[str, frozenset[str]] | None = None,
-             lexicon_uis: set[str] | None = None, population: str = "") -> Report:
-    """Score `about()` of each (record, mentions) against the record's own MeSH indexing."""
+             lexicon: Lexicon | None = None, population: str = "") -> Report:
+    """Score `about()` of each (record, mentions) — e.g. what `Tagger.tag_articles` yields —
+    against the record's own MeSH indexing (records without any are counted and skipped)."""
     groups_of = mesh_groups if mesh_groups is not None else load_mesh_groups()
-    if lexicon_uis is None:
-        from extract.tagger import load_lexicon
-        lexicon_uis = set(load_lexicon(None).concepts)
+    lexicon = lexicon or load_lexicon(None)
+    lexicon_uis = set(lexicon.concepts)
     report = Report(population=population)
     for record, mentions in pairs:
         gold = gold_descriptors(record)
@@ -262,7 +262,7 @@ def evaluate(pairs: Iterable[tuple[dict, list[Mention]]], mesh_groups: dict[str,
             report.skipped_unindexed += 1
             continue
         kind = _kind(record)
-        conditions: list[RecordCondition] = about(kind, mentions)
+        conditions: list[RecordCondition] = about(kind, mentions, lexicon)
         report.records += 1
         gold_uis = {ui for ui, _ in gold}
         major = {ui for ui, is_major in gold if is_major}
@@ -312,7 +312,7 @@ def evaluate_records(tagger: Tagger, articles: Iterable[dict], trials: Iterable[
     def pairs():
         yield from tagger.tag_articles(articles)
         yield from tagger.tag_trials(trials)
-    return evaluate(pairs(), lexicon_uis=set(tagger.lexicon.concepts), population=population)
+    return evaluate(pairs(), lexicon=tagger.lexicon, population=population)
 
 
 # --------------------------------------------------------------------------- corpus

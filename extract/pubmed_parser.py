@@ -33,6 +33,9 @@ ROOTS = ("PubmedArticleSet", "MedlineCitationSet")
 TOP_LEVEL = ("PubmedArticle", "MedlineCitation", "DeleteCitation", "PubmedBookArticle")
 NCT_PATTERN = re.compile(r"\bNCT\d{8}\b", re.IGNORECASE)
 PMC_PATTERN = re.compile(r"^PMC\d+")
+ABSTRACT_LIMIT = 100_000  # characters; real abstracts stay under ~10,000
+_FRAGMENT = re.compile(rb"<(PubmedArticle|PubmedBookArticle|DeleteCitation)>.*?</\1>", re.DOTALL)
+_PMID_IN_FRAGMENT = re.compile(rb"<PMID[^>]*>\s*(\d+)\s*</PMID>")
 
 Element = etree._Element
 PartialDate = tuple[date | None, str | None, str | None]  # (first day, precision, raw text)
@@ -43,13 +46,67 @@ class RecordError(ValueError):
 
 
 def parse_pubmed(payload: bytes) -> ParsedPage:
-    """Parse one efetch response body (or a decompressed bulk file) into a page."""
-    page = ParsedPage()
-    for kind, item in iter_pubmed(io.BytesIO(payload)):
+    """Parse one efetch response body (or a decompressed bulk file) into a page.
+
+    If the payload is not well-formed (a broken record, bytes that are not UTF-8), it is parsed
+    again record by record, so only the broken records are rejected and the rest are kept.
+    A PMID repeated within the page is kept once; the repeats are rejected.
+    """
+    page = _collect(iter_pubmed(io.BytesIO(payload)))
+    if any(reject.reason.startswith("malformed XML") for reject in page.rejects) and _FRAGMENT.search(payload):
+        page = _parse_fragments(payload)
+    return _without_duplicates(page)
+
+
+def _collect(items: Iterator[tuple[str, Any]], page: ParsedPage | None = None) -> ParsedPage:
+    page = page or ParsedPage()
+    for kind, item in items:
         if kind == "skipped":
             page.skipped[item] = page.skipped.get(item, 0) + 1
         else:
             getattr(page, kind).append(item)
+    return page
+
+
+def _parse_fragments(payload: bytes) -> ParsedPage:
+    """Record-by-record recovery of a malformed payload: each complete top-level element is
+    parsed on its own; a broken one, and any trailing bytes that are not a complete record
+    (a truncated body), become rejects."""
+    page = ParsedPage()
+    end = 0
+    for match in _FRAGMENT.finditer(payload):
+        fragment = match.group(0)
+        end = match.end()
+        single = _collect(iter_pubmed(io.BytesIO(b"<PubmedArticleSet>" + fragment + b"</PubmedArticleSet>")))
+        if any(reject.record_id is None and reject.reason.startswith("malformed XML") for reject in single.rejects):
+            pmid = _PMID_IN_FRAGMENT.search(fragment)
+            reason = "malformed XML in record: " + single.rejects[-1].reason.removeprefix("malformed XML: ")
+            page.rejects.append(Reject(SOURCE, pmid.group(1).decode() if pmid else None, reason,
+                                       fragment[:RAW_LIMIT].decode("utf-8", errors="replace")))
+            continue
+        page.records += single.records
+        page.deleted_ids += single.deleted_ids
+        page.rejects += single.rejects
+        for kind, count in single.skipped.items():
+            page.skipped[kind] = page.skipped.get(kind, 0) + count
+    rest = payload[end:].strip()
+    if rest and rest not in (b"</PubmedArticleSet>", b"</MedlineCitationSet>"):
+        page.rejects.append(Reject(SOURCE, None, "malformed XML: truncated or garbled after the last complete record",
+                                   rest[:HEAD_LIMIT].decode("utf-8", errors="replace")))
+    return page
+
+
+def _without_duplicates(page: ParsedPage) -> ParsedPage:
+    seen: set[int] = set()
+    kept = []
+    for record in page.records:
+        if record["pmid"] in seen:
+            page.rejects.append(Reject(SOURCE, str(record["pmid"]), "duplicate PMID within page",
+                                       f"<PMID>{record['pmid']}</PMID> (a later copy of a record already in this page)"))
+        else:
+            seen.add(record["pmid"])
+            kept.append(record)
+    page.records = kept
     return page
 
 
@@ -128,6 +185,8 @@ def _record(elem: Element, citation: Element | None) -> dict[str, Any]:
     title = _title(article)
     sections = _abstract_sections(article)
     abstract = _abstract(sections)
+    if abstract and len(abstract) > ABSTRACT_LIMIT:
+        raise RecordError(f"abstract too long: {len(abstract):,} characters (limit {ABSTRACT_LIMIT:,})")
     pub_date, precision, pub_date_raw = _pub_date(article)
     nct_links = _nct_links(article, title, abstract)
     return {

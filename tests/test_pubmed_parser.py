@@ -412,8 +412,8 @@ def test_truncated_payload_keeps_earlier_records_and_adds_one_reject(corpus_dir)
     assert len(page.rejects) == 1
     reject = page.rejects[0]
     assert (reject.source, reject.record_id) == ("pubmed", None)
-    assert reject.reason.startswith("malformed XML: ")
-    assert reject.raw == truncated[:2000].decode("utf-8", errors="replace")
+    assert reject.reason == "malformed XML: truncated or garbled after the last complete record"
+    assert reject.raw == truncated[starts[2]:].decode("utf-8", errors="replace")
 
 
 @pytest.mark.parametrize("payload", [b"", b"garbage", b"\x1f\x8b\x08\x00\xff\xfe binary", b"<PubmedArticleSet><Pub"])
@@ -479,7 +479,28 @@ def test_declared_non_utf8_encoding_is_honoured_and_bad_bytes_are_rejected():
     broken = article_set(article_xml("1"), article_xml("2", title="Cafe")).replace(b"Cafe", b"Caf\xe9")
     page = parse_pubmed(broken)
     assert [r["pmid"] for r in page.records] == [1]
-    assert len(page.rejects) == 1 and page.rejects[0].reason.startswith("malformed XML: ")
+    assert [(r.record_id, r.reason.split(":")[0]) for r in page.rejects] == [("2", "malformed XML in record")]
+
+
+def test_a_broken_record_midpage_is_rejected_alone_and_the_records_after_it_kept():
+    broken = article_set(article_xml("1"), article_xml("2", title="<b>unclosed"), article_xml("3"))
+    page = parse_pubmed(broken)
+    assert [r["pmid"] for r in page.records] == [1, 3]
+    assert [(r.record_id, r.reason.split(":")[0]) for r in page.rejects] == [("2", "malformed XML in record")]
+
+
+def test_a_repeated_pmid_is_kept_once_and_the_repeat_rejected():
+    page = parse_pubmed(article_set(article_xml("1", title="First"), article_xml("1", title="Again"), article_xml("2")))
+    assert [(r["pmid"], r["title"]) for r in page.records] == [(1, "First"), (2, "A title.")]
+    assert [(r.record_id, r.reason) for r in page.rejects] == [("1", "duplicate PMID within page")]
+
+
+def test_a_huge_abstract_is_rejected_not_stored():
+    huge = article_xml("5").replace("</Article>", "<Abstract><AbstractText>" + "word " * 30_000
+                                    + "</AbstractText></Abstract></Article>")
+    page = parse_pubmed(article_set(article_xml("4"), huge))
+    assert [r["pmid"] for r in page.records] == [4]
+    assert page.rejects[0].record_id == "5" and page.rejects[0].reason.startswith("abstract too long: 149,999 characters (limit 100,000)")
 
 
 def test_external_entities_and_dtds_are_never_read(tmp_path):
