@@ -10,9 +10,9 @@ STATUS_ORDER = ["NOT_YET_RECRUITING", "RECRUITING", "ENROLLING_BY_INVITATION", "
                 "SUSPENDED", "COMPLETED", "TERMINATED", "WITHDRAWN", "UNKNOWN"]
 
 
-def _with_drug_labels(frame: pd.DataFrame) -> pd.DataFrame:
+def _with_drug_labels(frame: pd.DataFrame, short: bool = False) -> pd.DataFrame:
     frame = frame.copy()
-    frame["Drug"] = frame["drug"].map(drug_label)
+    frame["Drug"] = frame["drug"].map(lambda key: drug_label(key).split(" / ")[0] if short else drug_label(key))
     return frame
 
 
@@ -34,7 +34,7 @@ def status_by_drug(frame: pd.DataFrame) -> alt.Chart:
 
 def condition_heatmap(frame: pd.DataFrame, records: str) -> alt.Chart:
     """Drug × condition counts for `records` ('trials' or 'papers'), conditions by total."""
-    frame = _with_drug_labels(frame[frame["records"] == records])
+    frame = _with_drug_labels(frame[frame["records"] == records], short=True)
     order = frame.groupby("condition")["n"].sum().sort_values(ascending=False).index.tolist()
     base = alt.Chart(frame).encode(
         x=alt.X("Drug:N", title=None, axis=alt.Axis(labelAngle=0, orient="top", labelLimit=220, labelOverlap=False)),
@@ -49,7 +49,7 @@ def condition_heatmap(frame: pd.DataFrame, records: str) -> alt.Chart:
         color=alt.condition(alt.datum.n > (frame["n"].max() / 2 if len(frame) else 0),
                             alt.value("white"), alt.value("black")),
     )
-    return (cells + labels).properties(title=records.capitalize(), height=alt.Step(24), width=alt.Step(120))
+    return (cells + labels).properties(title=records.capitalize(), height=alt.Step(24), width=330)
 
 
 def phases_by_drug(frame: pd.DataFrame) -> alt.Chart:

@@ -7,8 +7,10 @@ does not try to open a browser. Usage statistics are never sent.
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Mapping
 
@@ -42,6 +44,9 @@ def launch(db_path: Path, extra_args: list[str] = []) -> int:  # noqa: B006 (nev
         print(f"trialwatch: note: no warehouse at {env['TRIALWATCH_DB']} yet; the dashboard will say how to "
               "make one (`trialwatch ingest` or `trialwatch demo`)", file=sys.stderr)
     process = subprocess.Popen(streamlit_command(list(extra_args)), env=env)
+    forwarding = threading.current_thread() is threading.main_thread()
+    if forwarding:  # a service manager's SIGTERM stops Streamlit too, instead of orphaning it
+        previous = signal.signal(signal.SIGTERM, lambda signum, frame: process.send_signal(signum))
     try:
         return process.wait()
     except KeyboardInterrupt:  # Ctrl-C reaches Streamlit too (same process group); let it finish
@@ -50,3 +55,6 @@ def launch(db_path: Path, extra_args: list[str] = []) -> int:  # noqa: B006 (nev
         except subprocess.TimeoutExpired:
             process.terminate()
             return process.wait()
+    finally:
+        if forwarding:
+            signal.signal(signal.SIGTERM, previous)

@@ -14,6 +14,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
+from flows.settings import ConfigError
 
 FIRST_RUN_TITLE = "No trialwatch data yet"
 DRUG_HELP = "Drug keys from trialwatch's catalogue: ketamine includes esketamine and arketamine; mdma is midomafetamine."
@@ -84,7 +85,11 @@ def first_run_message(detail: str) -> None:
 
 def require_warehouse() -> data.WarehouseState:
     """The warehouse's state, or a first-run message and a stop if there is nothing to show."""
-    path = data.warehouse_path()
+    try:
+        path = data.warehouse_path()
+    except ConfigError as error:
+        st.error(f"trialwatch's settings are not usable: {error}")
+        st.stop()
     try:
         state = data.warehouse_state()
     except data.WarehouseMissing:

@@ -1,4 +1,5 @@
-"""`trialwatch` command line: ingest, replay, demo, status, dashboard, export, schema-docs.
+"""`trialwatch` command line: ingest, replay, demo, status, retag, evaluate-tagger, serve, dashboard,
+export, schema-docs.
 
 Errors a user can fix (bad arguments, settings, an unusable warehouse, an unreachable service)
 end with one line on stderr that says what is wrong and what to do, and a non-zero exit.
@@ -121,6 +122,32 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_retag(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.db_path.exists():
+        raise WarehouseError(f"no warehouse at {settings.db_path} yet; run `trialwatch ingest` (or `trialwatch demo`) first")
+    _check_warehouse(settings)
+    _quiet_prefect()
+    from flows.ingest import retag_flow
+
+    done = retag_flow(settings, args.all)
+    print(f"retagged {done['article']:,} articles and {done['trial']:,} trials")
+    return 0
+
+
+def cmd_evaluate_tagger(args: argparse.Namespace, settings: Settings) -> int:
+    from extract.tagger import Tagger
+    from flows.retag import evaluate_stored
+    from warehouse.db import connect
+
+    conn = connect(settings.db_path, read_only=True)
+    try:
+        report = evaluate_stored(conn, Tagger())
+    finally:
+        conn.close()
+    print(report.format(examples=args.examples))
+    return 0
+
+
 def cmd_schema_docs(args: argparse.Namespace, settings: Settings) -> int:
     from warehouse.schema_docs import render
 
@@ -175,6 +202,14 @@ def build_parser() -> OneLineParser:
 
     status = commands.add_parser("status", help="last runs, watermarks, row counts and rejects")
     status.set_defaults(handler=cmd_status)
+
+    retag = commands.add_parser("retag", help="re-run the condition tagger over stored records (no refetching)")
+    retag.add_argument("--all", action="store_true", help="every record, not only those tagged by an older tagger")
+    retag.set_defaults(handler=cmd_retag)
+
+    evaluate = commands.add_parser("evaluate-tagger", help="score condition tags against MeSH indexing of stored records")
+    evaluate.add_argument("--examples", type=int, default=10, help="worst false positives/negatives to show")
+    evaluate.set_defaults(handler=cmd_evaluate_tagger)
 
     serve = commands.add_parser("serve", help="register the nightly Prefect deployment and run it on its schedule")
     serve.add_argument("--cron", default=os.environ.get("TRIALWATCH_CRON", "0 3 * * *"),

@@ -86,6 +86,21 @@ def nightly_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgo
     return summaries
 
 
+@task(name="retag", cache_policy=NONE)
+def retag_task(conn: duckdb.DuckDBPyConnection, everything: bool) -> dict[str, int]:
+    from extract.tagger import Tagger
+    from flows.retag import retag
+
+    return retag(conn, everything=everything, tagger=Tagger(), progress=_progress)
+
+
+@flow(name="trialwatch-retag", validate_parameters=False)
+def retag_flow(settings: Settings, everything: bool = False) -> dict[str, int]:
+    """Re-run the condition tagger over stored records (no refetching) and publish."""
+    with writing(settings.db_path) as conn:
+        return retag_task(conn, everything)
+
+
 @task(name="replay-archive", cache_policy=NONE)
 def replay_task(conn: duckdb.DuckDBPyConnection, archive_dir: Path) -> list[pipeline.SourceSummary]:
     return pipeline.replay_archive(conn, RawArchive(archive_dir), catalogue=Catalogue.load(), progress=_progress)

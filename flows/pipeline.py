@@ -9,6 +9,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Callable, Iterator
 
 import duckdb
@@ -21,9 +22,11 @@ from extract.http import HttpClient
 from extract.pages import RawPage
 from extract.pubmed import EARLIEST, DateSlice, PubMedClient, ncbi_http
 from extract.pubmed_parser import parse_pubmed
+from extract.tagger import Tagger, about
 from flows.settings import Settings
 from warehouse import backfill, runs
 from warehouse.load import LoadCounts, load_page, transaction
+from warehouse.tags import RecordTags, replace_tags
 
 log = logging.getLogger("trialwatch.pipeline")
 
@@ -142,9 +145,26 @@ def _pubmed_backfill(conn: duckdb.DuckDBPyConnection, http: HttpClient, catalogu
     return min(planned_on, today)
 
 
+@lru_cache(maxsize=1)
+def default_tagger() -> Tagger:
+    """Built once per process: the spaCy pipeline and its phrase patterns take a moment."""
+    return Tagger()
+
+
+def tag_records(conn: duckdb.DuckDBPyConnection, kind: str, records: list[dict], tagger: Tagger) -> int:
+    """Tag records' text for conditions and store mentions + what each record is about."""
+    key = "pmid" if kind == "article" else "nct_id"
+    stream = tagger.tag_articles(records) if kind == "article" else tagger.tag_trials(records)
+    tagged = [RecordTags(kind, str(record[key]), mentions, about(kind, mentions, tagger.lexicon))
+              for record, mentions in stream]
+    return replace_tags(conn, tagged, tagger.version)
+
+
 def store_page(conn: duckdb.DuckDBPyConnection, page: RawPage, run_id: str, catalogue: Catalogue,
-               summary: SourceSummary) -> None:
-    """Parse one raw page, label its records with drugs, and load it in one transaction."""
+               summary: SourceSummary, tagger: Tagger | None = None) -> None:
+    """Parse one raw page, label its records with drugs, load it, and tag the records it
+    stored (new or changed; unchanged ones keep their tags until `retag`)."""
+    kind = RECORD_KIND[page.source]
     if page.source == "pubmed":
         parsed = parse_pubmed(page.body)
         for record in parsed.records:
@@ -153,10 +173,15 @@ def store_page(conn: duckdb.DuckDBPyConnection, page: RawPage, run_id: str, cata
         parsed = parse_ctgov_page(page.body)
         for record in parsed.records:
             record["drugs"] = catalogue.drugs_for_trial(record)
-    counts = load_page(conn, RECORD_KIND[page.source], parsed.records, run_id=run_id,
+    counts = load_page(conn, kind, parsed.records, run_id=run_id,
                        deleted_ids=parsed.deleted_ids, rejects=parsed.rejects)
+    if counts.stored_ids:
+        key = "pmid" if kind == "article" else "nct_id"
+        stored = set(counts.stored_ids)
+        tag_records(conn, kind, [r for r in parsed.records if str(r[key]) in stored], tagger or default_tagger())
     summary.fetched += len(parsed.records)
     summary.pages += 1
+    counts.stored_ids = []  # not carried into the run summary
     summary.counts.add(counts)
     summary.skipped.update(parsed.skipped)
 

@@ -6,6 +6,7 @@ with the dashboard's own SQL.
 from __future__ import annotations
 
 import ast
+import io
 import os
 import re
 import shutil
@@ -342,7 +343,7 @@ def test_csv_and_parquet_downloads_hold_the_rows(demo_db, monkeypatch, tmp_path)
 
     frame = data.trials(data.TrialFilters(drugs=("mdma",)))
     csv = ui.to_csv_bytes(frame).decode()
-    assert len(pd.read_csv(pd.io.common.StringIO(csv))) == len(frame)
+    assert len(pd.read_csv(io.StringIO(csv))) == len(frame)
     assert "; " in csv or frame["conditions"].map(len).max() <= 1  # lists joined, not Python reprs
     assert "[" not in csv.splitlines()[1]
     parquet = tmp_path / "t.parquet"

@@ -28,6 +28,9 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 LAUNCH = "import sys; from pathlib import Path; from dashboard.launch import launch; sys.exit(launch(Path(sys.argv[1])))"
 WAIT_MS = 30_000
+# The script run is over and every element has rendered: no running icon, no loading skeletons.
+FINISHED = ("() => !document.querySelector("
+            "'[data-testid=\"stStatusWidgetRunningIcon\"], [data-testid=\"stSkeleton\"]')")
 
 
 @pytest.fixture(scope="module")
@@ -115,7 +118,7 @@ def visit(page, base: str, path: str, *texts: str, shot: str):
     page.goto(base + path)
     for text in texts:
         page.wait_for_selector(f"text={text}")
-    page.wait_for_load_state("networkidle")
+    page.wait_for_function(FINISHED)
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{shot}.png"))
     assert page.locator('[data-testid="stException"]').count() == 0

@@ -10,7 +10,7 @@ import hashlib
 import json
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import cache
 from importlib import resources
@@ -24,6 +24,10 @@ from extract.records import Reject
 RAW_LIMIT = 100_000
 _NCT = re.compile(r"^NCT\d{8}$")
 _PARAM = re.compile(r"\$(\w+)")
+STORED_KEYS = {
+    "article": "SELECT CAST(pmid AS VARCHAR), is_new FROM staged",
+    "trial": "SELECT nct_id, is_new FROM staged",
+}
 LOAD_METADATA = frozenset({"first_seen_at", "updated_at", "first_run_id", "last_run_id"})
 _EMPTY_SELECT = {
     "articles": "SELECT * FROM articles LIMIT 0",
@@ -38,6 +42,7 @@ class LoadCounts:
     unchanged: int = 0
     deleted: int = 0
     rejected: int = 0
+    stored_ids: list[str] = field(default_factory=list, repr=False)  # keys written (new or changed)
 
     def add(self, other: "LoadCounts") -> None:
         for name in self.__dataclass_fields__:
@@ -67,18 +72,20 @@ def _now() -> datetime:
 
 
 @cache
-def _extra_fields() -> dict[str, pa.DataType]:
+def _extra_fields(table: str) -> dict[str, pa.DataType]:
     """Batch columns that are not table columns: they feed record_drugs and article_trials."""
-    link = pa.struct([("nct_id", pa.string()), ("evidence", pa.string())])
-    return {"drugs": pa.list_(pa.string()), "nct_links": pa.list_(link)}
+    extra = {"drugs": pa.list_(pa.string())}
+    if table == "articles":
+        extra["nct_links"] = pa.list_(pa.struct([("nct_id", pa.string()), ("evidence", pa.string())]))
+    return extra
 
 
 def _batch_schema(conn: duckdb.DuckDBPyConnection, table: str, keys: set[str]) -> pa.Schema:
     """The Arrow schema of a batch: every record column of the table, typed as DuckDB defines it
-    (so types live in the migrations only), plus the extra columns present in the records."""
+    (so types live in the migrations only), plus the extra columns that feed the link tables."""
     table_schema = conn.sql(_EMPTY_SELECT[table]).to_arrow_table().schema
     fields = [f for f in table_schema if f.name not in LOAD_METADATA]
-    fields += [pa.field(name, kind) for name, kind in _extra_fields().items() if name in keys]
+    fields += [pa.field(name, kind) for name, kind in _extra_fields(table).items()]
     unknown = keys - {f.name for f in fields}
     if unknown:
         raise ValueError(f"records carry fields the {table} table does not have: {sorted(unknown)}")
@@ -171,11 +178,12 @@ def _upsert(conn: duckdb.DuckDBPyConnection, kind: str, batch: pa.Table, run_id:
     conn.register("batch", batch)
     try:
         run_script(conn, f"upsert_{TABLES[kind][0]}", {"now": now, "run_id": run_id})
-        new, changed = conn.execute(
-            "SELECT count(*) FILTER (is_new), count(*) FILTER (NOT is_new) FROM staged").fetchall()[0]
+        stored = conn.execute(STORED_KEYS[kind]).fetchall()
     finally:
         conn.unregister("batch")
-    return LoadCounts(new=new, updated=changed, unchanged=batch.num_rows - new - changed)
+    new = sum(1 for _, is_new in stored if is_new)
+    return LoadCounts(new=new, updated=len(stored) - new, unchanged=batch.num_rows - len(stored),
+                      stored_ids=[key for key, _ in stored])
 
 
 def load_page(

@@ -1,0 +1,1 @@
+"""The dashboard's pages: Streamlit scripts registered by dashboard/app.py with st.navigation."""

@@ -1,0 +1,64 @@
+"""Storing condition tags: mentions (`condition_tags`), what each record is about
+(`record_conditions`) and which tagger version looked at it (`record_tagging`)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+import duckdb
+import pyarrow as pa
+
+from warehouse.load import run_script
+
+TAG_SCHEMA = pa.schema([
+    ("record_kind", pa.string()), ("record_id", pa.string()), ("mesh_id", pa.string()),
+    ("concept", pa.string()), ("category", pa.string()), ("field", pa.string()),
+    ("start_offset", pa.int32()), ("end_offset", pa.int32()), ("matched_text", pa.string()),
+    ("negated", pa.bool_()), ("adverse", pa.bool_()), ("tagger_version", pa.string()),
+])
+CONDITION_SCHEMA = pa.schema([
+    ("record_kind", pa.string()), ("record_id", pa.string()), ("mesh_id", pa.string()),
+    ("concept", pa.string()), ("category", pa.string()), ("evidence", pa.string()),
+    ("tagger_version", pa.string()),
+])
+RECORD_SCHEMA = pa.schema([("record_kind", pa.string()), ("record_id", pa.string())])
+
+
+@dataclass
+class RecordTags:
+    """The tagger's output for one record, ready to store."""
+
+    kind: str
+    record_id: str
+    mentions: list[Any] = field(default_factory=list)  # extract.tagger.Mention
+    conditions: list[Any] = field(default_factory=list)  # extract.tagger.RecordCondition
+
+
+def replace_tags(conn: duckdb.DuckDBPyConnection, tagged: Iterable[RecordTags], tagger_version: str) -> int:
+    """Replace the stored tags of these records (inside the caller's transaction)."""
+    tagged = list(tagged)
+    if not tagged:
+        return 0
+    tag_rows = [{
+        "record_kind": t.kind, "record_id": t.record_id, "mesh_id": m.mesh_id, "concept": m.concept,
+        "category": m.category, "field": m.field, "start_offset": m.start, "end_offset": m.end,
+        "matched_text": m.text, "negated": m.negated, "adverse": getattr(m, "adverse", False),
+        "tagger_version": tagger_version,
+    } for t in tagged for m in t.mentions]
+    condition_rows = [{
+        "record_kind": t.kind, "record_id": t.record_id, "mesh_id": c.mesh_id, "concept": c.concept,
+        "category": c.category, "evidence": c.evidence, "tagger_version": tagger_version,
+    } for t in tagged for c in t.conditions]
+    records = list({(t.kind, t.record_id): None for t in tagged})
+    conn.register("tag_rows", pa.Table.from_pylist(tag_rows, schema=TAG_SCHEMA))
+    conn.register("condition_rows", pa.Table.from_pylist(condition_rows, schema=CONDITION_SCHEMA))
+    conn.register("tagged_records", pa.Table.from_pylist(
+        [{"record_kind": kind, "record_id": rid} for kind, rid in records], schema=RECORD_SCHEMA))
+    try:
+        run_script(conn, "replace_tags", {"tagger_version": tagger_version,
+                                          "now": datetime.now(timezone.utc).replace(tzinfo=None)})
+    finally:
+        for name in ("tag_rows", "condition_rows", "tagged_records"):
+            conn.unregister(name)
+    return len(records)
