@@ -19,6 +19,8 @@ STYLE = """
 <style>
 .tw-abstract p { margin-bottom: 0.6rem; line-height: 1.55; }
 mark.tw-condition { background: #fde68a; padding: 0 0.15rem; border-radius: 0.2rem; }
+mark.tw-condition.tw-adverse { background: #fed7aa; }
+mark.tw-condition.tw-negated { background: #e5e7eb; text-decoration: line-through; }
 </style>
 """
 

@@ -38,10 +38,10 @@ def condition_heatmap(frame: pd.DataFrame, records: str) -> alt.Chart:
     order = frame.groupby("condition")["n"].sum().sort_values(ascending=False).index.tolist()
     base = alt.Chart(frame).encode(
         x=alt.X("Drug:N", title=None, axis=alt.Axis(labelAngle=0, orient="top", labelLimit=220, labelOverlap=False)),
-        y=alt.Y("condition:N", title=None, sort=order, axis=alt.Axis(labelLimit=240, labelOverlap=False)),
+        y=alt.Y("condition:N", title=None, sort=order, axis=alt.Axis(labelLimit=220, labelOverlap=False)),
     )
     cells = base.mark_rect().encode(
-        color=alt.Color("n:Q", title=records.capitalize(), scale=alt.Scale(scheme="blues")),
+        color=alt.Color("n:Q", title=records.capitalize(), scale=alt.Scale(scheme="blues"), legend=None),
         tooltip=["Drug", alt.Tooltip("condition:N", title="Condition"), alt.Tooltip("n:Q", title=records)],
     )
     labels = base.mark_text(fontSize=11).encode(

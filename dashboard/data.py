@@ -181,7 +181,10 @@ def _tables(conn: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def _condition_mode(conn: duckdb.DuckDBPyConnection) -> str:
-    return "tagged" if "record_conditions" in _tables(conn) else "registered"
+    """'tagged' once the condition tagger has filled record_conditions, else 'registered'."""
+    if "record_conditions" in _tables(conn) and conn.execute(q.HAS_RECORD_CONDITIONS).fetchone()[0]:
+        return "tagged"
+    return "registered"
 
 
 def like_pattern(text: str | None) -> str | None:
@@ -212,15 +215,21 @@ def warehouse_state(conn: duckdb.DuckDBPyConnection) -> WarehouseState:
     )
 
 
+FALLBACK_NOTE = ("so conditions are the trials' registered conditions (free text, as the sponsor wrote "
+                 "them) and a paper gets the conditions of the trials it is linked to.")
+
+
 @_query
 def condition_source(conn: duckdb.DuckDBPyConnection) -> ConditionSource:
     if _condition_mode(conn) == "tagged":
-        return ConditionSource("tagged", "Conditions come from trialwatch's condition tagger (MeSH concepts).")
-    return ConditionSource(
-        "registered",
-        "Condition tags are not in this warehouse yet, so conditions are the trials' registered conditions "
-        "(free text, as the sponsor wrote them); a paper gets the conditions of the trials it is linked to.",
-    )
+        return ConditionSource("tagged", "Conditions come from trialwatch's condition tagger: MeSH concepts found "
+                                         "in each record's own text (titles, abstracts, registered conditions, "
+                                         "summaries), counted where they say what the record is about.")
+    if "record_conditions" in _tables(conn):
+        return ConditionSource("registered", "The condition tagger has not tagged this warehouse yet (run "
+                                             "`trialwatch retag --all`), " + FALLBACK_NOTE)
+    return ConditionSource("registered", "This warehouse predates condition tagging (any `trialwatch ingest` "
+                                         "adds it), " + FALLBACK_NOTE)
 
 
 @_query
@@ -388,27 +397,12 @@ def article_trials(conn: duckdb.DuckDBPyConnection, pmid: int) -> pd.DataFrame:
 
 
 @_query
-def condition_mentions(conn: duckdb.DuckDBPyConnection, pmid: int) -> list[str] | None:
-    """Condition phrases to highlight in a paper's abstract; None when condition_tags doesn't exist.
-
-    Mentions come from condition_tags (the tagger's matches) and, when present, the concept names
-    in record_conditions. Column names are picked only from the fixed tuples in queries.py, after
-    checking they exist.
-    """
-    tables = _tables(conn)
-    if "condition_tags" not in tables:
+def abstract_mentions(conn: duckdb.DuckDBPyConnection, pmid: int) -> list[dict] | None:
+    """The tagger's condition mentions in a paper's abstract (offsets into `abstract`);
+    None when the warehouse has no condition_tags table."""
+    if "condition_tags" not in _tables(conn):
         return None
-    terms: set[str] = set()
-    columns = [row[0] for row in conn.execute(q.COLUMNS, {"table": "condition_tags"}).fetchall()]
-    id_column = next((c for c in q.CONDITION_TAG_ID_COLUMNS if c in columns), None)
-    text_column = next((c for c in q.CONDITION_TAG_TEXT_COLUMNS if c in columns), None)
-    if id_column and text_column:
-        sql = q.CONDITION_TAG_MENTIONS[(id_column, text_column, "record_kind" in columns)]
-        terms.update(row[0] for row in conn.execute(sql, {"pmid": int(pmid)}).fetchall() if row[0])
-    if "record_conditions" in tables:
-        tagged = conn.execute(q.ARTICLE_TAGGED_CONDITIONS, {"pmid": int(pmid)}).fetchall()
-        terms.update(row[0] for row in tagged if row[0])
-    return sorted(terms)
+    return _df(conn, q.ABSTRACT_MENTIONS, {"pmid": int(pmid)}).to_dict("records")
 
 
 # --- overdue and export --------------------------------------------------------------------------

@@ -23,7 +23,7 @@ FROM ingest_runs WHERE status = 'succeeded' GROUP BY source ORDER BY source
 # --- where conditions come from --------------------------------------------------------------
 # Each variant defines the CTEs trial_conditions(nct_id, condition) and
 # article_conditions(pmid, condition); queries that need them are appended after it.
-# "tagged": the condition tagger's record_conditions table (migration 003), when present.
+# "tagged": the condition tagger's record_conditions table (migration 004), when it has rows.
 # "registered": trials' registered conditions; a paper inherits those of the trials it links to.
 CONDITION_SOURCES = {
     "tagged": """
@@ -46,6 +46,8 @@ WITH trial_conditions AS (
 )
 """,
 }
+
+HAS_RECORD_CONDITIONS = "SELECT EXISTS (SELECT 1 FROM record_conditions)"
 
 # --- filter options ----------------------------------------------------------------------------
 
@@ -281,20 +283,15 @@ GROUP BY l.nct_id, t.brief_title, t.overall_status, t.nct_id
 ORDER BY l.nct_id
 """
 
-# Condition mentions for highlighting. condition_tags is written by the condition tagger; the
-# dashboard adapts to its columns, choosing identifiers only from these fixed tuples (each one
-# checked against information_schema first).
-CONDITION_TAG_ID_COLUMNS = ("record_id", "pmid")
-CONDITION_TAG_TEXT_COLUMNS = ("mention", "matched_text", "span_text", "surface", "text", "term")
-CONDITION_TAG_MENTIONS = {
-    (id_column, text_column, with_kind):
-        'SELECT DISTINCT CAST("' + text_column + '" AS VARCHAR) FROM condition_tags '
-        'WHERE CAST("' + id_column + '" AS VARCHAR) = CAST($pmid AS VARCHAR)'
-        + (" AND record_kind = 'article'" if with_kind else "")
-    for id_column in CONDITION_TAG_ID_COLUMNS
-    for text_column in CONDITION_TAG_TEXT_COLUMNS
-    for with_kind in (False, True)
-}
+# Condition mentions the tagger found in a paper's abstract. Offsets index the whole `abstract`
+# text (also for "abstract:<SECTION>" fields); see extract.tagger.field_text.
+ABSTRACT_MENTIONS = """
+SELECT start_offset, end_offset, matched_text, concept, mesh_id, negated, adverse
+FROM condition_tags
+WHERE record_kind = 'article' AND record_id = CAST($pmid AS VARCHAR)
+  AND (field = 'abstract' OR field LIKE 'abstract:%')
+ORDER BY start_offset, end_offset DESC
+"""
 
 # --- overdue -----------------------------------------------------------------------------------
 

@@ -209,39 +209,64 @@ def record_picker(label: str, key: str, ids: list, titles: dict, lookup: Callabl
 
 # --- abstracts -----------------------------------------------------------------------------------
 
-def _matches(text: str, terms: Iterable[str]) -> list[tuple[int, int]]:
-    """Non-overlapping (start, end) of whole-word, case-insensitive matches, longest terms first."""
-    spans: list[tuple[int, int]] = []
-    for term in sorted({t.strip() for t in terms if t and t.strip()}, key=len, reverse=True):
-        for match in re.finditer(r"(?<!\w)" + re.escape(term) + r"(?!\w)", text, flags=re.IGNORECASE):
-            if all(match.end() <= s or match.start() >= e for s, e in spans):
-                spans.append(match.span())
-    return sorted(spans)
+def mention_spans(text: str, mentions: Iterable[dict]) -> list[tuple[int, int, dict]]:
+    """Non-overlapping (start, end, mention) for mentions whose offsets still fit `text`
+    (tags made from an older version of the record are skipped, not misplaced)."""
+    spans: list[tuple[int, int, dict]] = []
+    for mention in sorted(mentions, key=lambda m: (m["start_offset"], -m["end_offset"])):
+        start, end = int(mention["start_offset"]), int(mention["end_offset"])
+        if not (0 <= start < end <= len(text)) or text[start:end] != mention["matched_text"]:
+            continue
+        if spans and start < spans[-1][1]:
+            continue
+        spans.append((start, end, mention))
+    return spans
 
 
-def highlight(text: str, terms: Iterable[str] = ()) -> str:
-    """`text` as HTML: everything escaped, condition mentions wrapped in <mark>."""
-    out, position = [], 0
-    for start, end in _matches(text, terms):
-        out.append(html.escape(text[position:start]))
-        out.append('<mark class="tw-condition">' + html.escape(text[start:end]) + "</mark>")
-        position = end
-    out.append(html.escape(text[position:]))
+def _mark(text: str, mention: dict) -> str:
+    classes = ["tw-condition"]
+    note = f"{mention['concept']} (MeSH {mention['mesh_id']})"
+    if mention.get("negated"):
+        classes.append("tw-negated")
+        note += " — negated or excluded"
+    if mention.get("adverse"):
+        classes.append("tw-adverse")
+        note += " — side-effect context"
+    return (f'<mark class="{" ".join(classes)}" title="{html.escape(note, quote=True)}">'
+            + html.escape(text) + "</mark>")
+
+
+def _segment(text: str, start: int, end: int, spans: list[tuple[int, int, dict]]) -> str:
+    """text[start:end] as escaped HTML, with the spans lying inside it marked."""
+    out, position = [], start
+    for span_start, span_end, mention in spans:
+        if span_start < start or span_end > end:
+            continue
+        out.append(html.escape(text[position:span_start]))
+        out.append(_mark(text[span_start:span_end], mention))
+        position = span_end
+    out.append(html.escape(text[position:end]))
     return "".join(out)
 
 
-def abstract_html(abstract: str | None, sections: Any, terms: Iterable[str] = ()) -> str:
-    """A paper's abstract as escaped HTML paragraphs (labelled sections in bold)."""
-    terms = list(terms)
-    sections = [s for s in (_plain(sections) or []) if s and s.get("text")]
-    if sections:
-        paragraphs = [
-            "<p>" + (f"<strong>{html.escape(s['label'])}</strong> " if s.get("label") else "")
-            + highlight(s["text"], terms) + "</p>"
-            for s in sections
-        ]
-    elif abstract:
-        paragraphs = ["<p>" + highlight(part, terms) + "</p>" for part in abstract.split("\n\n") if part.strip()]
-    else:
-        paragraphs = ["<p><em>No abstract in PubMed.</em></p>"]
+def abstract_html(abstract: str | None, sections: Any = (), mentions: Iterable[dict] = ()) -> str:
+    """A paper's abstract as escaped HTML: one paragraph per section, labels in bold, and the
+    condition tagger's mentions (offsets into `abstract`) highlighted."""
+    if not abstract:
+        return '<div class="tw-abstract"><p><em>No abstract in PubMed.</em></p></div>'
+    spans = mention_spans(abstract, mentions)
+    labels = sorted({s["label"] for s in (_plain(sections) or []) if s and s.get("label")}, key=len, reverse=True)
+    paragraphs, start = [], 0
+    for part in abstract.split("\n\n"):
+        end = start + len(part)
+        if part.strip():
+            label = next((x for x in labels if part.startswith(x + ": ")), None)
+            if label:
+                cut = start + len(label) + 1
+                body = "<strong>" + _segment(abstract, start, cut, spans) + "</strong>" + _segment(
+                    abstract, cut, end, spans)
+            else:
+                body = _segment(abstract, start, end, spans)
+            paragraphs.append("<p>" + body + "</p>")
+        start = end + 2
     return '<div class="tw-abstract">' + "".join(paragraphs) + "</div>"

@@ -6,6 +6,7 @@ with the dashboard's own SQL.
 from __future__ import annotations
 
 import ast
+import html
 import io
 import os
 import re
@@ -152,7 +153,7 @@ def test_overview_headline_counts_match_the_warehouse(demo_db, monkeypatch):
     assert ("New trials", f"{new_trials:,}") in metrics
     assert ("New papers", f"{new_papers:,}") in metrics
     assert ("Trial changes", f"{changes:,}") in metrics
-    assert "registered conditions" in texts(at)  # no condition tags yet: the fallback says so
+    assert "condition tagger" in texts(at)  # the demo ingest tags conditions
     assert len(at.get("vega_lite_chart")) >= 5  # status, 2 heatmaps, phases, papers per year
 
 
@@ -193,7 +194,8 @@ TRIAL_FILTERS = [
     ("type", ["OBSERVATIONAL"], "SELECT count(*) FROM trials WHERE study_type = 'OBSERVATIONAL'"),
     ("sponsor", ["INDUSTRY"], "SELECT count(*) FROM trials WHERE lead_sponsor_class = 'INDUSTRY'"),
     ("country", ["Canada"], "SELECT count(*) FROM trials WHERE list_contains(countries, 'Canada')"),
-    ("condition", ["PTSD"], "SELECT count(*) FROM trials WHERE list_contains(conditions, 'PTSD')"),
+    ("condition", ["Stress Disorders, Post-Traumatic"], "SELECT count(DISTINCT record_id) FROM record_conditions "
+     "WHERE record_kind = 'trial' AND concept = 'Stress Disorders, Post-Traumatic'"),
 ]
 
 
@@ -301,13 +303,22 @@ def test_literature_search_drug_and_url(demo_db, monkeypatch):
 
 def test_paper_page_shows_abstract_mesh_and_linked_trials(demo_db, monkeypatch):
     pmid = scalar(demo_db, """SELECT a.pmid FROM articles a WHERE len(a.mesh_headings) > 0 AND a.doi IS NOT NULL
-        AND EXISTS (SELECT 1 FROM article_trials l WHERE l.pmid = a.pmid) ORDER BY a.pmid LIMIT 1""")
+        AND EXISTS (SELECT 1 FROM article_trials l WHERE l.pmid = a.pmid)
+        AND EXISTS (SELECT 1 FROM condition_tags t WHERE t.record_kind = 'article'
+                    AND t.record_id = CAST(a.pmid AS VARCHAR) AND t.field LIKE 'abstract%')
+        ORDER BY a.pmid LIMIT 1""")
     at = ok(open_page(demo_db, "literature", monkeypatch, {"pmid": str(pmid)}))
     assert at.selectbox(key="pmid").value == pmid
     abstract = scalar(demo_db, "SELECT abstract FROM articles WHERE pmid = ?", [pmid])
-    body = "\n".join(h.value for h in at.html)
-    assert abstract.split()[-1].rstrip(".") in body
-    assert "Condition highlighting appears once" in texts(at)  # no condition_tags table yet
+    body = next(h.value for h in at.html if "tw-abstract" in h.value)
+    assert html.escape(abstract.split()[-1]) in body
+    with duckdb.connect(str(demo_db), read_only=True) as conn:
+        mentions = conn.execute("""SELECT matched_text, negated FROM condition_tags WHERE record_kind = 'article'
+            AND record_id = ? AND field LIKE 'abstract%'""", [str(pmid)]).fetchall()
+    for text, negated in mentions:  # every mention the tagger found is highlighted, negated ones apart
+        assert re.search(r'<mark class="tw-condition[^"]*' + (" tw-negated" if negated else "") + r'[^"]*" title="[^"]*">'
+                         + re.escape(html.escape(text)) + "</mark>", body), text
+    assert "condition tagger" in texts(at)
     trials = next(df.value for df in at.dataframe if "registry_url" in df.value.columns)
     assert len(trials) == scalar(demo_db, "SELECT count(DISTINCT nct_id) FROM article_trials WHERE pmid = ?", [pmid])
     first_mesh = scalar(demo_db, "SELECT mesh_headings[1].name FROM articles WHERE pmid = ?", [pmid])
@@ -397,51 +408,58 @@ def test_html_in_an_abstract_is_shown_as_text(db_copy, monkeypatch):
     with duckdb.connect(str(db_copy)) as conn:
         pmid = conn.execute("SELECT min(pmid) FROM articles").fetchall()[0][0]
         conn.execute("""UPDATE articles SET title = ? || ' title',
-                        abstract = 'RESULTS: Improved ' || ? || ' & more.',
+                        abstract = 'RESULTS <b>: Improved ' || ? || ' & more.',
                         abstract_sections = [{'label': 'RESULTS <b>', 'category': 'RESULTS',
                                               'text': 'Improved ' || ? || ' & more.'}]
                         WHERE pmid = ?""", [SCRIPT, SCRIPT, SCRIPT, pmid])
     at = ok(open_page(db_copy, "literature", monkeypatch, {"pmid": str(pmid)}))
     body = next(h.value for h in at.html if "tw-abstract" in h.value)
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more." in body
-    assert "RESULTS &lt;b&gt;" in body
+    assert "<strong>RESULTS &lt;b&gt;:</strong>" in body
     assert "<script" not in body and "<b>" not in body
     assert r"\<script\>" in at.header[0].value and not re.search(r"(?<!\\)<", at.header[0].value)
 
 
-# --- condition tags (migration 003), when present ------------------------------------------------
+# --- conditions: the tagger's, or the registered ones as a fallback ---------------------------------
 
-def add_condition_tags(db: Path) -> tuple[int, str]:
-    """A stand-in for the tagger's tables, shaped as announced for migration 003."""
-    with duckdb.connect(str(db)) as conn:
-        conn.execute("""CREATE TABLE record_conditions (record_kind VARCHAR, record_id VARCHAR, mesh_id VARCHAR,
-                        concept VARCHAR, category VARCHAR, evidence VARCHAR)""")
-        conn.execute("""CREATE TABLE condition_tags (record_kind VARCHAR, record_id VARCHAR, mesh_id VARCHAR,
-                        concept VARCHAR, mention VARCHAR, start_char INTEGER, end_char INTEGER)""")
-        conn.execute("""INSERT INTO record_conditions SELECT 'trial', nct_id, 'D003865', 'Depressive Disorder, Major',
-                        'psychiatric', 'registered' FROM trials WHERE list_contains(conditions, 'Major Depressive Disorder')""")
-        pmid = conn.execute("SELECT min(pmid) FROM articles WHERE abstract ILIKE '%major depressive disorder%'"
-                            ).fetchall()[0][0]
-        conn.execute("""INSERT INTO record_conditions VALUES ('article', ?, 'D003865', 'Depressive Disorder, Major',
-                        'psychiatric', 'abstract')""", [str(pmid)])
-        conn.execute("""INSERT INTO condition_tags VALUES ('article', ?, 'D003865', 'Depressive Disorder, Major',
-                        'major depressive disorder', 0, 0)""", [str(pmid)])
-    return pmid, "Depressive Disorder, Major"
+def test_trial_page_and_filters_use_the_tagged_conditions(demo_db, monkeypatch):
+    nct = scalar(demo_db, "SELECT record_id FROM record_conditions WHERE record_kind = 'trial' "
+                          "GROUP BY record_id ORDER BY count(*) DESC, record_id LIMIT 1")
+    at = ok(open_page(demo_db, "trials", monkeypatch, {"nct": nct}))
+    tagged = next(df.value for df in at.dataframe if "concept" in df.value.columns)
+    assert len(tagged) == scalar(demo_db, "SELECT count(*) FROM record_conditions WHERE record_kind = 'trial' "
+                                          "AND record_id = ?", [nct]) > 1
+    concept = scalar(demo_db, "SELECT concept FROM record_conditions WHERE record_kind = 'article' "
+                              "GROUP BY concept ORDER BY count(*) DESC, concept LIMIT 1")
+    at = ok(open_page(demo_db, "literature", monkeypatch, {"condition": concept}))
+    assert len(main_table(at)) == scalar(demo_db, "SELECT count(DISTINCT record_id) FROM record_conditions "
+                                                  "WHERE record_kind = 'article' AND concept = ?", [concept]) > 0
 
 
-def test_condition_filters_use_record_conditions_when_present(db_copy, monkeypatch):
-    pmid, concept = add_condition_tags(db_copy)
-    at = ok(open_page(db_copy, "trials", monkeypatch))
-    assert at.multiselect(key="condition").options == [concept]
-    ok(at.multiselect(key="condition").set_value([concept]).run())
-    assert len(main_table(at)) == scalar(db_copy, "SELECT count(DISTINCT record_id) FROM record_conditions "
-                                                  "WHERE record_kind = 'trial'") > 0
+def test_without_condition_tags_conditions_fall_back_to_registered_ones(db_copy, monkeypatch):
+    with duckdb.connect(str(db_copy)) as conn:  # a warehouse from before migration 004
+        for table in ("condition_tags", "record_conditions", "record_tagging"):
+            conn.execute("DROP TABLE " + table)
     at = ok(open_page(db_copy, "overview", monkeypatch))
-    assert "condition tagger" in texts(at) and "registered conditions" not in texts(at)
+    assert "predates condition tagging" in texts(at) and "registered conditions" in texts(at)
+    at = ok(open_page(db_copy, "trials", monkeypatch))
+    ok(at.multiselect(key="condition").set_value(["PTSD"]).run())
+    assert len(main_table(at)) == scalar(db_copy, "SELECT count(*) FROM trials WHERE list_contains(conditions, 'PTSD')")
+    at = ok(open_page(db_copy, "literature", monkeypatch, {"condition": "PTSD"}))
+    assert len(main_table(at)) == scalar(db_copy, """SELECT count(DISTINCT l.pmid) FROM article_trials l
+        JOIN trials t USING (nct_id) JOIN articles a USING (pmid) WHERE list_contains(t.conditions, 'PTSD')""") > 0
+    pmid = scalar(db_copy, "SELECT min(pmid) FROM articles")
     at = ok(open_page(db_copy, "literature", monkeypatch, {"pmid": str(pmid)}))
-    body = next(h.value for h in at.html if "tw-abstract" in h.value)
-    assert re.search(r'<mark class="tw-condition">major depressive disorder</mark>', body, re.IGNORECASE)
-    assert any("concept" in df.value.columns for df in at.dataframe)
+    assert "Condition highlighting appears once" in texts(at)
+    assert "<mark" not in next(h.value for h in at.html if "tw-abstract" in h.value)
+
+
+def test_an_untagged_warehouse_says_so(db_copy, monkeypatch):
+    with duckdb.connect(str(db_copy)) as conn:
+        conn.execute("DELETE FROM record_conditions")
+    at = ok(open_page(db_copy, "trials", monkeypatch))
+    assert "has not tagged this warehouse yet" in at.multiselect(key="condition").help
+    assert "PTSD" in at.multiselect(key="condition").options
 
 
 # --- the query layer -----------------------------------------------------------------------------

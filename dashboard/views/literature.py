@@ -79,12 +79,15 @@ def render_paper(pmid: int) -> None:
                                    icon=":material/open_in_new:")
 
         st.subheader("Abstract")
-        mentions = data.condition_mentions(pmid)
+        mentions = data.abstract_mentions(pmid)
         st.html(ui.abstract_html(paper.get("abstract"), paper.get("abstract_sections"), mentions or ()))
         if mentions is None:
-            st.caption("Condition highlighting appears once the condition tagger has run on this warehouse.")
-        elif mentions:
-            st.caption("Highlighted: condition mentions found by trialwatch's condition tagger.")
+            st.caption("Condition highlighting appears once the warehouse has condition tags "
+                       "(any `trialwatch ingest` adds them).")
+        elif ui.mention_spans(paper.get("abstract") or "", mentions):
+            st.caption("Highlighted: condition mentions found by trialwatch's condition tagger (hover for the MeSH "
+                       "concept). Grey and struck through: negated or excluded; orange: in a sentence about side "
+                       "effects.")
 
         left, right = st.columns(2)
         with left:
