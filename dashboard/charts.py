@@ -37,7 +37,8 @@ def condition_heatmap(frame: pd.DataFrame, records: str) -> alt.Chart:
     frame = _with_drug_labels(frame[frame["records"] == records], short=True)
     order = frame.groupby("condition")["n"].sum().sort_values(ascending=False).index.tolist()
     base = alt.Chart(frame).encode(
-        x=alt.X("Drug:N", title=None, axis=alt.Axis(labelAngle=0, orient="top", labelLimit=220, labelOverlap=False)),
+        x=alt.X("Drug:N", title=None, axis=alt.Axis(labelAngle=0, orient="top", labelAlign="center", labelLimit=220,
+                                                  labelOverlap=False)),
         y=alt.Y("condition:N", title=None, sort=order, axis=alt.Axis(labelLimit=220, labelOverlap=False)),
     )
     cells = base.mark_rect().encode(

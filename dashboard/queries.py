@@ -60,7 +60,8 @@ SELECT condition, count(*) AS n FROM article_conditions GROUP BY condition ORDER
 """
 TRIAL_OPTIONS = """
 SELECT
-    (SELECT list(DISTINCT overall_status ORDER BY overall_status) FROM trials WHERE overall_status IS NOT NULL) AS statuses,
+    (SELECT list(DISTINCT overall_status ORDER BY overall_status) FROM trials
+        WHERE overall_status IS NOT NULL) AS statuses,
     (SELECT list(DISTINCT CASE WHEN phase = '' THEN 'NOT_GIVEN' ELSE phase END ORDER BY
         CASE WHEN phase = '' THEN 'NOT_GIVEN' ELSE phase END) FROM v_trials) AS phases,
     (SELECT list(DISTINCT study_type ORDER BY study_type) FROM trials WHERE study_type IS NOT NULL) AS study_types,

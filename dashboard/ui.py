@@ -17,7 +17,8 @@ from dashboard import data
 from flows.settings import ConfigError
 
 FIRST_RUN_TITLE = "No trialwatch data yet"
-DRUG_HELP = "Drug keys from trialwatch's catalogue: ketamine includes esketamine and arketamine; mdma is midomafetamine."
+DRUG_HELP = ("Drug keys from trialwatch's catalogue: ketamine includes esketamine and arketamine; "
+             "mdma is midomafetamine.")
 SHARE_HINT = "The address bar keeps these filters: copy it to share this view."
 PHASE_ORDER = ["EARLY_PHASE1", "PHASE1", "PHASE1/PHASE2", "PHASE2", "PHASE2/PHASE3", "PHASE3", "PHASE4",
                "NA", "NOT_GIVEN"]

@@ -316,8 +316,9 @@ def test_paper_page_shows_abstract_mesh_and_linked_trials(demo_db, monkeypatch):
         mentions = conn.execute("""SELECT matched_text, negated FROM condition_tags WHERE record_kind = 'article'
             AND record_id = ? AND field LIKE 'abstract%'""", [str(pmid)]).fetchall()
     for text, negated in mentions:  # every mention the tagger found is highlighted, negated ones apart
-        assert re.search(r'<mark class="tw-condition[^"]*' + (" tw-negated" if negated else "") + r'[^"]*" title="[^"]*">'
-                         + re.escape(html.escape(text)) + "</mark>", body), text
+        marked = (r'<mark class="tw-condition[^"]*' + (" tw-negated" if negated else "") + r'[^"]*" title="[^"]*">'
+                  + re.escape(html.escape(text)) + "</mark>")
+        assert re.search(marked, body), text
     assert "condition tagger" in texts(at)
     trials = next(df.value for df in at.dataframe if "registry_url" in df.value.columns)
     assert len(trials) == scalar(demo_db, "SELECT count(DISTINCT nct_id) FROM article_trials WHERE pmid = ?", [pmid])

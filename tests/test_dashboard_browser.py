@@ -26,7 +26,8 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
-LAUNCH = "import sys; from pathlib import Path; from dashboard.launch import launch; sys.exit(launch(Path(sys.argv[1])))"
+LAUNCH = ("import sys; from pathlib import Path; from dashboard.launch import launch; "
+          "sys.exit(launch(Path(sys.argv[1])))")
 WAIT_MS = 30_000
 # The script run is over and every element has rendered: no running icon, no loading skeletons.
 FINISHED = ("() => !document.querySelector("

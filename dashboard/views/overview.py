@@ -67,5 +67,5 @@ with right:
 
 runs = data.last_runs()
 if not runs.empty:
-    st.caption("Last successful load: " + " · ".join(
-        f"{row.source} {row.finished_at:%Y-%m-%d %H:%M} UTC" for row in runs.itertuples() if row.finished_at is not None))
+    st.caption("Last successful load: " + " · ".join(f"{row.source} {row.finished_at:%Y-%m-%d %H:%M} UTC"
+                                                     for row in runs.itertuples() if row.finished_at is not None))

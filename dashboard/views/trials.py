@@ -160,7 +160,8 @@ def render_trial(nct_id: str) -> None:
         history = data.trial_history(nct_id)
         st.altair_chart(charts.trial_timeline(timeline_events(trial, history)), width="stretch")
         if history.empty:
-            st.caption(f"No changes seen since trialwatch first stored this trial on {trial['first_seen_at']:%Y-%m-%d}.")
+            st.caption("No changes seen since trialwatch first stored this trial on "
+                       f"{trial['first_seen_at']:%Y-%m-%d}.")
         else:
             ui.table(history, f"{nct_id}-history", key="history")
 
