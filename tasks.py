@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """trialwatch's task runner: needs only Python 3.11+ and pip.
 
-    python3 tasks.py demo     # install into .venv, ingest the offline demo sample (and open the dashboard)
-    python3 tasks.py test     # install into .venv, run the whole test suite
-    python3 tasks.py install  # just (re)install into .venv
+    python3 tasks.py run --demo   # install into .venv, ingest the offline demo sample, open the dashboard
+    python3 tasks.py run          # the same against the real PubMed and ClinicalTrials.gov
+    python3 tasks.py test         # install into .venv, run the whole test suite
+    python3 tasks.py install      # just (re)install into .venv
+
+Arguments after the task go to `trialwatch run` / pytest (e.g. `run --demo --night 2`, `test -x`).
 
 The virtual environment is (re)installed when pyproject.toml changes.
 """
@@ -48,9 +51,9 @@ def main(argv: list[str]) -> int:
     elif task == "test":
         install()
         return subprocess.run([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT).returncode
-    elif task == "demo":
+    elif task == "run":
         install()
-        return subprocess.run([str(BIN / "trialwatch"), "demo", *rest], cwd=ROOT).returncode
+        return subprocess.run([str(BIN / "trialwatch"), "run", *rest], cwd=ROOT).returncode
     else:
         print(__doc__)
         return 0 if task == "help" else 2

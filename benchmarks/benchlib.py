@@ -117,18 +117,18 @@ class TreeSampler(threading.Thread):
         self.pid, self.interval = pid, interval
         self.peak = 0
         self.peak_processes = 0
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             pids = tree_pids(self.pid)
             total = sum(rss_bytes(p) for p in pids)
             self.peak = max(self.peak, total)
             self.peak_processes = max(self.peak_processes, len(pids))
-            self._stop.wait(self.interval)
+            self._halt.wait(self.interval)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
 

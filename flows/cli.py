@@ -1,5 +1,5 @@
-"""`trialwatch` command line: ingest, replay, demo, status, retag, evaluate-tagger, serve, dashboard,
-export, schema-docs.
+"""`trialwatch` command line: run, demo, ingest, replay, status, retag, evaluate-tagger, serve,
+dashboard, export, schema-docs.
 
 Errors a user can fix (bad arguments, settings, an unusable warehouse, an unreachable service)
 end with one line on stderr that says what is wrong and what to do, and a non-zero exit.
@@ -85,10 +85,36 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     return _report(replay_flow(settings, archive_dir))
 
 
-def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
-    from flows.demo import run_demo
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """The main job: ingest (the real services, or the offline demo sample), then open the dashboard."""
+    if args.demo:
+        from flows.demo import demo_settings, run_demo
 
-    return _report(run_demo(settings, night=args.night))
+        summaries = run_demo(settings, night=args.night)
+        settings = demo_settings(settings)
+    else:
+        _check_warehouse(settings)
+        _quiet_prefect()
+        from flows.ingest import nightly_flow
+
+        summaries = nightly_flow(settings)
+    code = _report(summaries)
+    if code and not args.demo:
+        print("trialwatch: no network here? `trialwatch run --demo` runs the same pipeline on an offline "
+              "sample", file=sys.stderr)
+    if code or args.no_dashboard:
+        return code
+    from dashboard.launch import launch
+
+    print(f"trialwatch: opening the dashboard on {settings.db_path} "
+          f"(http://{os.environ.get('STREAMLIT_SERVER_ADDRESS', '127.0.0.1')}:"
+          f"{os.environ.get('STREAMLIT_SERVER_PORT', '8501')}; Ctrl-C to stop)", file=sys.stderr)
+    return launch(settings.db_path)
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    args.demo = True
+    return cmd_run(args, settings)
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
@@ -195,9 +221,16 @@ def build_parser() -> OneLineParser:
     replay.add_argument("dir", nargs="?", help="archive folder (default: $TRIALWATCH_DATA_DIR/raw)")
     replay.set_defaults(handler=cmd_replay)
 
-    demo = commands.add_parser("demo", help="ingest a generated sample through local stand-ins of both APIs")
-    demo.add_argument("--night", type=int, choices=[1, 2], default=1,
-                      help="1: first ingest; 2: the next night (new papers, a trial changes status)")
+    run = commands.add_parser("run", help="the main job: ingest, then open the dashboard")
+    demo = commands.add_parser("demo", help="same as `run --demo`: the offline sample, then the dashboard")
+    for command in (run, demo):
+        if command is run:
+            command.add_argument("--demo", action="store_true",
+                                 help="no network needed: ingest a generated sample served by local stand-ins of both APIs")
+        command.add_argument("--night", type=int, choices=[1, 2], default=1,
+                             help="with --demo — 1: first ingest; 2: the next night (new papers, a trial changes status)")
+        command.add_argument("--no-dashboard", action="store_true", help="ingest only, don't open the dashboard")
+    run.set_defaults(handler=cmd_run)
     demo.set_defaults(handler=cmd_demo)
 
     status = commands.add_parser("status", help="last runs, watermarks, row counts and rejects")

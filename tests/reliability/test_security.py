@@ -299,8 +299,9 @@ def test_the_api_key_is_in_no_output_of_a_failing_verbose_run(secret_run, case, 
     leaking = [where for where, text in texts if SECRET_KEY in text]
     checked = ", ".join(where for where, _ in texts[:3]) + (f" and {len(texts) - 3} more" if len(texts) > 3 else "")
     if leaking:
-        line = next(l for where, text in texts for l in text.splitlines() if SECRET_KEY in l)
-        shown = line.strip()[:150].replace(SECRET_KEY, "<KEY>").replace("|", "\\|")
+        text = next(text for _, text in texts if SECRET_KEY in text)
+        at = text.index(SECRET_KEY)
+        shown = " ".join(text[max(0, at - 110):at + len(SECRET_KEY) + 30].split()).replace(SECRET_KEY, "<KEY>")
         outcome.record(case, f"KEY FOUND in {', '.join(leaking[:3])}: `{shown}`")
     else:
         outcome.record(case, f"key absent from {checked} ({sum(len(t) for _, t in texts):,} characters searched)")

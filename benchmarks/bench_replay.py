@@ -1,0 +1,266 @@
+"""Replay throughput: `trialwatch replay <archive>` of the scale corpus against a bare lxml floor.
+
+    .venv/bin/python benchmarks/bench_replay.py                  # 50,000 articles + 2,000 trials
+    .venv/bin/python benchmarks/bench_replay.py --articles 5000  # smaller
+    .venv/bin/python benchmarks/bench_replay.py --profile        # also cProfile the in-process replay
+
+In one run it measures:
+
+1. **floor** — read + gunzip every archived page and a bare `lxml.etree.iterparse` over the
+   PubMed pages (end events on `PubmedArticle`, elements cleared, as the parser does) plus
+   `json.loads` of the CT.gov pages: the least any replay must do (best of 3);
+2. **CLI** — `trialwatch replay <archive>` as a subprocess with `TRIALWATCH_DB` /
+   `TRIALWATCH_DATA_DIR` in a temporary folder (parse + tag + load + publish): wall time and
+   peak RSS of the whole process tree (Prefect's temporary server included), sampled from /proc;
+3. **Prefect start-up share** — the same command on an empty archive;
+4. **in-process** — `flows.pipeline.replay_archive` inside `warehouse.publish.writing` (what the
+   flow's task runs) in a child process, with the time split by stage (read+gunzip, parse, drug
+   labels, load, tag, tag storage, publish).
+
+Targets: CLI wall ≤ 4× the floor; peak RSS ≤ 1.5 GB. The warehouse the CLI built is kept under
+`benchmarks/.data/warehouses/` for `bench_dashboard.py`.
+"""
+from __future__ import annotations
+
+import argparse
+import gzip
+import io
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import benchlib  # noqa: E402
+import corpus as corpus_mod  # noqa: E402
+from benchlib import Result, Target, mb, secs, table  # noqa: E402
+
+RATIO_TARGET = 4.0
+RSS_TARGET = 1.5e9
+
+
+def warehouse_path(c: corpus_mod.Corpus) -> Path:
+    return benchlib.DATA_DIR / "warehouses" / f"replay-{c.root.name}.duckdb"
+
+
+# ------------------------------------------------------------------------------------- floor
+
+def floor(c: corpus_mod.Corpus) -> dict:
+    from lxml import etree
+
+    read = parse = 0.0
+    articles = studies = 0
+    for path in c.archive_files():
+        start = time.perf_counter()
+        body = gzip.decompress(path.read_bytes())
+        read += time.perf_counter() - start
+        start = time.perf_counter()
+        if path.name.endswith(".xml.gz"):
+            for _, element in etree.iterparse(io.BytesIO(body), events=("end",), tag="PubmedArticle",
+                                              resolve_entities=False, no_network=True, load_dtd=False,
+                                              huge_tree=True):
+                articles += 1
+                element.clear(keep_tail=True)
+                while element.getprevious() is not None:
+                    del element.getparent()[0]
+        else:
+            studies += len(json.loads(body)["studies"])
+        parse += time.perf_counter() - start
+    return {"read_gunzip_s": read, "parse_s": parse, "total_s": read + parse, "articles": articles,
+            "studies": studies}
+
+
+# ----------------------------------------------------------------------- in-process (child)
+
+def child_inprocess(db: Path, archive: Path, profile: Path | None) -> None:
+    """Run replay_archive in this process with per-stage timers; print JSON on stdout."""
+    t0 = time.perf_counter()
+    from collections import defaultdict
+
+    from extract.archive import RawArchive
+    from extract.catalogue import Catalogue
+    from flows import pipeline
+    from warehouse import publish
+
+    imported = time.perf_counter() - t0
+    spent: dict[str, float] = defaultdict(float)
+
+    def timed(name, fn):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                spent[name] += time.perf_counter() - start
+        return wrapper
+
+    pipeline.parse_pubmed = timed("parse", pipeline.parse_pubmed)
+    pipeline.parse_ctgov_page = timed("parse", pipeline.parse_ctgov_page)
+    pipeline.load_page = timed("load (upsert records)", pipeline.load_page)
+    pipeline.tag_records = timed("tag (incl. storing tags)", pipeline.tag_records)
+    pipeline.replace_tags = timed("store tags", pipeline.replace_tags)
+    original_pages = RawArchive.pages
+
+    def pages(self, sources=("pubmed", "ctgov")):
+        iterator = original_pages(self, sources)
+        while True:
+            start = time.perf_counter()
+            try:
+                item = next(iterator)
+            except StopIteration:
+                spent["read + gunzip"] += time.perf_counter() - start
+                return
+            spent["read + gunzip"] += time.perf_counter() - start
+            yield item
+
+    RawArchive.pages = pages
+    catalogue = Catalogue.load()
+    catalogue.drugs_for_article = timed("drug labels", catalogue.drugs_for_article)
+    catalogue.drugs_for_trial = timed("drug labels", catalogue.drugs_for_trial)
+    pipeline.default_tagger()  # built once per process; timed on its own
+    tagger_built = time.perf_counter() - t0 - imported
+
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    start = time.perf_counter()
+    with publish.writing(db, fresh=True) as conn:
+        opened = time.perf_counter() - start
+        summaries = pipeline.replay_archive(conn, RawArchive(archive), catalogue=catalogue, progress=lambda m: None)
+        before_publish = time.perf_counter()
+    published = time.perf_counter() - before_publish
+    total = time.perf_counter() - start
+    if profiler:
+        profiler.disable()
+        profiler.dump_stats(str(profile))
+    stages = dict(spent)
+    stages["tag (spaCy + about)"] = stages.pop("tag (incl. storing tags)", 0.0) - stages.get("store tags", 0.0)
+    stages["open + migrate"] = opened
+    stages["checkpoint + publish"] = published
+    stages["other (ledger, loop)"] = total - sum(stages.values())
+    print(json.dumps({"import_s": imported, "tagger_build_s": tagger_built, "replay_s": total,
+                      "stages": stages, "summaries": [s.line() for s in summaries]}))
+
+
+# ------------------------------------------------------------------------------------- main
+
+def run(articles: int, trials: int, profile: bool, keep: bool = True) -> Result:
+    c = corpus_mod.ensure(articles, trials)
+    archive = c.archive_dir
+    archive_bytes = sum(p.stat().st_size for p in c.archive_files())
+    raw_bytes = c.meta["pubmed_xml_bytes"] + c.meta["ctgov_json_bytes"]
+    print(f"replay: corpus {articles:,} articles + {trials:,} trials, archive {len(c.archive_files())} pages, "
+          f"{mb(archive_bytes)} gz / {mb(raw_bytes)} raw", flush=True)
+
+    floors = [floor(c) for _ in range(3)]
+    best = min(floors, key=lambda f: f["total_s"])
+    assert best["articles"] == articles, best
+    print(f"floor (gunzip + iterparse/json.loads), best of 3: {secs(best['total_s'])} "
+          f"(gunzip {secs(best['read_gunzip_s'])}, parse {secs(best['parse_s'])})", flush=True)
+
+    work = Path(tempfile.mkdtemp(prefix="tw-bench-replay-"))
+    try:
+        env = benchlib.child_env(TRIALWATCH_DB=str(work / "w.duckdb"), TRIALWATCH_DATA_DIR=str(work / "data"))
+        cli = benchlib.run_measured([*benchlib.trialwatch_command(), "replay", str(archive)], env=env, cwd=work).check()
+        print(f"CLI replay: {secs(cli.wall_s)}, peak RSS tree {mb(cli.peak_tree_rss)} "
+              f"(largest process {mb(cli.peak_process_rss)}, {cli.processes} processes)", flush=True)
+        print("  " + cli.stdout.strip().replace("\n", "\n  "), flush=True)
+        if keep:
+            target = warehouse_path(c)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(work / "w.duckdb", target)
+        db_bytes = (work / "w.duckdb").stat().st_size
+
+        empty = corpus_mod.empty_archive(work / "empty-archive")
+        env_empty = benchlib.child_env(TRIALWATCH_DB=str(work / "e.duckdb"), TRIALWATCH_DATA_DIR=str(work / "edata"))
+        trivial = benchlib.run_measured([*benchlib.trialwatch_command(), "replay", str(empty)], env=env_empty,
+                                        cwd=work).check()
+        print(f"CLI replay of an empty archive (start-up): {secs(trivial.wall_s)}", flush=True)
+
+        profile_path = benchlib.PROFILES_DIR / "replay.pstats" if profile else None
+        if profile_path:
+            profile_path.parent.mkdir(parents=True, exist_ok=True)
+        command = [sys.executable, str(Path(__file__).resolve()), "--child-inprocess", str(work / "i.duckdb"), str(archive)]
+        if profile_path:
+            command += ["--child-profile", str(profile_path)]
+        child = benchlib.run_measured(command, env=benchlib.child_env(), cwd=work).check()
+        inproc = json.loads(child.stdout.strip().splitlines()[-1])
+        print(f"in-process replay_archive: {secs(inproc['replay_s'])} (+ imports {secs(inproc['import_s'])}, "
+              f"tagger build {secs(inproc['tagger_build_s'])}); peak RSS {mb(child.peak_tree_rss)}"
+              + (" [under cProfile]" if profile else ""), flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    ratio = cli.wall_s / best["total_s"]
+    startup = trivial.wall_s
+    rows = [
+        ["floor: read + gunzip", secs(best["read_gunzip_s"]), ""],
+        ["floor: iterparse (PubMed) + json.loads (CT.gov)", secs(best["parse_s"]), ""],
+        ["**floor total** (best of 3)", f"**{secs(best['total_s'])}**", "1.0×"],
+        ["**`trialwatch replay` (CLI, wall)**", f"**{secs(cli.wall_s)}**", f"**{ratio:.1f}×**"],
+        ["`trialwatch replay` of an empty archive (CLI + Prefect start-up, publish)", secs(startup),
+         f"{startup / best['total_s']:.1f}×"],
+        ["CLI minus that start-up", secs(cli.wall_s - startup), f"{(cli.wall_s - startup) / best['total_s']:.1f}×"],
+        ["in-process `replay_archive` + publish (no Prefect, tagger prebuilt)" + (" [cProfile]" if profile else ""),
+         secs(inproc["replay_s"]), f"{inproc['replay_s'] / best['total_s']:.1f}×"],
+    ]
+    order = ["read + gunzip", "parse", "drug labels", "load (upsert records)", "tag (spaCy + about)", "store tags",
+             "open + migrate", "checkpoint + publish", "other (ledger, loop)"]
+    stages = inproc["stages"]
+    stage_rows = [[name, secs(stages.get(name, 0.0)), f"{100 * stages.get(name, 0.0) / inproc['replay_s']:.0f} %",
+                   f"{stages.get(name, 0.0) / best['total_s']:.1f}×"] for name in order]
+    section = "\n\n".join([
+        f"Corpus: {articles:,} articles + {trials:,} trials; archive of {len(c.archive_files())} pages "
+        f"({mb(archive_bytes)} gzip, {mb(raw_bytes)} uncompressed); the warehouse it builds is {mb(db_bytes)}.",
+        table(["measure", "time", "× floor"], rows),
+        f"Peak RSS of the CLI's process tree: **{mb(cli.peak_tree_rss)}** (sum over {cli.processes} processes, "
+        f"sampled every 50 ms; largest single process {mb(cli.peak_process_rss)}). The empty-archive run peaks at "
+        f"{mb(trivial.peak_tree_rss)}. In-process child: {mb(child.peak_tree_rss)}.",
+        "Where the in-process replay spends its time (stage timers, one run"
+        + (", under cProfile so inflated" if profile else "") + f"; interpreter imports {secs(inproc['import_s'])} "
+        f"and building the tagger {secs(inproc['tagger_build_s'])} come on top):",
+        table(["stage", "time", "share", "× floor"], stage_rows),
+    ])
+    result = Result(
+        name="replay", title="Replay throughput",
+        command=f"benchmarks/bench_replay.py --articles {articles} --trials {trials}", section=section,
+        targets=[
+            Target(f"replay {articles // 1000}k, CLI wall vs floor", f"{secs(cli.wall_s)} vs {secs(best['total_s'])} "
+                   f"= {ratio:.1f}×", f"≤ {RATIO_TARGET:.0f}×", ratio <= RATIO_TARGET),
+            Target("replay, peak RSS (process tree)", mb(cli.peak_tree_rss), "≤ 1.5 GB", cli.peak_tree_rss <= RSS_TARGET),
+            Target("replay, CLI + Prefect start-up (empty archive)", secs(startup), "(reported)", None),
+        ],
+        data={"floor": best, "floors": floors, "cli_wall_s": cli.wall_s, "cli_peak_tree_rss": cli.peak_tree_rss,
+              "cli_peak_process_rss": cli.peak_process_rss, "startup_s": startup, "inprocess": inproc,
+              "ratio": ratio, "articles": articles, "trials": trials},
+    )
+    return result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=corpus_mod.DEFAULT_ARTICLES)
+    parser.add_argument("--trials", type=int, default=corpus_mod.DEFAULT_TRIALS)
+    parser.add_argument("--profile", action="store_true", help="cProfile the in-process replay "
+                        "(benchmarks/.data/profiles/replay.pstats); its stage times are then inflated")
+    parser.add_argument("--no-docs", action="store_true", help="print only; do not rewrite docs/benchmarks.md")
+    parser.add_argument("--child-inprocess", nargs=2, metavar=("DB", "ARCHIVE"), help=argparse.SUPPRESS)
+    parser.add_argument("--child-profile", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child_inprocess:
+        db, archive = args.child_inprocess
+        child_inprocess(Path(db), Path(archive), Path(args.child_profile) if args.child_profile else None)
+        return
+    result = run(args.articles, args.trials, args.profile)
+    if args.profile:
+        print(benchlib.profile_summary(benchlib.PROFILES_DIR / "replay.pstats", 30, "tottime"))
+    benchlib.publish(result, write_docs=not args.no_docs)
+
+
+if __name__ == "__main__":
+    main()

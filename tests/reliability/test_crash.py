@@ -1,0 +1,139 @@
+"""Crash safety: `trialwatch ingest` killed with SIGKILL (the whole process group) at seeded random
+moments, one kill after another on the same warehouse. After every kill the published warehouse
+opens, passes every consistency invariant, and holds either the previous load or the new one,
+whole; the staging copy left behind is owner-only; a final run converges to exactly the rows of
+an uninterrupted run.
+
+tests/test_resume.py kills at chosen progress lines (each on a fresh copy) and
+tests/test_publish.py kills inside `writing()`; this kills by the clock, repeatedly."""
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import signal
+import stat
+import subprocess
+import sys
+import threading
+import time
+
+import duckdb
+
+from extract.standins import CtGovStandIn, PubMedStandIn
+from tests.reliability.cases import KILL_POINTS
+from tests.reliability.support import REPO, cli, cli_env, content, nights, serve, violations
+from warehouse.publish import staging_path
+
+SEED = 2026
+SINCE = ("ingest", "--since", "2000-01-01")
+
+
+class Ingest:
+    """`trialwatch ingest` in its own session (so killpg reaches Prefect's children too), with its
+    stderr progress lines collected as they come."""
+
+    def __init__(self, env: dict[str, str]):
+        self.lines: list[str] = []
+        self.process = subprocess.Popen([sys.executable, "-m", "flows.cli", *SINCE], env=env, cwd=REPO,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                                        start_new_session=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        for line in self.process.stderr:
+            self.lines.append(line.rstrip())
+
+    def kill_after(self, seconds: float) -> int | None:
+        """SIGKILL the process group after `seconds`; the exit status if it ended before that."""
+        try:
+            return self.process.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=30)
+            return None
+        finally:
+            self._reader.join(timeout=10)
+
+    @property
+    def last_progress(self) -> str:
+        progress = [line for line in self.lines if line.startswith(("pubmed:", "ctgov:"))]
+        return progress[-1] if progress else "none yet (starting up)"
+
+
+def generation(db) -> int:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return conn.execute("SELECT coalesce(max(generation), 0) FROM publications").fetchall()[0][0]
+
+
+def test_kill_9_at_random_points_keeps_the_published_warehouse_consistent_and_a_rerun_converges(
+        tmp_path, prefect_api, outcome):
+    night1, night2 = nights(450, 40)
+    with PubMedStandIn(night1.records, latency=0.2) as pubmed, CtGovStandIn(night1.studies, latency=0.5) as ctgov:
+        clean_env = cli_env(tmp_path / "clean", pubmed, ctgov, prefect_api)
+        crash_env = cli_env(tmp_path / "crash", pubmed, ctgov, prefect_api)
+        clean_db, db = tmp_path / "clean" / "data" / "w.duckdb", tmp_path / "crash" / "data" / "w.duckdb"
+
+        first = cli(*SINCE, env=clean_env)
+        assert first.returncode == 0, first.stderr
+        shutil.copytree(tmp_path / "clean" / "data", tmp_path / "crash" / "data")   # both at night 1
+        before = content(clean_db)
+
+        serve(pubmed, ctgov, night2)
+        started = time.monotonic()
+        uninterrupted = cli(*SINCE, env=clean_env)
+        duration = time.monotonic() - started
+        assert uninterrupted.returncode == 0, uninterrupted.stderr
+        after = content(clean_db)
+        assert after != before and after["trial_history"]          # night 2 really changes things
+
+        rng = random.Random(SEED)
+        kills = []
+        staging_modes: dict[str, int] = {}
+        for point in range(1, KILL_POINTS + 1):
+            delay = rng.uniform(0.15, 1.0) * duration
+            run = Ingest(crash_env)
+            status = run.kill_after(delay)
+            broken = violations(db)                                 # opens, and is consistent
+            published = content(db)
+            holds = "night 1" if published == before else "night 2" if published == after else "A MIX"
+            staging = staging_path(db)
+            if staging.exists():
+                for path in (staging, staging.with_name(staging.name + ".wal"), db.with_name(db.name + ".lock")):
+                    if path.exists():
+                        staging_modes[path.name] = stat.S_IMODE(path.stat().st_mode)
+            kills.append((delay, status, broken, holds, run.last_progress, staging.exists()))
+            outcome.record(f"kill-9-{point}",
+                           (f"killed after {delay:.1f} s, last progress \"{run.last_progress[:60]}\"" if status is None
+                            else f"run finished (exit {status}) before the kill at {delay:.1f} s")
+                           + f"; published warehouse opens, {'consistent' if not broken else f'BROKEN {broken}'}, "
+                             f"holds the {holds} load (generation {generation(db)})"
+                           + ("; staging copy left for the next run" if staging.exists() else ""),
+                           delay=delay, status=status, violations=broken, holds=holds)
+
+        final = cli(*SINCE, env=crash_env)
+        converged = content(db)
+        with duckdb.connect(str(db), read_only=True) as conn:
+            interrupted = conn.execute("SELECT count(*) FROM ingest_runs WHERE status = 'failed' "
+                                       "AND message LIKE 'interrupted%'").fetchall()[0][0]
+        leftovers = sorted(p.name for p in db.parent.iterdir() if p.name.startswith(db.name + "."))
+
+    killed = sum(1 for k in kills if k[1] is None)
+    outcome.record("kill-9-rerun", f"exit {final.returncode}; rows {'identical to' if converged == after else 'DIFFER from'} "
+                                   f"the uninterrupted run; {interrupted} interrupted run(s) marked failed; "
+                                   f"{killed} of {KILL_POINTS} runs killed mid-way (clean run {duration:.1f} s)",
+                   interrupted=interrupted, leftovers=leftovers)
+    outcome.record("owner-only-staging", ", ".join(f"{name} {oct(mode)}" for name, mode in sorted(staging_modes.items()))
+                   or "no staging copy was left by any kill")
+
+    assert killed >= KILL_POINTS - 1, kills                        # the seeded points land inside the run
+    assert all(not broken for _, _, broken, _, _, _ in kills), kills
+    assert all(holds in ("night 1", "night 2") for _, _, _, holds, _, _ in kills), kills
+    assert any(left for *_, left in kills)                         # some kill really left a half-done load behind
+    assert set(staging_modes.values()) == {0o600}, staging_modes
+    assert final.returncode == 0, final.stderr
+    assert converged == after
+    assert violations(db) == {}
+    assert interrupted >= 1
+    assert leftovers == ["w.duckdb.lock"]                          # the staging copy was used up and swapped in
