@@ -27,8 +27,8 @@ def ctgov_http(base_url: str, *, timeout: float = 30.0, max_retries: int = 6, **
 
 
 def _studies_page(body: bytes) -> dict:
-    try:
-        page = json.loads(body)
+    try:  # undecodable bytes stay as surrogates: the parser quarantines the study that has them
+        page = json.loads(body.decode("utf-8", errors="surrogateescape"))
     except ValueError as error:
         raise InvalidBody(f"studies page is not JSON: {error}") from None
     if not isinstance(page, dict) or not isinstance(page.get("studies"), list):

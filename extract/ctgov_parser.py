@@ -42,8 +42,8 @@ def parse_ctgov_page(payload: bytes | dict) -> ParsedPage:
     page = ParsedPage()
     if isinstance(payload, bytes):
         try:
-            payload = json.loads(payload.decode("utf-8"))
-        except ValueError as exc:  # UnicodeDecodeError and JSONDecodeError are both ValueErrors
+            payload = json.loads(payload.decode("utf-8", errors="surrogateescape"))
+        except ValueError as exc:
             raw = payload[:2000].decode("utf-8", errors="replace")
             page.rejects.append(Reject(SOURCE, None, f"malformed JSON: {exc}", raw))
             return page
@@ -54,6 +54,9 @@ def parse_ctgov_page(payload: bytes | dict) -> ParsedPage:
         return page
     seen: set[str] = set()
     for study in studies:
+        if not _is_utf8(study):
+            page.rejects.append(_reject(study, "bytes that are not UTF-8 in the study"))
+            continue
         try:
             record = parse_study(study)
         except (ValueError, KeyError) as exc:
@@ -65,6 +68,16 @@ def parse_ctgov_page(payload: bytes | dict) -> ParsedPage:
         seen.add(record["nct_id"])
         page.records.append(record)
     return page
+
+
+def _is_utf8(study: object) -> bool:
+    """False when undecodable bytes were carried through as surrogates (see parse_ctgov_page):
+    one bad study is quarantined instead of failing its whole page."""
+    try:
+        json.dumps(study, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def parse_study(study: dict) -> dict:

@@ -111,6 +111,7 @@ class HttpClient:
         self.limiter = RateLimiter(rate_per_second, sleep=sleep)
         self.stats = HttpStats()
         self._sleep = sleep
+        self._secrets = [str(v) for k, v in self.default_params.items() if k in SECRET_PARAMS and v]
         self.session = requests.Session()
         self.session.headers["User-Agent"] = USER_AGENT
 
@@ -124,6 +125,12 @@ class HttpClient:
 
     def close(self) -> None:
         self.session.close()
+
+    def scrub(self, text: str) -> str:
+        """`text` with this client's secrets blanked (NCBI echoes the API key in its 429 body)."""
+        for secret in self._secrets:
+            text = text.replace(secret, "***")
+        return text
 
     def _backoff(self, attempt: int) -> float:
         """Exponential backoff with 'equal jitter': half fixed, half random."""
@@ -152,13 +159,13 @@ class HttpClient:
             else:
                 if response.status_code in RETRY_STATUSES:
                     reason = f"HTTP {response.status_code}"
-                    last_problem = f"HTTP {response.status_code}: {_snippet(response.content)}"
+                    last_problem = self.scrub(f"HTTP {response.status_code}: {_snippet(response.content)}")
                     wait = retry_after_seconds(response.headers.get("Retry-After"))
                 elif response.status_code >= 400:
-                    raise ServiceUnavailable(
+                    raise ServiceUnavailable(self.scrub(
                         f"{self.service} refused {method} {url} {shown}: HTTP {response.status_code} "
                         f"{_snippet(response.content)}"
-                    )
+                    ))
                 else:
                     try:
                         if validate:
@@ -166,7 +173,7 @@ class HttpClient:
                         return response
                     except (InvalidBody, ValueError) as error:
                         reason = "invalid body"
-                        last_problem = f"incomplete or malformed body ({error})"
+                        last_problem = self.scrub(f"incomplete or malformed body ({error})")
             self.stats.retry_reasons[reason] += 1
             if attempt == self.max_retries:
                 break

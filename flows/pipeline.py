@@ -96,7 +96,7 @@ def resolve_window(conn: duckdb.DuckDBPyConnection, source: str, *, since: date 
 
 def make_http(source: str, settings: Settings) -> HttpClient:
     if source == "pubmed":
-        return ncbi_http(settings.pubmed_url, api_key=settings.ncbi_api_key, email=settings.ncbi_email,
+        return ncbi_http(settings.pubmed_url, api_key=settings.ncbi_key, email=settings.ncbi_email,
                          timeout=settings.http_timeout, max_retries=settings.http_retries)
     return ctgov_http(settings.ctgov_url, timeout=settings.http_timeout, max_retries=settings.http_retries)
 
@@ -153,81 +153,6 @@ def _pubmed_backfill(conn: duckdb.DuckDBPyConnection, http: HttpClient, catalogu
                 store_page(conn, page, summary.run_id, catalogue, summary)
             backfill.mark_done(conn, plan_id, piece.start, summary.run_id)
         progress(f"pubmed: slice {piece.start}..{piece.end} stored; {summary.fetched:,} of {expected:,} records")
-    planned_on = max((end for _, _, end, _, _ in slices), default=today + timedelta(days=1)) - timedelta(days=1)
-    return min(planned_on, today)
-
-
-def _finish(conn: duckdb.DuckDBPyConnection, summary: SourceSummary, http: HttpClient | None,
-            watermark: date | None) -> None:
-    if http is not None:
-        summary.http_requests, summary.http_retries = http.stats.requests, http.stats.retries
-    runs.finish(conn, summary.run_id, status=summary.status, fetched=summary.fetched, counts=summary.counts,
-                http_requests=summary.http_requests, http_retries=summary.http_retries,
-                watermark=watermark, message=summary.message)
-
-
-def resolve_window(conn: duckdb.DuckDBPyConnection, source: str, *, since: date | None,
-                   full: bool, overlap_days: int) -> Window:
-    """--full, --since, or the last successful run's watermark minus the overlap; a source never
-    ingested successfully gets a full pull."""
-    if full:
-        return Window("full")
-    if since is not None:
-        return Window("since", since)
-    watermark = runs.last_watermark(conn, source)
-    if watermark is None:
-        return Window("full")
-    return Window("incremental", watermark - timedelta(days=overlap_days))
-
-
-def make_http(source: str, settings: Settings) -> HttpClient:
-    if source == "pubmed":
-        return ncbi_http(settings.pubmed_url, api_key=settings.ncbi_api_key, email=settings.ncbi_email,
-                         timeout=settings.http_timeout, max_retries=settings.http_retries)
-    return ctgov_http(settings.ctgov_url, timeout=settings.http_timeout, max_retries=settings.http_retries)
-
-
-def fetch_pages(source: str, http: HttpClient, catalogue: Catalogue, window: Window,
-                progress: Progress) -> Iterator[RawPage]:
-    """Pages of an incremental (or --since) pull. Full PubMed pulls go slice by slice instead
-    (`_pubmed_backfill`)."""
-    if source == "pubmed":
-        client = PubMedClient(http, catalogue.pubmed_term())
-        ids, plans = client.window_ids(window.since)
-        slices = sum(len(plan.slices) for plan in plans)
-        progress(f"pubmed: {len(ids):,} records to fetch ({slices} date slice{'s' * (slices != 1)})")
-        yield from client.fetch(ids)
-    else:
-        yield from CtGovClient(http, catalogue.ctgov_intervention_query()).pages(window.since)
-
-
-def _pubmed_backfill(conn: duckdb.DuckDBPyConnection, http: HttpClient, catalogue: Catalogue,
-                     summary: SourceSummary, archive: RawArchive, progress: Progress, today: date) -> date:
-    """Everything PubMed has, one Entrez-date slice per transaction. The plan is stored first,
-    so a killed or failed backfill resumes at its first unfinished slice (the plan's window
-    ends on the day it was made; the next incremental run picks up from there)."""
-    client = PubMedClient(http, catalogue.pubmed_term())
-    plan_id = backfill.pending_plan(conn, "pubmed")
-    if plan_id is None:
-        plan = client.plan("edat", EARLIEST, today + timedelta(days=1))
-        plan_id = summary.run_id
-        backfill.save_plan(conn, plan_id, "pubmed", [(s.datetype, s.start, s.end, s.count) for s in plan.slices])
-    else:
-        progress(f"pubmed: resuming the unfinished backfill planned by run {plan_id}")
-    slices = backfill.plan_slices(conn, plan_id)
-    pending = [s for s in slices if not s[4]]
-    expected = sum(s[3] for s in pending)
-    progress(f"pubmed: {expected:,} records to fetch in {len(pending)} of {len(slices)} date slices")
-    seq = 0
-    for datetype, start, end, count, _ in pending:
-        ids = client.slice_ids(DateSlice(datetype, start, end, count))
-        with transaction(conn):
-            for page in client.fetch(ids):
-                seq += 1
-                archive.write(summary.run_id, seq, page)
-                store_page(conn, page, summary.run_id, catalogue, summary)
-            backfill.mark_done(conn, plan_id, start, summary.run_id)
-        progress(f"pubmed: slice {start}..{end} stored; {summary.fetched:,} of {expected:,} records")
     planned_on = max((end for _, _, end, _, _ in slices), default=today + timedelta(days=1)) - timedelta(days=1)
     return min(planned_on, today)
 
@@ -300,7 +225,7 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source: s
                 _finish(conn, summary, http, watermark=today)
     except Exception as error:  # noqa: BLE001 — any failure ends this source, reported below
         log.debug("%s ingest failed", source, exc_info=True)
-        summary.status, summary.message = "failed", f"{type(error).__name__}: {error}"
+        summary.status, summary.message = "failed", http.scrub(f"{type(error).__name__}: {error}")
         if not (source == "pubmed" and window.mode == "full"):
             summary.counts = LoadCounts()  # rolled back; a backfill keeps its finished slices
         _finish(conn, summary, http, watermark=None)

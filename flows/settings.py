@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Mapping
 
 from dotenv import dotenv_values
+from pydantic import SecretStr
 
 DEFAULT_PUBMED_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
 DEFAULT_CTGOV_URL = "https://clinicaltrials.gov/api/v2"
@@ -26,7 +27,9 @@ class Settings:
     data_dir: Path = Path("data")
     pubmed_url: str = DEFAULT_PUBMED_URL
     ctgov_url: str = DEFAULT_CTGOV_URL
-    ncbi_api_key: str | None = None
+    # SecretStr: shown as '**********' wherever Settings is printed or serialised — including the
+    # flow-run parameters Prefect stores and displays.
+    ncbi_api_key: SecretStr | None = None
     ncbi_email: str | None = None
     http_timeout: float = 30.0
     http_retries: int = 6
@@ -39,6 +42,11 @@ class Settings:
     @property
     def feed_path(self) -> Path:
         return self.data_dir / "feeds" / "new.xml"
+
+    @property
+    def ncbi_key(self) -> str | None:
+        """The NCBI API key itself, for the one place that sends it."""
+        return self.ncbi_api_key.get_secret_value() if self.ncbi_api_key else None
 
     def with_overrides(self, **changes) -> "Settings":
         return replace(self, **changes)
@@ -80,7 +88,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         data_dir=data_dir,
         pubmed_url=_url("TRIALWATCH_PUBMED_URL", values.get("TRIALWATCH_PUBMED_URL") or DEFAULT_PUBMED_URL),
         ctgov_url=_url("TRIALWATCH_CTGOV_URL", values.get("TRIALWATCH_CTGOV_URL") or DEFAULT_CTGOV_URL),
-        ncbi_api_key=values.get("NCBI_API_KEY") or None,
+        ncbi_api_key=SecretStr(values["NCBI_API_KEY"]) if values.get("NCBI_API_KEY") else None,
         ncbi_email=values.get("NCBI_EMAIL") or None,
         http_timeout=_number("TRIALWATCH_HTTP_TIMEOUT", values.get("TRIALWATCH_HTTP_TIMEOUT") or "30", float),
         http_retries=_number("TRIALWATCH_HTTP_RETRIES", values.get("TRIALWATCH_HTTP_RETRIES") or "6", int),

@@ -8,6 +8,7 @@ from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xm
 from flows import pipeline
 from flows.demo_sample import generate_sample
 from flows.settings import Settings
+from pydantic import SecretStr
 from warehouse.db import open_warehouse
 
 
@@ -15,7 +16,7 @@ def test_backfill_of_more_than_9999_papers_stores_every_one(tmp_path):
     sample = generate_sample(today=date(2026, 11, 27), n_articles=12_000, n_trials=20)
     records = pubmed_records_from_xml(sample.pubmed_xml)
     assert len(records) == 12_000
-    settings = Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path / "data", ncbi_api_key="test-key")
+    settings = Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path / "data", ncbi_api_key=SecretStr("test-key"))
     messages: list[str] = []
     with PubMedStandIn(records) as pubmed, CtGovStandIn(sample.studies):
         served = settings.with_overrides(pubmed_url=pubmed.url)

@@ -306,7 +306,16 @@ def test_truncated_json_is_one_reject(corpus_dir):
 def test_undecodable_bytes_are_one_reject():
     page = parse_ctgov_page(b'{"studies": ["\xff\xfe"]}')
     assert page.records == [] and len(page.rejects) == 1
-    assert page.rejects[0].reason.startswith("malformed JSON")
+    assert page.rejects[0].reason == "bytes that are not UTF-8 in the study"
+
+
+def test_a_study_with_undecodable_bytes_is_rejected_and_its_neighbours_kept():
+    good = {"protocolSection": {"identificationModule": {"nctId": "NCT01234567", "briefTitle": "Fine"}}}
+    bad = {"protocolSection": {"identificationModule": {"nctId": "NCT07654321", "briefTitle": "BADBYTES"}}}
+    body = json.dumps({"studies": [good, bad]}).encode().replace(b"BADBYTES", b"Caf\xe9")
+    page = parse_ctgov_page(body)
+    assert [r["nct_id"] for r in page.records] == ["NCT01234567"]
+    assert [(r.record_id, r.reason) for r in page.rejects] == [("NCT07654321", "bytes that are not UTF-8 in the study")]
 
 
 @pytest.mark.parametrize("body", [b"[]", b'{"error": "bad request"}', b'{"studies": {}}'])
