@@ -1,4 +1,4 @@
-"""`trialwatch` command line: run, demo, ingest, replay, status, retag, evaluate-tagger, serve,
+"""`trialwatch` command line: run, demo, ingest, backfill, replay, status, retag, evaluate-tagger, serve,
 dashboard, export, schema-docs.
 
 Errors a user can fix (bad arguments, settings, an unusable warehouse, an unreachable service)
@@ -72,6 +72,14 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
     summaries = nightly_flow(settings, SOURCE_CHOICES[args.source], args.since, args.full)
     return _report(summaries)
+
+
+def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
+    _check_warehouse(settings)
+    _quiet_prefect()
+    from flows.ingest import backfill_flow
+
+    return _report(backfill_flow(settings, SOURCE_CHOICES[args.source]))
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
@@ -216,6 +224,10 @@ def build_parser() -> OneLineParser:
     window.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="records added or changed since this day")
     window.add_argument("--full", action="store_true", help="everything, not just what changed")
     ingest.set_defaults(handler=cmd_ingest)
+
+    backfill = commands.add_parser("backfill", help="the full history of each source (resumes an interrupted backfill)")
+    backfill.add_argument("--source", choices=list(SOURCE_CHOICES), default="all", help="which service (default: all)")
+    backfill.set_defaults(handler=cmd_backfill)
 
     replay = commands.add_parser("replay", help="rebuild the warehouse from the raw archive (no network)")
     replay.add_argument("dir", nargs="?", help="archive folder (default: $TRIALWATCH_DATA_DIR/raw)")

@@ -86,6 +86,13 @@ def nightly_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgo
     return summaries
 
 
+@flow(name="trialwatch-backfill", validate_parameters=False)
+def backfill_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgov")) -> list[pipeline.SourceSummary]:
+    """Full history of each source (PubMed date-sliced under the esearch cap, resumable slice by
+    slice), published like a nightly run."""
+    return nightly_flow(settings, sources, None, True)
+
+
 @task(name="retag", cache_policy=NONE)
 def retag_task(conn: duckdb.DuckDBPyConnection, everything: bool) -> dict[str, int]:
     from extract.tagger import Tagger

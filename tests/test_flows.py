@@ -103,3 +103,17 @@ def test_a_source_that_stays_down_keeps_its_watermark_and_the_other_source_compl
     with duckdb.connect(str(settings.db_path), read_only=True) as conn:
         marks = dict(conn.execute("SELECT source, count(watermark) FROM ingest_runs GROUP BY source").fetchall())
     assert marks == {"pubmed": 2, "ctgov": 1}
+
+
+def test_backfill_flow_pulls_everything_slice_by_slice_and_publishes(tmp_path, world):
+    from flows.ingest import backfill_flow
+
+    pubmed, ctgov, _ = world
+    settings = settings_for(tmp_path, pubmed, ctgov)
+    nightly_flow(settings)                       # an incremental history exists…
+    summaries = backfill_flow(settings)          # …and a backfill still asks for everything
+    assert [(s.window.mode, s.status) for s in summaries] == [("full", "succeeded")] * 2
+    with duckdb.connect(str(settings.db_path), read_only=True) as conn:
+        slices = conn.execute("SELECT count(*), count(done_at) FROM backfill_slices").fetchall()
+        publications = conn.execute("SELECT count(*) FROM publications").fetchall()
+    assert slices[0][0] >= 1 and slices[0][0] == slices[0][1] and publications == [(2,)]
