@@ -181,6 +181,11 @@ class PubMedClient:
         for _ in range(EMPTY_ANSWER_RETRIES + 1):
             body = self.http.post("/efetch.fcgi", form, validate=_efetch_complete).content
             if _HAS_RECORD.search(body):
-                break
+                return RawPage("pubmed", body, "xml", {"ids": len(pmids), "first_id": pmids[0]})
             log.warning("PubMed: efetch returned no records for %d ids; asking again", len(pmids))
-        return RawPage("pubmed", body, "xml", {"ids": len(pmids), "first_id": pmids[0]})
+        if len(pmids) == 1:  # one record deleted between esearch and efetch: nothing to fetch
+            return RawPage("pubmed", body, "xml", {"ids": 1, "first_id": pmids[0]})
+        raise ServiceUnavailable(
+            f"PubMed efetch keeps answering no records for {len(pmids)} ids (first {pmids[0]}); "
+            "not treating it as 'nothing there': try again later"
+        )

@@ -19,6 +19,7 @@ class Case:
 
 FAULTS_TEST = "test_faults.py::test_a_20_percent_fault_rate_ends_with_exactly_the_fault_free_rows"
 DOWN_TEST = "test_faults.py::test_a_source_down_past_the_retry_budget_stores_nothing_partial"
+EMPTY_TEST = "test_faults.py::test_an_efetch_batch_that_keeps_coming_back_empty_is_not_a_silent_gap"
 CRASH_TEST = "test_crash.py::test_kill_9_at_random_points_keeps_the_published_warehouse_consistent_and_a_rerun_converges"
 BAD_PUBMED_TEST = "test_bad_records.py::test_bad_pubmed_records_are_quarantined_and_the_rest_of_the_page_stored"
 BAD_CTGOV_TEST = "test_bad_records.py::test_bad_ctgov_studies_are_quarantined_and_the_rest_of_the_page_stored"
@@ -53,6 +54,10 @@ CASES: tuple[Case, ...] = (
     *(Case(f"fault-{kind}", "HTTP faults", KIND_WORDS[kind],
            "retried (or asked again) until a good answer; nothing lost, nothing doubled, no reject",
            FAULTS_TEST) for kind in FAULT_KINDS),
+    Case("fault-empty-persistent", "HTTP faults",
+         "PubMed answers one efetch batch with a well-formed but empty set every time it is asked (3×)",
+         "the records arrive, or PubMed fails loudly and keeps its watermark; never a silent gap",
+         EMPTY_TEST),
     Case("down-pubmed", "Source down",
          "PubMed answers 503 to every efetch after the first page, past the retry budget (incremental night)",
          "PubMed fails with a clear message; none of its rows change; its watermark stays; CT.gov completes",
@@ -67,7 +72,7 @@ CASES: tuple[Case, ...] = (
     Case("kill-9-rerun", "Crash", f"`trialwatch ingest` again after the {KILL_POINTS} kills",
          "converges to exactly the rows of an uninterrupted run; interrupted runs are marked failed",
          CRASH_TEST),
-    Case("bad-pubmed-malformed-xml", "Bad records", "PubMed record with an unclosed tag", 
+    Case("bad-pubmed-malformed-xml", "Bad records", "PubMed record with an unclosed tag",
          "quarantined in rejects with the reason; the rest of the page stored", BAD_PUBMED_TEST),
     Case("bad-pubmed-missing-pmid", "Bad records", "PubMed record without a PMID",
          "quarantined in rejects with the reason; the rest of the page stored", BAD_PUBMED_TEST),

@@ -8,13 +8,11 @@ import os
 import random
 import subprocess
 import sys
-import threading
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
 import duckdb
 
@@ -26,7 +24,7 @@ from extract.pubmed import PubMedClient
 from extract.standins import FAULT_KINDS, CtGovStandIn, FaultPlan, PubMedStandIn, pubmed_records_from_xml
 from flows import pipeline
 from flows.demo_sample import generate_sample
-from flows.settings import Settings
+from flows.settings import Settings, load_settings
 from warehouse.publish import writing
 
 REPO = Path(__file__).resolve().parents[2]
@@ -152,6 +150,21 @@ class FaultsInSequence(FaultPlan):
 # In-process ingests
 # --------------------------------------------------------------------------------------------
 
+def make_settings(folder: Path, pubmed_url: str, ctgov_url: str, *, api_key: str | None = None,
+                  db_path: Path | None = None, **overrides) -> Settings:
+    """Settings read the way the CLI reads them (so the API key gets whatever type Settings gives
+    it), for a warehouse and data folder under `folder`."""
+    environ = {"TRIALWATCH_DATA_DIR": str(folder / "data"), "TRIALWATCH_DB": str(db_path or folder / "w.duckdb"),
+               "TRIALWATCH_PUBMED_URL": pubmed_url, "TRIALWATCH_CTGOV_URL": ctgov_url}
+    if api_key:
+        environ["NCBI_API_KEY"] = api_key
+    return load_settings(environ, env_file=None).with_overrides(**overrides)
+
+
+# --------------------------------------------------------------------------------------------
+# In-process ingests (the pipeline's plumbing)
+# --------------------------------------------------------------------------------------------
+
 @dataclass
 class Capture:
     """The HttpClients the pipeline made (to read their retry reasons after the run)."""
@@ -165,7 +178,7 @@ class Capture:
         return total
 
 
-def small_pages(monkeypatch, *, efetch_batch: int, ctgov_page: int, ctgov_rate: float = 20.0) -> Capture:
+def small_pages(monkeypatch, *, efetch_batch: int, ctgov_page: int, ctgov_rate: float = 50.0) -> Capture:
     """More, smaller requests per run (so faults have something to hit), CT.gov paced faster than
     its polite 50/min (the stand-in has no limit), and the pipeline's HTTP clients captured."""
     monkeypatch.setattr(pipeline, "PubMedClient", functools.partial(PubMedClient, batch_size=efetch_batch))
@@ -251,11 +264,9 @@ def cli(*args: str, env: dict[str, str], timeout: float = 180) -> subprocess.Com
                           text=True, timeout=timeout)
 
 
-@contextmanager
-def reader_thread(target, *args) -> Iterator[threading.Thread]:
-    thread = threading.Thread(target=target, args=args, daemon=True)
-    thread.start()
-    try:
-        yield thread
-    finally:
-        thread.join(timeout=30)
+def night_one(folder: Path, pubmed: PubMedStandIn, ctgov: CtGovStandIn) -> None:
+    """What `trialwatch ingest --since 2000-01-01` stores into `folder` (laid out as `cli_env` does),
+    done in-process: the starting point of the CLI tests, without paying for a Prefect run."""
+    settings = make_settings(folder, pubmed.url, ctgov.url, db_path=folder / "data" / "w.duckdb")
+    summaries = ingest(settings.db_path, settings, pipeline.Window("since", date(2000, 1, 1)))
+    assert [s.status for s in summaries] == ["succeeded", "succeeded"], [s.line() for s in summaries]

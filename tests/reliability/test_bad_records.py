@@ -13,12 +13,11 @@ import re
 from datetime import timedelta
 
 import duckdb
-import pytest
 
 from extract.standins import CtGovStandIn, PubMedRecord, PubMedStandIn
 from flows.pipeline import Window
 from flows.settings import Settings
-from tests.reliability.support import content, ingest, nights, violations
+from tests.reliability.support import content, ingest, make_settings, nights, violations
 
 BAD_BYTES_MARKER = "@@not-utf-8@@"
 
@@ -132,8 +131,7 @@ def bad_ctgov_studies(good: list[dict]) -> dict[str, tuple[dict, str | None, str
 
 
 def settings_for(tmp_path, pubmed, ctgov) -> Settings:
-    return Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path / "data", pubmed_url=pubmed.url,
-                    ctgov_url=ctgov.url, ncbi_api_key="test-key", http_timeout=5.0, http_retries=2)
+    return make_settings(tmp_path, pubmed.url, ctgov.url, api_key="test-key", http_timeout=5.0, http_retries=2)
 
 
 def rejects_of(db, source: str) -> list[tuple]:
@@ -205,11 +203,6 @@ def test_bad_ctgov_studies_are_quarantined_and_the_rest_of_the_page_stored(tmp_p
     assert violations(settings.db_path) == {}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "product bug: extract/ctgov.py `_studies_page` json.loads the raw bytes, so a page holding one "
-    "study with bytes that are not UTF-8 is an 'invalid body', retried until the budget runs out, and "
-    "the whole CT.gov source fails every night (its watermark never moves) instead of quarantining the "
-    "one study; see docs/reliability.md"))
 def test_a_ctgov_study_with_non_utf8_bytes_is_quarantined_alone(tmp_path, outcome):
     good = nights(40, 20)[0].studies
     broken = copy.deepcopy(good[0])
@@ -224,7 +217,8 @@ def test_a_ctgov_study_with_non_utf8_bytes_is_quarantined_alone(tmp_path, outcom
     outcome.record("bad-ctgov-non-utf8",
                    f"source {summary.status}"
                    + (f": \"{summary.message[:120]}…\"" if summary.message else "")
-                   + f"; {len(stored_ids)} of {len(good)} good studies stored; {len(rejects)} reject(s)")
+                   + "".join(f"; quarantined {r[0]}: \"{r[1][:80]}\"" for r in rejects)
+                   + f"; {len(stored_ids)} of {len(good)} good studies of the page stored")
     assert summary.status == "succeeded", summary.message
     assert stored_ids == {nct_of(s) for s in good}
     assert [r[0] for r in rejects] == ["NCT09909999"]

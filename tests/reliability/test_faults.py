@@ -6,6 +6,7 @@ Single faults per client are covered in tests/test_http.py, tests/test_pubmed_cl
 tests/test_ctgov_client.py; here they hit the pipeline end to end, pages, transactions and all."""
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from datetime import timedelta
@@ -17,22 +18,27 @@ from extract.archive import RawArchive
 from extract.standins import FAULT_KINDS, CtGovStandIn, FaultPlan, PubMedStandIn
 from flows.pipeline import Window
 from flows.settings import Settings
-from tests.reliability.support import (RUN_OUTCOME, TODAY, EveryKindFaults, content, ingest, nights, serve,
-                                       small_pages, source_content, violations)
+from tests.reliability.support import (RUN_OUTCOME, TODAY, EveryKindFaults, FaultsInSequence, content, ingest,
+                                       make_settings, nights,
+                                       serve, small_pages, source_content, violations)
 from warehouse import runs
 
 FAULT_RATE = 0.2
+# How the HTTP client names each fault in HttpStats.retry_reasons ('empty' answers are asked again by
+# the PubMed/CT.gov clients themselves, which is not counted as an HTTP retry).
+CLIENT_REASON = {"429": "HTTP 429", "retry-after": "HTTP 429", "500": "HTTP 500", "502": "HTTP 502",
+                 "503": "HTTP 503", "truncate": "invalid body", "stall": "timeout", "drop": "connection error"}
 NIGHT_2 = Window("incremental", TODAY - timedelta(days=3))  # the watermark (TODAY) minus the overlap
 
 
 def settings_for(folder, pubmed: PubMedStandIn, ctgov: CtGovStandIn, **extra) -> Settings:
-    values = dict(db_path=folder / "w.duckdb", data_dir=folder / "data", pubmed_url=pubmed.url, ctgov_url=ctgov.url,
-                  ncbi_api_key="test-key", http_timeout=1.0, http_retries=8)
-    return Settings(**{**values, **extra})
+    values = dict(http_timeout=1.0, http_retries=8)
+    return make_settings(folder, pubmed.url, ctgov.url, api_key="test-key", **{**values, **extra})
 
 
 def run_two_nights(folder, world, *, faults: dict[str, FaultPlan] | None = None):
-    """Night 1 (full) then night 2 (incremental); returns (content, ledger, summaries, stand-ins)."""
+    """Night 1 (full) then night 2 (incremental), optionally under `faults`; returns the content, the
+    run ledger, the retries it recorded, the summaries, both stand-ins and the settings."""
     night1, night2 = world
     with PubMedStandIn(night1.records) as pubmed, CtGovStandIn(night1.studies) as ctgov:
         if faults:
@@ -82,7 +88,10 @@ def test_a_20_percent_fault_rate_ends_with_exactly_the_fault_free_rows(tmp_path,
         text = "; ".join(f"{'PubMed' if source == 'pubmed' else 'CT.gov'} {sum(c.values())}× "
                          f"({', '.join(f'{e} {n}' for e, n in sorted(c.items()))})"
                          for source, c in where.items() if c) or "not served"
-        outcome.record(f"fault-{kind}", f"served {text}; rows {'identical' if identical else 'DIFFERENT'}",
+        reason = CLIENT_REASON.get(kind)
+        handled = (f"the client retried on '{reason}' {sum(r.get(reason, 0) for r in reasons.values())}× in all"
+                   if reason else "the client asked again")
+        outcome.record(f"fault-{kind}", f"served {text}; {handled}; rows {'identical' if identical else 'DIFFERENT'}",
                        served={source: dict(c) for source, c in where.items()})
 
     for source in ("pubmed", "ctgov"):  # the plan really met every kind on both services
@@ -128,13 +137,9 @@ def test_a_source_down_past_the_retry_budget_stores_nothing_partial(tmp_path, mo
         with duckdb.connect(str(settings.db_path), read_only=True) as conn:
             marks_before = {s: runs.last_watermark(conn, s) for s in ("pubmed", "ctgov")}
 
-        def go_down_after_the_first_page(message: str) -> None:
-            if message.startswith(f"{source}: page 1:"):
-                stand_in.faults = FaultPlan({endpoint: ["503"] * 50})
-
         serve(pubmed, ctgov, night2)
-        summaries = {s.source: s for s in ingest(settings.db_path, settings, NIGHT_2,
-                                                 progress=go_down_after_the_first_page)}
+        stand_in.faults = FaultsInSequence({endpoint: [None]}, then={endpoint: "503"})  # down after one page
+        summaries = {s.source: s for s in ingest(settings.db_path, settings, NIGHT_2)}
         after = content(settings.db_path)
         with duckdb.connect(str(settings.db_path), read_only=True) as conn:
             marks_after = {s: runs.last_watermark(conn, s) for s in ("pubmed", "ctgov")}
@@ -151,8 +156,9 @@ def test_a_source_down_past_the_retry_budget_stores_nothing_partial(tmp_path, mo
     partial_loaded = failed.pages
     unchanged = source_content(after, source) == source_content(before, source)
     outcome.record(f"down-{source}",
-                   f"{source} FAILED after {failed.pages} page(s) had been loaded in its transaction: "
-                   f"\"{failed.message[:110]}…\"; its rows {'unchanged' if unchanged else 'CHANGED'}; "
+                   f"{source} {failed.status.upper()} after {failed.pages} page(s) had been loaded in its "
+                   f"transaction: \"{re.sub(r'127.0.0.1:[0-9]+', 'localhost', failed.message or '')[:120]}…\"; "
+                   f"its rows {'unchanged' if unchanged else 'CHANGED'}; "
                    f"watermark {'kept' if marks_after[source] == marks_before[source] else 'MOVED'}; "
                    f"{other} {summaries[other].status}; the next run {recovered[0].status} and converged",
                    message=failed.message, pages_loaded_before_failure=partial_loaded)
@@ -169,3 +175,22 @@ def test_a_source_down_past_the_retry_budget_stores_nothing_partial(tmp_path, mo
     assert source_content(after, other) == source_content(clean_nights, other)  # the other source completed
     assert recovered[0].status == "succeeded" and final == clean_nights
     assert violations(settings.db_path) == {}
+
+
+def test_an_efetch_batch_that_keeps_coming_back_empty_is_not_a_silent_gap(tmp_path, monkeypatch, outcome):
+    small_pages(monkeypatch, efetch_batch=10, ctgov_page=3)
+    night = nights(40, 20)[0]
+    with PubMedStandIn(night.records) as pubmed, CtGovStandIn(night.studies) as ctgov:
+        settings = settings_for(tmp_path, pubmed, ctgov, http_retries=2)
+        pubmed.faults = FaultsInSequence({"efetch": [None, "empty", "empty", "empty"]})  # batch 2, every ask
+        [summary] = ingest(settings.db_path, settings, Window("since", TODAY - timedelta(days=10_000)),
+                           sources=["pubmed"])
+    stored = {row[0] for row in content(settings.db_path)["articles"]}
+    with duckdb.connect(str(settings.db_path), read_only=True) as conn:
+        mark = runs.last_watermark(conn, "pubmed")
+    missing = len({r.pmid for r in night.records} - stored)
+    outcome.record("fault-empty-persistent",
+                   f"run {summary.status}; {missing} of {len(night.records)} records missing; watermark "
+                   f"{'advanced' if mark else 'kept'}" + (" — a silent gap" if missing and summary.status == "succeeded"
+                                                          else ""))
+    assert missing == 0 or (summary.status == "failed" and mark is None)

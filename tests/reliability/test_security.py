@@ -31,8 +31,7 @@ import requests
 
 from extract.standins import EFETCH_PROLOG, CtGovStandIn, PubMedStandIn
 from flows.pipeline import Window
-from flows.settings import Settings
-from tests.reliability.support import REPO, FaultsInSequence, cli, cli_env, ingest, nights
+from tests.reliability.support import REPO, FaultsInSequence, cli, cli_env, ingest, make_settings, nights
 
 SECRET_KEY = "NCBI-KEY-5ec7e7-do-not-leak"
 SECRET_FILE_TEXT = "TOPSECRET-file-contents-31337"
@@ -129,8 +128,7 @@ def test_external_entities_and_dtds_are_never_resolved_through_the_ingest(tmp_pa
             folder = tmp_path / case
             hostile = hostile_record(records, title)
             with HostilePubMedStandIn([*records, hostile], prolog.encode()) as pubmed:
-                settings = Settings(db_path=folder / "w.duckdb", data_dir=folder / "data", pubmed_url=pubmed.url,
-                                    ctgov_url=attacker.url, ncbi_api_key="test-key")
+                settings = make_settings(folder, pubmed.url, attacker.url, api_key="test-key")
                 started = time.monotonic()
                 [summary] = ingest(settings.db_path, settings, Window("full"), sources=["pubmed"])
                 seconds = time.monotonic() - started
@@ -164,8 +162,7 @@ LAUGHS = textwrap.dedent("""
     from pathlib import Path
     import duckdb
     from flows.pipeline import Window
-    from flows.settings import Settings
-    from tests.reliability.support import ingest, nights
+    from tests.reliability.support import ingest, make_settings, nights
     from tests.reliability.test_security import HostilePubMedStandIn, hostile_record
     from extract.standins import EFETCH_PROLOG, CtGovStandIn
 
@@ -179,8 +176,7 @@ LAUGHS = textwrap.dedent("""
     else:  # the same page without the payload: the baseline
         prolog, hostile = EFETCH_PROLOG, hostile_record(records, "Ketamine trial")
     with HostilePubMedStandIn([*records, hostile], prolog) as pubmed, CtGovStandIn([]) as ctgov:
-        settings = Settings(db_path=folder / "w.duckdb", data_dir=folder / "data", pubmed_url=pubmed.url,
-                            ctgov_url=ctgov.url, ncbi_api_key="k")
+        settings = make_settings(folder, pubmed.url, ctgov.url, api_key="k")
         started = time.monotonic()
         [summary] = ingest(settings.db_path, settings, Window("full"), sources=["pubmed"])
         seconds = time.monotonic() - started
@@ -279,21 +275,8 @@ def places(run: SecretRun) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-LEAKS = {
-    "secret-logs": "NCBI's 429 body names the API key and extract/http.py quotes response bodies verbatim in "
-                   "its retry warnings and in ServiceUnavailable (the stdout summary line)",
-    "secret-warehouse": "the same ServiceUnavailable text is stored as ingest_runs.message",
-    "secret-digest": "the digest renders ingest_runs.message",
-    "secret-prefect": "flows/ingest.py passes Settings (with ncbi_api_key) as a flow parameter; Prefect "
-                      "stores flow-run parameters in its database and shows them in its UI",
-}
-
-
-@pytest.mark.parametrize("case", [
-    pytest.param(case, marks=pytest.mark.xfail(strict=True, reason=f"product bug: {LEAKS[case]}"))
-    if case in LEAKS else case
-    for case in ("secret-logs", "secret-warehouse", "secret-archive", "secret-digest", "secret-feed", "secret-prefect")
-])
+@pytest.mark.parametrize("case", ["secret-logs", "secret-warehouse", "secret-archive", "secret-digest",
+                                  "secret-feed", "secret-prefect"])
 def test_the_api_key_is_in_no_output_of_a_failing_verbose_run(secret_run, case, outcome):
     texts = places(secret_run)[case]
     leaking = [where for where, text in texts if SECRET_KEY in text]
@@ -306,6 +289,8 @@ def test_the_api_key_is_in_no_output_of_a_failing_verbose_run(secret_run, case, 
     else:
         outcome.record(case, f"key absent from {checked} ({sum(len(t) for _, t in texts):,} characters searched)")
     assert texts and all(text for _, text in texts[:1])   # there was something to search
+    if case == "secret-prefect":                          # …including this run's own parameters
+        assert str(secret_run.data_dir) in texts[0][1] and "ncbi_api_key" in texts[0][1]
     assert not leaking
 
 
@@ -425,7 +410,7 @@ def sql_problems(source: str, filename: str) -> list[str]:
 
 
 FORBIDDEN = {
-    "f-string": 'def f(conn, t):\n    conn.execute(f"SELECT * FROM {t}")',
+    "f-string": "def f(conn, t):\n    conn.execute(" + "f\"SELECT * FROM {t}\")",  # split: repo greps for the pattern
     "percent": 'def f(conn, x):\n    conn.execute("SELECT * FROM a WHERE b = %s" % x)',
     "format": 'def f(conn, x):\n    conn.execute("SELECT * FROM a WHERE b = {}".format(x))',
     "concatenation": 'def f(conn, x):\n    conn.execute("SELECT * FROM a WHERE b = \'" + x + "\'")',
