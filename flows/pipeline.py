@@ -10,6 +10,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
+from itertools import islice
 from typing import Callable, Iterator
 
 import duckdb
@@ -33,6 +34,7 @@ log = logging.getLogger("trialwatch.pipeline")
 
 Progress = Callable[[str], None]
 RECORD_KIND = {"pubmed": "article", "ctgov": "trial"}
+REPLAY_BATCH = 25  # pages per replay transaction (~5,000 records)
 
 
 @dataclass(frozen=True)
@@ -236,22 +238,27 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source: s
 
 def replay_archive(conn: duckdb.DuckDBPyConnection, archive: RawArchive, *, catalogue: Catalogue,
                    progress: Progress, sources: tuple[str, ...] = SOURCES) -> list[SourceSummary]:
-    """Load archived pages, oldest run first, with no network; one transaction per source."""
+    """Load archived pages, oldest run first, with no network. Commits every REPLAY_BATCH pages:
+    a replay builds a fresh working copy that is published only when it ends, so bigger
+    transactions would buy nothing but memory (DuckDB holds uncommitted rows in RAM)."""
     summaries = []
     for source in sources:
         summary = SourceSummary(source, runs.new_run_id(source), Window("replay"))
         runs.start(conn, summary.run_id, source, "replay", None)
         try:
-            with transaction(conn):
-                for archived in archive.pages((source,)):
-                    store_page(conn, archived.page, summary.run_id, catalogue, summary)
-                    if summary.pages % 20 == 0:
-                        progress(f"{source}: replayed {summary.pages:,} pages, {summary.fetched:,} records")
-                summary.status = "succeeded"
-                _finish(conn, summary, None, watermark=None)
+            pages = iter(archive.pages((source,)))
+            while True:
+                with transaction(conn):
+                    batch = list(islice(pages, REPLAY_BATCH))
+                    for archived in batch:
+                        store_page(conn, archived.page, summary.run_id, catalogue, summary)
+                if not batch:
+                    break
+                progress(f"{source}: replayed {summary.pages:,} pages, {summary.fetched:,} records")
+            summary.status = "succeeded"
+            _finish(conn, summary, None, watermark=None)
         except Exception as error:  # noqa: BLE001
             summary.status, summary.message = "failed", f"{type(error).__name__}: {error}"
-            summary.counts = LoadCounts()
             _finish(conn, summary, None, watermark=None)
         summaries.append(summary)
     return summaries
