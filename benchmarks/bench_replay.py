@@ -142,7 +142,7 @@ def child_inprocess(db: Path, archive: Path, profile: Path | None) -> None:
     stages["tag (spaCy + about)"] = stages.pop("tag (incl. storing tags)", 0.0) - stages.get("store tags", 0.0)
     stages["open + migrate"] = opened
     stages["checkpoint + publish"] = published
-    stages["other (ledger, loop)"] = total - sum(stages.values())
+    stages["other (ledger, loop, commits)"] = total - sum(stages.values())
     print(json.dumps({"import_s": imported, "tagger_build_s": tagger_built, "replay_s": total,
                       "stages": stages, "summaries": [s.line() for s in summaries]}))
 
@@ -210,7 +210,7 @@ def run(articles: int, trials: int, profile: bool, keep: bool = True) -> Result:
          secs(inproc["replay_s"]), f"{inproc['replay_s'] / best['total_s']:.1f}×"],
     ]
     order = ["read + gunzip", "parse", "drug labels", "load (upsert records)", "tag (spaCy + about)", "store tags",
-             "open + migrate", "checkpoint + publish", "other (ledger, loop)"]
+             "open + migrate", "checkpoint + publish", "other (ledger, loop, commits)"]
     stages = inproc["stages"]
     stage_rows = [[name, secs(stages.get(name, 0.0)), f"{100 * stages.get(name, 0.0) / inproc['replay_s']:.0f} %",
                    f"{stages.get(name, 0.0) / best['total_s']:.1f}×"] for name in order]
@@ -237,7 +237,7 @@ def run(articles: int, trials: int, profile: bool, keep: bool = True) -> Result:
         ],
         data={"floor": best, "floors": floors, "cli_wall_s": cli.wall_s, "cli_peak_tree_rss": cli.peak_tree_rss,
               "cli_peak_process_rss": cli.peak_process_rss, "startup_s": startup, "inprocess": inproc,
-              "ratio": ratio, "articles": articles, "trials": trials},
+              "ratio": ratio, "articles": articles, "trials": trials, "inprocess_peak_rss": child.peak_tree_rss,},
     )
     return result
 

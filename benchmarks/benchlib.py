@@ -32,6 +32,7 @@ DATA_DIR = BENCH_DIR / ".data"
 RESULTS_DIR = DATA_DIR / "results"
 PROFILES_DIR = DATA_DIR / "profiles"
 DOCS = ROOT / "docs" / "benchmarks.md"
+LOAD_AT_IMPORT = os.getloadavg()[0]  # the machine may be shared: every result says how busy it was
 PAGE = os.sysconf("SC_PAGE_SIZE")
 ORDER = ("replay", "backfill", "noop", "tagger", "dashboard")
 
@@ -226,6 +227,7 @@ class Result:
     data: dict = field(default_factory=dict)
     when: str = field(default_factory=lambda: datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"))
     machine: dict = field(default_factory=machine)
+    load: tuple = field(default_factory=lambda: (LOAD_AT_IMPORT, os.getloadavg()[0]))  # 1-min load, start / end
 
 
 # ------------------------------------------------------------------------------ docs/benchmarks.md
@@ -237,7 +239,7 @@ and rewrites its own section of this file (the generated regions between the `BE
 markers; the text outside them is written by hand):
 
 ```sh
-.venv/bin/python benchmarks/run_all.py          # everything, ~15 minutes at the default size
+.venv/bin/python benchmarks/run_all.py          # everything, ~8–10 minutes at the default size
 .venv/bin/python benchmarks/bench_replay.py     # one benchmark; --articles N to run smaller
 ```
 
@@ -319,8 +321,10 @@ def render_docs(results: dict[str, dict] | None = None) -> None:
     text = _replace_region(text, "machine", "Machine (the last run): " + machine_line(info) + ".")
     text = _replace_region(text, "summary", _summary(text, results))
     for name, result in results.items():
+        load = result.get("load") or (float("nan"), float("nan"))
         body = (f"## {result['title']}\n\n`{result['command']}` — run {result['when']} on "
-                f"{result['machine']['nproc']} × {result['machine']['cpu']}.\n\n{result['section']}")
+                f"{result['machine']['nproc']} × {result['machine']['cpu']}; 1-minute load average "
+                f"{load[0]:.1f} at the start, {load[1]:.1f} at the end.\n\n{result['section']}")
         text = _replace_region(text, name, body)
     DOCS.write_text(text)
 

@@ -25,7 +25,6 @@ not compete with the code being measured for the GIL, and returns their URLs and
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import subprocess
 import sys
@@ -97,7 +96,8 @@ def ensure_gitignore(cache: Path = DATA_DIR) -> None:
     cache.mkdir(parents=True, exist_ok=True)
     ignore = cache / ".gitignore"
     if not ignore.exists():
-        ignore.write_text("# benchmark corpora, warehouses, results and profiles: generated, never committed\n*\n")
+        ignore.write_text("# benchmark corpora, warehouses, results and profiles: generated, never committed\n*\n"
+                          "!.gitignore\n")
 
 
 def ensure(articles: int = DEFAULT_ARTICLES, trials: int = DEFAULT_TRIALS, *, seed: int = DEFAULT_SEED,
