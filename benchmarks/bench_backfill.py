@@ -53,8 +53,6 @@ def child_ingest(source: str, db: Path, data_dir: Path, pubmed_url: str, ctgov_u
                  profile: Path | None) -> None:
     """ingest_source(source, full) into `db` with timers; JSON on stdout."""
     import threading
-    from collections import defaultdict
-
     from extract import http as http_mod
     from extract.archive import RawArchive
     from extract.catalogue import Catalogue
@@ -62,18 +60,8 @@ def child_ingest(source: str, db: Path, data_dir: Path, pubmed_url: str, ctgov_u
     from flows.settings import load_settings
     from warehouse.db import open_warehouse
 
-    spent: dict[str, float] = defaultdict(float)
-    threads: dict[str, set[str]] = defaultdict(set)
-
-    def timed(name, fn):
-        def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                spent[name] += time.perf_counter() - start
-                threads[name].add(threading.current_thread().name)
-        return wrapper
+    timer = benchlib.StageTimer()
+    spent, threads, timed = timer.spent, timer.threads, timer.wrap
 
     http_mod.RateLimiter.wait = timed("pacing (rate limiter)", http_mod.RateLimiter.wait)
     http_mod.HttpClient._request = timed("request incl. pacing", http_mod.HttpClient._request)

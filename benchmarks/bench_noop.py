@@ -46,24 +46,14 @@ API_KEY = bench_backfill.API_KEY
 def child_night(db: Path, data_dir: Path, pubmed_url: str, ctgov_url: str) -> None:
     """One nightly run without Prefect, step by step; JSON on stdout."""
     t0 = time.perf_counter()
-    from collections import defaultdict
-
     from extract.catalogue import Catalogue
     from flows import digest, ingest, pipeline
     from flows.settings import load_settings
     from warehouse import publish
 
     imported = time.perf_counter() - t0
-    spent: dict[str, float] = defaultdict(float)
-
-    def timed(name, fn):
-        def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                spent[name] += time.perf_counter() - start
-        return wrapper
+    timer = benchlib.StageTimer()
+    spent, timed = timer.spent, timer.wrap
 
     publish._generation = timed("read generations", publish._generation)
     publish._copy = timed("copy published → staging", publish._copy)

@@ -77,24 +77,14 @@ def floor(c: corpus_mod.Corpus) -> dict:
 def child_inprocess(db: Path, archive: Path, profile: Path | None) -> None:
     """Run replay_archive in this process with per-stage timers; print JSON on stdout."""
     t0 = time.perf_counter()
-    from collections import defaultdict
-
     from extract.archive import RawArchive
     from extract.catalogue import Catalogue
     from flows import pipeline
     from warehouse import publish
 
     imported = time.perf_counter() - t0
-    spent: dict[str, float] = defaultdict(float)
-
-    def timed(name, fn):
-        def wrapper(*args, **kwargs):
-            start = time.perf_counter()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                spent[name] += time.perf_counter() - start
-        return wrapper
+    timer = benchlib.StageTimer()
+    spent, timed = timer.spent, timer.wrap
 
     pipeline.parse_pubmed = timed("parse", pipeline.parse_pubmed)
     pipeline.parse_ctgov_page = timed("parse", pipeline.parse_ctgov_page)

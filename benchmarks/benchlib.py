@@ -351,3 +351,24 @@ def profile_summary(pstats_path: Path, limit: int = 25, sort: str = "cumulative"
     stats = pstats.Stats(str(pstats_path), stream=buffer)
     stats.strip_dirs().sort_stats(sort).print_stats(limit)
     return buffer.getvalue()
+
+
+class StageTimer:
+    """Wall time per stage name, accumulated around wrapped functions, and which threads ran
+    each stage (so a benchmark can tell the fetch thread's time from the main thread's)."""
+
+    def __init__(self) -> None:
+        from collections import defaultdict
+
+        self.spent: dict[str, float] = defaultdict(float)
+        self.threads: dict[str, set[str]] = defaultdict(set)
+
+    def wrap(self, name: str, fn):
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                self.spent[name] += time.perf_counter() - start
+                self.threads[name].add(threading.current_thread().name)
+        return wrapper
