@@ -15,8 +15,10 @@ from prefect.cache_policies import NONE
 
 from extract.archive import RawArchive
 from extract.catalogue import Catalogue
-from flows import digest, pipeline
+from extract.pages import RawPage
+from flows import digest, pipeline, prepare
 from flows.settings import Settings
+from flows.workers import PageWorkers, open_workers
 from warehouse.publish import unpublished_run_ids, writing
 
 ARTIFACT_KEY = "trialwatch-digest"
@@ -42,19 +44,27 @@ def resolve_window(conn: duckdb.DuckDBPyConnection, settings: Settings, source: 
     return window
 
 
+@task(name="prepare-pages", cache_policy=NONE, persist_result=False)
+def prepare_pages_task(pages: list[RawPage], catalogue: Catalogue | None) -> list[prepare.PreparedPage]:
+    """Parse, drug-label and tag a chunk of pages: what runs on Dask workers when
+    TRIALWATCH_TASK_RUNNER=dask (flows/workers.py)."""
+    return prepare.prepare_pages(pages, catalogue)
+
+
 @task(name="fetch-archive-parse-load", cache_policy=NONE)
 def fetch_archive_parse_load(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str,
-                             window: pipeline.Window) -> pipeline.SourceSummary:
+                             window: pipeline.Window, workers: PageWorkers) -> pipeline.SourceSummary:
     """Streams page by page (the HTTP layer retries its own requests), so a page is archived and
-    loaded while the next one is asked for; the source's load commits or rolls back as one."""
-    return pipeline.ingest_source(conn, settings, source, window, catalogue=Catalogue.load(), progress=_progress)
+    prepared while the next one is asked for; the source's load commits or rolls back as one."""
+    return pipeline.ingest_source(conn, settings, source, window, catalogue=Catalogue.load(), progress=_progress,
+                                  workers=workers)
 
 
 @flow(name="trialwatch-source", flow_run_name="ingest-{source}", validate_parameters=False)
 def source_flow(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, since: date | None,
-                full: bool) -> pipeline.SourceSummary:
+                full: bool, workers: PageWorkers) -> pipeline.SourceSummary:
     window = resolve_window(conn, settings, source, since, full)
-    return fetch_archive_parse_load(conn, settings, source, window)
+    return fetch_archive_parse_load(conn, settings, source, window, workers)
 
 
 @task(name="summarize", cache_policy=NONE)
@@ -79,8 +89,8 @@ def nightly_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgo
                  since: date | None = None, full: bool = False) -> list[pipeline.SourceSummary]:
     """fetch → archive → parse → load per source into a private copy of the warehouse, then
     summarize and publish it atomically (see warehouse/publish.py), then write digest and feed."""
-    with writing(settings.db_path) as conn:
-        summaries = [source_flow(conn, settings, source, since, full) for source in sources]
+    with writing(settings.db_path) as conn, open_workers(settings.workers, settings.task_runner) as workers:
+        summaries = [source_flow(conn, settings, source, since, full, workers) for source in sources]
         report = summarize(conn, summaries)
     write_outputs(settings, report)
     return summaries
@@ -109,15 +119,16 @@ def retag_flow(settings: Settings, everything: bool = False) -> dict[str, int]:
 
 
 @task(name="replay-archive", cache_policy=NONE)
-def replay_task(conn: duckdb.DuckDBPyConnection, archive_dir: Path) -> list[pipeline.SourceSummary]:
-    return pipeline.replay_archive(conn, RawArchive(archive_dir), catalogue=Catalogue.load(), progress=_progress)
+def replay_task(conn: duckdb.DuckDBPyConnection, archive_dir: Path, workers: PageWorkers) -> list[pipeline.SourceSummary]:
+    return pipeline.replay_archive(conn, RawArchive(archive_dir), catalogue=Catalogue.load(), progress=_progress,
+                                   workers=workers)
 
 
 @flow(name="trialwatch-replay", validate_parameters=False)
 def replay_flow(settings: Settings, archive_dir: Path) -> list[pipeline.SourceSummary]:
     """Rebuild the warehouse from the raw archive, with no network, and publish it."""
-    with writing(settings.db_path, fresh=True) as conn:
-        return replay_task(conn, archive_dir)
+    with writing(settings.db_path, fresh=True) as conn, open_workers(settings.workers, settings.task_runner) as workers:
+        return replay_task(conn, archive_dir, workers)
 
 
 @flow(name="trialwatch-scheduled", log_prints=True)

@@ -9,32 +9,30 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
-from itertools import islice
-from typing import Callable, Iterator
+from typing import Callable, Iterable, Iterator
 
 import duckdb
 
 from extract.archive import SOURCES, RawArchive
 from extract.catalogue import Catalogue
 from extract.ctgov import CtGovClient, ctgov_http
-from extract.ctgov_parser import parse_ctgov_page
 from extract.http import HttpClient
 from extract.pages import RawPage
 from extract.prefetch import prefetch
 from extract.pubmed import EARLIEST, DateSlice, PubMedClient, ncbi_http
-from extract.pubmed_parser import parse_pubmed
-from extract.tagger import Tagger, about
+from extract.tagger import Tagger
+from flows.prepare import PreparedPage, tag
 from flows.settings import Settings
+from flows.workers import InlineWorkers, PageWorkers
 from warehouse import backfill, runs
 from warehouse.load import LoadCounts, load_page, transaction
-from warehouse.tags import RecordTags, replace_tags
+from warehouse.tags import replace_tags
 
 log = logging.getLogger("trialwatch.pipeline")
 
 Progress = Callable[[str], None]
-RECORD_KIND = {"pubmed": "article", "ctgov": "trial"}
 REPLAY_BATCH = 25  # pages per replay transaction (~5,000 records)
+LOAD_BATCH = 2_000  # records per upsert
 
 
 @dataclass(frozen=True)
@@ -118,11 +116,13 @@ def fetch_pages(source: str, http: HttpClient, catalogue: Catalogue, window: Win
 
 
 def _pubmed_backfill(conn: duckdb.DuckDBPyConnection, http: HttpClient, catalogue: Catalogue,
-                     summary: SourceSummary, archive: RawArchive, progress: Progress, today: date) -> date:
+                     summary: SourceSummary, archive: RawArchive, workers: PageWorkers, progress: Progress,
+                     today: date) -> date:
     """Everything PubMed has, one Entrez-date slice per transaction. The plan is stored first,
     so a killed or failed backfill resumes at its first unfinished slice (the plan's window
     ends on the day it was made; the next incremental run picks up from there). Pages are
-    fetched ahead in the background while earlier ones are parsed and loaded."""
+    fetched (and archived) ahead in the background and prepared by the workers while earlier
+    ones are loaded."""
     client = PubMedClient(http, catalogue.pubmed_term())
     plan_id = backfill.pending_plan(conn, "pubmed")
     if plan_id is None:
@@ -136,93 +136,113 @@ def _pubmed_backfill(conn: duckdb.DuckDBPyConnection, http: HttpClient, catalogu
     expected = sum(piece.count for piece in pending)
     progress(f"pubmed: {expected:,} records to fetch in {len(pending)} of {len(slices)} date slices")
 
-    def slice_pages() -> Iterator[tuple[DateSlice, RawPage | None]]:
-        """(slice, page) for each page, then (slice, None) when the slice is complete."""
+    def slice_pages() -> Iterator[RawPage | None]:
+        """Each slice's pages, then None when the slice is complete."""
         for piece in pending:
-            for page in client.fetch(client.slice_ids(piece)):
-                yield piece, page
-            yield piece, None
+            yield from client.fetch(client.slice_ids(piece))
+            yield None
 
-    seq = 0
-    pages = prefetch(slice_pages())
+    pages = prefetch(archiving(slice_pages(), archive, summary.run_id))
+    groups = load_groups(workers.map(pages))
     for piece in pending:
         with transaction(conn):
-            for _, page in pages:
-                if page is None:
+            for group in groups:
+                if group is None:
                     break
-                seq += 1
-                archive.write(summary.run_id, seq, page)
-                store_page(conn, page, summary.run_id, catalogue, summary)
+                store_group(conn, group, summary.run_id, summary)
             backfill.mark_done(conn, plan_id, piece.start, summary.run_id)
         progress(f"pubmed: slice {piece.start}..{piece.end} stored; {summary.fetched:,} of {expected:,} records")
     planned_on = max((end for _, _, end, _, _ in slices), default=today + timedelta(days=1)) - timedelta(days=1)
     return min(planned_on, today)
 
 
-@lru_cache(maxsize=1)
-def default_tagger() -> Tagger:
-    """Built once per process: the spaCy pipeline and its phrase patterns take a moment."""
-    return Tagger()
-
-
 def tag_records(conn: duckdb.DuckDBPyConnection, kind: str, records: list[dict], tagger: Tagger) -> int:
     """Tag records' text for conditions and store mentions + what each record is about."""
-    key = "pmid" if kind == "article" else "nct_id"
-    stream = tagger.tag_articles(records) if kind == "article" else tagger.tag_trials(records)
-    tagged = [RecordTags(kind, str(record[key]), mentions, about(kind, mentions, tagger.lexicon))
-              for record, mentions in stream]
-    return replace_tags(conn, tagged, tagger.version)
+    return replace_tags(conn, tag(kind, records, tagger), tagger.version)
 
 
-def store_page(conn: duckdb.DuckDBPyConnection, page: RawPage, run_id: str, catalogue: Catalogue,
-               summary: SourceSummary, tagger: Tagger | None = None) -> None:
-    """Parse one raw page, label its records with drugs, load it, and tag the records it
-    stored (new or changed; unchanged ones keep their tags until `retag`)."""
-    kind = RECORD_KIND[page.source]
-    if page.source == "pubmed":
-        parsed = parse_pubmed(page.body)
-        for record in parsed.records:
-            record["drugs"] = catalogue.drugs_for_article(record)
-    else:
-        parsed = parse_ctgov_page(page.body)
-        for record in parsed.records:
-            record["drugs"] = catalogue.drugs_for_trial(record)
-    counts = load_page(conn, kind, parsed.records, run_id=run_id,
-                       deleted_ids=parsed.deleted_ids, rejects=parsed.rejects)
+def load_groups(prepared: Iterable[PreparedPage | None], max_records: int = LOAD_BATCH
+                ) -> Iterator[list[PreparedPage] | None]:
+    """Prepared pages gathered into groups of about `max_records` records, one upsert each (a
+    call has a fixed cost, so 10 pages in one call load ~2.5× faster than page by page). A page
+    with deletions ends its group, so upserts and deletions keep the order they were fetched in;
+    None markers pass through."""
+    group: list[PreparedPage] = []
+    size = 0
+    for page in prepared:
+        if page is None:
+            if group:
+                yield group
+                group, size = [], 0
+            yield None
+            continue
+        group.append(page)
+        size += len(page.records)
+        if size >= max_records or page.deleted_ids:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
+
+
+def store_group(conn: duckdb.DuckDBPyConnection, group: list[PreparedPage], run_id: str,
+                summary: SourceSummary) -> None:
+    """Load prepared pages of one source in one upsert, and store the tags of the records it
+    wrote (new or changed; unchanged ones keep their tags until `retag`)."""
+    kind = group[0].kind
+    records = [record for page in group for record in page.records]
+    counts = load_page(conn, kind, records, run_id=run_id,
+                       deleted_ids=[pmid for page in group for pmid in page.deleted_ids],
+                       rejects=[reject for page in group for reject in page.rejects])
     if counts.stored_ids:
-        key = "pmid" if kind == "article" else "nct_id"
         stored = set(counts.stored_ids)
-        tag_records(conn, kind, [r for r in parsed.records if str(r[key]) in stored], tagger or default_tagger())
-    summary.fetched += len(parsed.records)
-    summary.pages += 1
+        latest = {tags.record_id: tags for page in group for tags in page.tags if tags.record_id in stored}
+        replace_tags(conn, latest.values(), group[0].tagger_version)
+    summary.fetched += len(records)
+    summary.pages += len(group)
     counts.stored_ids = []  # not carried into the run summary
     summary.counts.add(counts)
-    summary.skipped.update(parsed.skipped)
+    for page in group:
+        summary.skipped.update(page.skipped)
+
+
+def archiving(pages: Iterable[RawPage | None], archive: RawArchive, run_id: str) -> Iterator[RawPage | None]:
+    """Pass pages through, writing each to the raw archive first (so a page is kept even if
+    preparing or loading it fails); None markers pass through."""
+    seq = 0
+    for page in pages:
+        if page is not None:
+            seq += 1
+            archive.write(run_id, seq, page)
+        yield page
 
 
 def ingest_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, window: Window, *,
-                  catalogue: Catalogue, progress: Progress, today: date | None = None) -> SourceSummary:
+                  catalogue: Catalogue, progress: Progress, today: date | None = None,
+                  workers: PageWorkers | None = None) -> SourceSummary:
     """Pull one source for `window`, all or nothing: its pages load in one transaction that
     commits with the run's ledger row and watermark (a full PubMed backfill commits slice by
     slice instead). A failure rolls the source back and is reported in the summary, not raised,
-    so the other source still runs; the pages fetched so far stay in the raw archive."""
+    so the other source still runs; the pages fetched so far stay in the raw archive. Pages are
+    prepared by `workers` (default: in this process)."""
     today = today or datetime.now(timezone.utc).date()
+    workers = workers or InlineWorkers(catalogue)
     summary = SourceSummary(source, runs.new_run_id(source), window)
     runs.start(conn, summary.run_id, source, window.mode, window.since)
     archive = RawArchive(settings.archive_dir)
     http = make_http(source, settings)
     try:
         if source == "pubmed" and window.mode == "full":
-            watermark = _pubmed_backfill(conn, http, catalogue, summary, archive, progress, today)
+            watermark = _pubmed_backfill(conn, http, catalogue, summary, archive, workers, progress, today)
             summary.status = "succeeded"
             _finish(conn, summary, http, watermark=watermark)
         else:
             with transaction(conn):
-                pages = prefetch(fetch_pages(source, http, catalogue, window, progress))
-                for seq, page in enumerate(pages, start=1):
-                    archive.write(summary.run_id, seq, page)
-                    store_page(conn, page, summary.run_id, catalogue, summary)
-                    progress(f"{source}: page {seq}: {summary.fetched:,} records parsed")
+                pages = prefetch(archiving(fetch_pages(source, http, catalogue, window, progress),
+                                           archive, summary.run_id))
+                for group in load_groups(workers.map(pages)):
+                    store_group(conn, group, summary.run_id, summary)
+                    progress(f"{source}: {summary.fetched:,} records stored ({summary.pages:,} pages)")
                 summary.status = "succeeded"
                 _finish(conn, summary, http, watermark=today)
     except Exception as error:  # noqa: BLE001 — any failure ends this source, reported below
@@ -237,23 +257,29 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source: s
 
 
 def replay_archive(conn: duckdb.DuckDBPyConnection, archive: RawArchive, *, catalogue: Catalogue,
-                   progress: Progress, sources: tuple[str, ...] = SOURCES) -> list[SourceSummary]:
+                   progress: Progress, sources: tuple[str, ...] = SOURCES,
+                   workers: PageWorkers | None = None) -> list[SourceSummary]:
     """Load archived pages, oldest run first, with no network. Commits every REPLAY_BATCH pages:
     a replay builds a fresh working copy that is published only when it ends, so bigger
     transactions would buy nothing but memory (DuckDB holds uncommitted rows in RAM)."""
+    workers = workers or InlineWorkers(catalogue)
     summaries = []
     for source in sources:
         summary = SourceSummary(source, runs.new_run_id(source), Window("replay"))
         runs.start(conn, summary.run_id, source, "replay", None)
         try:
-            pages = iter(archive.pages((source,)))
-            while True:
+            pages = prefetch(archived.page for archived in archive.pages((source,)))
+            groups = load_groups(workers.map(pages))
+            finished = False
+            while not finished:
+                finished = True
                 with transaction(conn):
-                    batch = list(islice(pages, REPLAY_BATCH))
-                    for archived in batch:
-                        store_page(conn, archived.page, summary.run_id, catalogue, summary)
-                if not batch:
-                    break
+                    committed_at = summary.pages
+                    for group in groups:
+                        store_group(conn, group, summary.run_id, summary)
+                        if summary.pages - committed_at >= REPLAY_BATCH:
+                            finished = False
+                            break
                 progress(f"{source}: replayed {summary.pages:,} pages, {summary.fetched:,} records")
             summary.status = "succeeded"
             _finish(conn, summary, None, watermark=None)

@@ -15,6 +15,7 @@ from pydantic import SecretStr
 
 DEFAULT_PUBMED_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
 DEFAULT_CTGOV_URL = "https://clinicaltrials.gov/api/v2"
+TASK_RUNNERS = ("local", "dask")
 
 
 class ConfigError(ValueError):
@@ -34,6 +35,11 @@ class Settings:
     http_timeout: float = 30.0
     http_retries: int = 6
     overlap_days: int = 3
+    # Where pages are parsed and tagged (flows/workers.py): `workers` local processes (0 = one per
+    # CPU core, 1 = in the main process), or a Dask cluster when task_runner is "dask".
+    workers: int = 0
+    task_runner: str = "local"
+    dask_address: str | None = None
 
     @property
     def archive_dir(self) -> Path:
@@ -75,6 +81,19 @@ def _number(name: str, value: str, kind: type) -> float | int:
     return number
 
 
+def _choice(name: str, value: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError(f"{name}={value!r} is not one of {', '.join(choices)}")
+    return value
+
+
+def _dask_address(value: str | None) -> str | None:
+    if value is not None and "://" not in value:
+        raise ConfigError(f"TRIALWATCH_DASK_ADDRESS={value!r} is not a scheduler address; set it to e.g. "
+                          "tcp://scheduler:8786, or leave it unset for a local Dask cluster")
+    return value
+
+
 def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | None = Path(".env")) -> Settings:
     """Settings from `environ` (default: the process environment) over an optional `.env` file."""
     values: dict[str, str] = {}
@@ -93,4 +112,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
         http_timeout=_number("TRIALWATCH_HTTP_TIMEOUT", values.get("TRIALWATCH_HTTP_TIMEOUT") or "30", float),
         http_retries=_number("TRIALWATCH_HTTP_RETRIES", values.get("TRIALWATCH_HTTP_RETRIES") or "6", int),
         overlap_days=_number("TRIALWATCH_OVERLAP_DAYS", values.get("TRIALWATCH_OVERLAP_DAYS") or "3", int),
+        workers=_number("TRIALWATCH_WORKERS", values.get("TRIALWATCH_WORKERS") or "0", int),
+        task_runner=_choice("TRIALWATCH_TASK_RUNNER", values.get("TRIALWATCH_TASK_RUNNER") or "local", TASK_RUNNERS),
+        dask_address=_dask_address(values.get("TRIALWATCH_DASK_ADDRESS") or None),
     )

@@ -8,6 +8,7 @@ import pytest
 
 from extract.catalogue import Catalogue
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml
+from flows.prepare import default_tagger
 from flows import pipeline
 from flows.cli import main
 from flows.demo_sample import generate_sample
@@ -57,7 +58,7 @@ def test_tags_come_from_text_not_from_mesh_indexing(tmp_path):
     with open_warehouse(tmp_path / "w.duckdb") as conn:
         with transaction(conn):
             counts = load_page(conn, "article", [record], run_id="r1")
-            pipeline.tag_records(conn, "article", [record], pipeline.default_tagger())
+            pipeline.tag_records(conn, "article", [record], default_tagger())
         assert counts.new == 1
         about = conn.execute("SELECT mesh_id FROM record_conditions WHERE record_id = '42'").fetchall()
     assert about == [("D013313",)]  # PTSD from the text; Bipolar Disorder (MeSH only) is not tagged
@@ -69,7 +70,7 @@ def test_retag_refreshes_only_records_tagged_by_another_version(tagged_warehouse
                      "(SELECT record_id FROM record_tagging WHERE record_kind = 'article' ORDER BY record_id LIMIT 3)")
         conn.execute("DELETE FROM record_conditions WHERE record_kind = 'trial'")
         conn.execute("DELETE FROM record_tagging WHERE record_kind = 'trial'")
-        done = retag(conn, everything=False, tagger=pipeline.default_tagger(), progress=lambda _: None)
+        done = retag(conn, everything=False, tagger=default_tagger(), progress=lambda _: None)
         stale_left = conn.execute("SELECT count(*) FROM record_tagging WHERE tagger_version = 'old'").fetchall()
         trials_about = conn.execute("SELECT count(*) FROM record_conditions WHERE record_kind = 'trial'").fetchall()
     assert done == {"article": 3, "trial": 20}
