@@ -25,8 +25,8 @@ from flows.prepare import PreparedPage, tag
 from flows.settings import Settings
 from flows.workers import InlineWorkers, PageWorkers
 from warehouse import backfill, runs
-from warehouse.load import LoadCounts, load_page, transaction
-from warehouse.tags import replace_tags
+from warehouse.load import LoadCounts, concat_batches, load_batch, transaction
+from warehouse.tags import TagTables, replace_tags, store_tags
 
 log = logging.getLogger("trialwatch.pipeline")
 
@@ -177,7 +177,7 @@ def load_groups(prepared: Iterable[PreparedPage | None], max_records: int = LOAD
             yield None
             continue
         group.append(page)
-        size += len(page.records)
+        size += page.record_count
         if size >= max_records or page.deleted_ids:
             yield group
             group, size = [], 0
@@ -190,20 +190,30 @@ def store_group(conn: duckdb.DuckDBPyConnection, group: list[PreparedPage], run_
     """Load prepared pages of one source in one upsert, and store the tags of the records it
     wrote (new or changed; unchanged ones keep their tags until `retag`)."""
     kind = group[0].kind
-    records = [record for page in group for record in page.records]
-    counts = load_page(conn, kind, records, run_id=run_id,
-                       deleted_ids=[pmid for page in group for pmid in page.deleted_ids],
-                       rejects=[reject for page in group for reject in page.rejects])
+    counts = load_batch(conn, kind, concat_batches(kind, [page.batch for page in group]), run_id=run_id,
+                        deleted_ids=[pmid for page in group for pmid in page.deleted_ids],
+                        rejects=[reject for page in group for reject in page.rejects])
     if counts.stored_ids:
-        stored = set(counts.stored_ids)
-        latest = {tags.record_id: tags for page in group for tags in page.tags if tags.record_id in stored}
-        replace_tags(conn, latest.values(), group[0].tagger_version)
-    summary.fetched += len(records)
+        store_tags(conn, _latest_tags(group, set(counts.stored_ids)), group[0].tagger_version)
+    summary.fetched += sum(page.record_count for page in group)
     summary.pages += len(group)
     counts.stored_ids = []  # not carried into the run summary
     summary.counts.add(counts)
     for page in group:
         summary.skipped.update(page.skipped)
+
+
+def _latest_tags(group: list[PreparedPage], stored: set[str]) -> TagTables:
+    """The tags of the stored records, each from the last page that carried it (the version the
+    upsert kept)."""
+    parts, remaining = [], set(stored)
+    for page in reversed(group):
+        if page.tags is not None and remaining:
+            mine = remaining.intersection(page.tags.records["record_id"].to_pylist())
+            if mine:
+                parts.append(page.tags.only(mine))
+                remaining -= mine
+    return TagTables.concat(parts)
 
 
 def archiving(pages: Iterable[RawPage | None], archive: RawArchive, run_id: str) -> Iterator[RawPage | None]:

@@ -10,13 +10,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import pyarrow as pa
+
 from extract.catalogue import Catalogue
 from extract.ctgov_parser import parse_ctgov_page
 from extract.pages import RawPage
 from extract.pubmed_parser import parse_pubmed
 from extract.records import Reject
 from extract.tagger import Tagger, about
-from warehouse.tags import RecordTags
+from warehouse.load import build_batch
+from warehouse.tags import RecordTags, TagTables, tag_tables
 
 RECORD_KIND = {"pubmed": "article", "ctgov": "trial"}
 RECORD_KEY = {"article": "pmid", "trial": "nct_id"}
@@ -24,15 +27,17 @@ RECORD_KEY = {"article": "pmid", "trial": "nct_id"}
 
 @dataclass
 class PreparedPage:
-    """A parsed page whose records carry their drug labels, with every record's condition tags
-    (only the records the load actually writes get their tags stored)."""
+    """A page ready to load: its records (with drug labels and content hashes) as an Arrow batch
+    typed like the warehouse table — cheap to ship between processes — plus rejects, deletions,
+    and every record's condition tags (only the records the load writes get them stored)."""
 
     source: str
-    records: list[dict[str, Any]] = field(default_factory=list)
+    record_count: int = 0  # records parsed, before validation and de-duplication
+    batch: pa.Table | None = None
     deleted_ids: list[str] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
-    tags: list[RecordTags] = field(default_factory=list)
+    tags: TagTables | None = None
     tagger_version: str = ""
 
     @property
@@ -60,7 +65,7 @@ def tag(kind: str, records: list[dict[str, Any]], tagger: Tagger) -> list[Record
 
 
 def prepare_page(page: RawPage, catalogue: Catalogue | None = None, tagger: Tagger | None = None) -> PreparedPage:
-    """Parse → drug labels → condition tags, for one raw page."""
+    """Parse → drug labels → Arrow batch, and condition tags, for one raw page."""
     catalogue = catalogue or default_catalogue()
     tagger = tagger or default_tagger()
     if page.source == "pubmed":
@@ -71,10 +76,10 @@ def prepare_page(page: RawPage, catalogue: Catalogue | None = None, tagger: Tagg
         label = catalogue.drugs_for_trial
     for record in parsed.records:
         record["drugs"] = label(record)
-    prepared = PreparedPage(page.source, parsed.records, parsed.deleted_ids, parsed.rejects, parsed.skipped,
-                            tagger_version=tagger.version)
-    prepared.tags = tag(prepared.kind, prepared.records, tagger)
-    return prepared
+    kind = RECORD_KIND[page.source]
+    batch, unfit = build_batch(kind, parsed.records)
+    return PreparedPage(page.source, len(parsed.records), batch, parsed.deleted_ids, [*parsed.rejects, *unfit],
+                        parsed.skipped, tag_tables(tag(kind, parsed.records, tagger), tagger.version), tagger.version)
 
 
 def prepare_pages(pages: list[RawPage], catalogue: Catalogue | None = None) -> list[PreparedPage]:

@@ -29,6 +29,7 @@ STORED_KEYS = {
     "trial": "SELECT nct_id, is_new FROM staged",
 }
 LOAD_METADATA = frozenset({"first_seen_at", "updated_at", "first_run_id", "last_run_id"})
+TABLES = {"article": ("articles", "pmid", "pubmed"), "trial": ("trials", "nct_id", "ctgov")}
 _EMPTY_SELECT = {
     "articles": "SELECT * FROM articles LIMIT 0",
     "trials": "SELECT * FROM trials LIMIT 0",
@@ -80,15 +81,20 @@ def _extra_fields(table: str) -> dict[str, pa.DataType]:
     return extra
 
 
-def _batch_schema(conn: duckdb.DuckDBPyConnection, table: str, keys: set[str]) -> pa.Schema:
-    """The Arrow schema of a batch: every record column of the table, typed as DuckDB defines it
-    (so types live in the migrations only), plus the extra columns that feed the link tables."""
-    table_schema = conn.sql(_EMPTY_SELECT[table]).to_arrow_table().schema
+@cache
+def batch_schema(kind: str) -> pa.Schema:
+    """The Arrow schema of a batch of `kind` records: every record column of its table, typed as
+    the migrations define it (read from an in-memory warehouse, so types live in the migrations
+    only and no connection is needed: workers build batches too), plus the extra columns that
+    feed the link tables."""
+    from warehouse.db import migrate
+
+    table = TABLES[kind][0]
+    with duckdb.connect() as scratch:
+        migrate(scratch, ":memory:")
+        table_schema = scratch.sql(_EMPTY_SELECT[table]).to_arrow_table().schema
     fields = [f for f in table_schema if f.name not in LOAD_METADATA]
     fields += [pa.field(name, kind) for name, kind in _extra_fields(table).items()]
-    unknown = keys - {f.name for f in fields}
-    if unknown:
-        raise ValueError(f"records carry fields the {table} table does not have: {sorted(unknown)}")
     return pa.schema(fields)
 
 
@@ -143,27 +149,28 @@ def _reject_table(rejects: list[Reject]) -> pa.Table:
     ))
 
 
-TABLES = {"article": ("articles", "pmid", "pubmed"), "trial": ("trials", "nct_id", "ctgov")}
-
-
-def build_batch(conn: duckdb.DuckDBPyConnection, kind: str, records: list[dict[str, Any]]
-                ) -> tuple[pa.Table | None, list[Reject]]:
-    """Records → one Arrow table typed like the warehouse table. A record whose values do not fit
-    the column types is quarantined on its own instead of failing the whole page."""
+def build_batch(kind: str, records: list[dict[str, Any]]) -> tuple[pa.Table | None, list[Reject]]:
+    """Validated records → one Arrow table typed like the warehouse table, each row with its
+    content hash; records that fail validation, or whose values do not fit the column types, are
+    quarantined on their own instead of failing the whole page. Needs no connection."""
     table, key, source = TABLES[kind]
+    records, rejects = validate(kind, records)
     prepared = []
     for record in _dedupe([dict(r) for r in records], key):
         record.setdefault("drugs", [])
         record["content_hash"] = content_hash(record)
         prepared.append(record)
     if not prepared:
-        return None, []
-    schema = _batch_schema(conn, table, {name for record in prepared for name in record})
+        return None, rejects
+    schema = batch_schema(kind)
+    unknown = {name for record in prepared for name in record} - set(schema.names)
+    if unknown:
+        raise ValueError(f"records carry fields the {table} table does not have: {sorted(unknown)}")
     try:
-        return pa.Table.from_pylist(prepared, schema=schema), []
+        return pa.Table.from_pylist(prepared, schema=schema), rejects
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
         pass
-    fitting, rejects = [], []
+    fitting = []
     for record in prepared:
         try:
             pa.Table.from_pylist([record], schema=schema)
@@ -172,6 +179,18 @@ def build_batch(conn: duckdb.DuckDBPyConnection, kind: str, records: list[dict[s
             reason = f"value does not fit the warehouse column types: {str(error).splitlines()[0][:200]}"
             rejects.append(Reject(source, str(record.get(key)), reason, json.dumps(record, default=str)))
     return (pa.Table.from_pylist(fitting, schema=schema) if fitting else None), rejects
+
+
+def concat_batches(kind: str, batches: list[pa.Table | None]) -> pa.Table | None:
+    """Several pages' batches as one; a record on more than one page keeps its last version
+    (as loading the pages one after another would)."""
+    tables = [batch for batch in batches if batch is not None and batch.num_rows]
+    if not tables:
+        return None
+    table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+    keys = table.column(TABLES[kind][1]).to_pylist()
+    last = {key: index for index, key in enumerate(keys)}
+    return table if len(last) == len(keys) else table.take(sorted(last.values()))
 
 
 def _upsert(conn: duckdb.DuckDBPyConnection, kind: str, batch: pa.Table, run_id: str, now: datetime) -> LoadCounts:
@@ -198,12 +217,24 @@ def load_page(
     """Validate and write one parsed page (kind 'article' or 'trial'); records that fail
     validation join the page's rejects. Run it inside `transaction(conn)`: the caller decides
     how much is all-or-nothing (a page, or a whole source's run)."""
-    records, invalid = validate(kind, records)
-    batch, unfit = build_batch(conn, kind, records)
-    rejects = [*rejects, *invalid, *unfit]
+    batch, unfit = build_batch(kind, records)
+    return load_batch(conn, kind, batch, run_id=run_id, deleted_ids=deleted_ids, rejects=[*rejects, *unfit])
+
+
+def load_batch(
+    conn: duckdb.DuckDBPyConnection,
+    kind: str,
+    batch: pa.Table | None,
+    *,
+    run_id: str,
+    deleted_ids: list[str] = (),
+    rejects: list[Reject] = (),
+) -> LoadCounts:
+    """Write a batch made by `build_batch` (possibly elsewhere, e.g. in a worker process), the
+    page's deletions and its rejects, inside the caller's transaction."""
     now = _now()
     counts = LoadCounts()
-    if batch is not None:
+    if batch is not None and batch.num_rows:
         counts.add(_upsert(conn, kind, batch, run_id, now))
     if deleted_ids:
         conn.register("deleted", pa.table({"pmid": pa.array([str(i) for i in deleted_ids], pa.string())}))

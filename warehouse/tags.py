@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from warehouse.load import run_script
 
@@ -35,11 +36,30 @@ class RecordTags:
     conditions: list[Any] = field(default_factory=list)  # extract.tagger.RecordCondition
 
 
-def replace_tags(conn: duckdb.DuckDBPyConnection, tagged: Iterable[RecordTags], tagger_version: str) -> int:
-    """Replace the stored tags of these records (inside the caller's transaction)."""
+@dataclass
+class TagTables:
+    """Tags of a set of records as Arrow tables, the form they are stored (and shipped between
+    processes) in: which records were tagged, their mentions, and what each is about."""
+
+    records: pa.Table
+    mentions: pa.Table
+    conditions: pa.Table
+
+    def only(self, record_ids: set[str]) -> "TagTables":
+        """The tags of these records alone."""
+        keep = pa.array(sorted(record_ids), pa.string())
+        return TagTables(*(table.filter(pc.is_in(table["record_id"], keep))
+                           for table in (self.records, self.mentions, self.conditions)))
+
+    @staticmethod
+    def concat(parts: list["TagTables"]) -> "TagTables":
+        return TagTables(*(pa.concat_tables(tables) for tables in zip(
+            *((part.records, part.mentions, part.conditions) for part in parts))))
+
+
+def tag_tables(tagged: Iterable[RecordTags], tagger_version: str) -> TagTables:
+    """RecordTags → Arrow tables (the tagger version is stored on every row)."""
     tagged = list(tagged)
-    if not tagged:
-        return 0
     tag_rows = [{
         "record_kind": t.kind, "record_id": t.record_id, "mesh_id": m.mesh_id, "concept": m.concept,
         "category": m.category, "field": m.field, "start_offset": m.start, "end_offset": m.end,
@@ -51,14 +71,29 @@ def replace_tags(conn: duckdb.DuckDBPyConnection, tagged: Iterable[RecordTags], 
         "category": c.category, "evidence": c.evidence, "tagger_version": tagger_version,
     } for t in tagged for c in t.conditions]
     records = list({(t.kind, t.record_id): None for t in tagged})
-    conn.register("tag_rows", pa.Table.from_pylist(tag_rows, schema=TAG_SCHEMA))
-    conn.register("condition_rows", pa.Table.from_pylist(condition_rows, schema=CONDITION_SCHEMA))
-    conn.register("tagged_records", pa.Table.from_pylist(
-        [{"record_kind": kind, "record_id": rid} for kind, rid in records], schema=RECORD_SCHEMA))
+    return TagTables(
+        pa.Table.from_pylist([{"record_kind": kind, "record_id": rid} for kind, rid in records], schema=RECORD_SCHEMA),
+        pa.Table.from_pylist(tag_rows, schema=TAG_SCHEMA),
+        pa.Table.from_pylist(condition_rows, schema=CONDITION_SCHEMA),
+    )
+
+
+def store_tags(conn: duckdb.DuckDBPyConnection, tables: TagTables, tagger_version: str) -> int:
+    """Replace the stored tags of `tables.records` with these (inside the caller's transaction)."""
+    if not tables.records.num_rows:
+        return 0
+    conn.register("tag_rows", tables.mentions)
+    conn.register("condition_rows", tables.conditions)
+    conn.register("tagged_records", tables.records)
     try:
         run_script(conn, "replace_tags", {"tagger_version": tagger_version,
                                           "now": datetime.now(timezone.utc).replace(tzinfo=None)})
     finally:
         for name in ("tag_rows", "condition_rows", "tagged_records"):
             conn.unregister(name)
-    return len(records)
+    return tables.records.num_rows
+
+
+def replace_tags(conn: duckdb.DuckDBPyConnection, tagged: Iterable[RecordTags], tagger_version: str) -> int:
+    """Replace the stored tags of these records (inside the caller's transaction)."""
+    return store_tags(conn, tag_tables(tagged, tagger_version), tagger_version)
