@@ -68,18 +68,20 @@ def _report(summaries) -> int:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     _check_warehouse(settings)
     _quiet_prefect()
-    from flows.ingest import nightly_flow
+    from flows.ingest import nightly_flow, on_task_runner
 
-    summaries = nightly_flow(settings, SOURCE_CHOICES[args.source], args.since, args.full)
+    with on_task_runner(nightly_flow, settings) as nightly:
+        summaries = nightly(settings, SOURCE_CHOICES[args.source], args.since, args.full)
     return _report(summaries)
 
 
 def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
     _check_warehouse(settings)
     _quiet_prefect()
-    from flows.ingest import backfill_flow
+    from flows.ingest import backfill_flow, on_task_runner
 
-    return _report(backfill_flow(settings, SOURCE_CHOICES[args.source]))
+    with on_task_runner(backfill_flow, settings) as backfill:
+        return _report(backfill(settings, SOURCE_CHOICES[args.source]))
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
@@ -88,9 +90,10 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
         raise ConfigError(f"no raw archive at {archive_dir}; pass the folder that holds pubmed/ and ctgov/")
     _check_warehouse(settings)
     _quiet_prefect()
-    from flows.ingest import replay_flow
+    from flows.ingest import on_task_runner, replay_flow
 
-    return _report(replay_flow(settings, archive_dir))
+    with on_task_runner(replay_flow, settings) as replay:
+        return _report(replay(settings, archive_dir))
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -103,9 +106,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     else:
         _check_warehouse(settings)
         _quiet_prefect()
-        from flows.ingest import nightly_flow
+        from flows.ingest import nightly_flow, on_task_runner
 
-        summaries = nightly_flow(settings)
+        with on_task_runner(nightly_flow, settings) as nightly:
+            summaries = nightly(settings)
     code = _report(summaries)
     if code and not args.demo:
         print("trialwatch: no network here? `trialwatch run --demo` runs the same pipeline on an offline "

@@ -31,7 +31,7 @@ def run_demo(settings: Settings, *, night: int = 1, today: date | None = None):
     settings = demo_settings(settings)
     _check_warehouse(settings)
     _quiet_prefect()
-    from flows.ingest import nightly_flow
+    from flows.ingest import nightly_flow, on_task_runner
 
     world_day = today - timedelta(days=1) if night == 1 else today
     sample = generate_sample(today=world_day, night=night)
@@ -39,4 +39,5 @@ def run_demo(settings: Settings, *, night: int = 1, today: date | None = None):
           f"papers and {len(sample.studies):,} trials on 127.0.0.1; warehouse {settings.db_path}", file=sys.stderr)
     with PubMedStandIn(pubmed_records_from_xml(sample.pubmed_xml)) as pubmed, CtGovStandIn(sample.studies) as ctgov:
         served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)
-        return nightly_flow(served, ("pubmed", "ctgov"))
+        with on_task_runner(nightly_flow, served) as nightly:
+            return nightly(served, ("pubmed", "ctgov"))

@@ -4,21 +4,24 @@ plain functions in `flows.pipeline` and `flows.digest`, which hold the logic."""
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
-from prefect import flow, task
+from prefect import Flow, flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
+from prefect.context import FlowRunContext
 
 from extract.archive import RawArchive
 from extract.catalogue import Catalogue
 from extract.pages import RawPage
 from flows import digest, pipeline, prepare
 from flows.settings import Settings
-from flows.workers import PageWorkers, open_workers
+from flows.workers import dask_task_runner, open_workers
 from warehouse.publish import unpublished_run_ids, writing
 
 ARTIFACT_KEY = "trialwatch-digest"
@@ -32,14 +35,40 @@ class RunReport:
     stamp: str
 
 
+class Working:
+    """The open working copy of the warehouse, as flows and tasks pass it to each other.
+
+    Prefect keeps run parameters in the run context and ships that context with every task it
+    submits to a remote task runner (Dask workers). A DuckDB connection cannot be pickled, so
+    this handle crosses process boundaries without it: remote tasks never touch the warehouse.
+    (A plain class, not a dataclass: pydantic would dump a dataclass field by field.)"""
+
+    __slots__ = ("conn",)
+
+    def __init__(self, conn: duckdb.DuckDBPyConnection | None):
+        self.conn = conn
+
+    def __repr__(self) -> str:
+        return "Working(<warehouse connection>)"
+
+    def __reduce__(self):
+        return (Working, (None,))
+
+
 def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
+def _subflow(child: Flow) -> Flow:
+    """`child` on the running flow's task runner: Prefect gives a subflow its own default runner,
+    so pages submitted to a Dask cluster from a subflow would otherwise run in threads here."""
+    return child.with_options(task_runner=FlowRunContext.get().task_runner)
+
+
 @task(name="resolve-window", cache_policy=NONE)
-def resolve_window(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, since: date | None,
+def resolve_window(working: Working, settings: Settings, source: str, since: date | None,
                    full: bool) -> pipeline.Window:
-    window = pipeline.resolve_window(conn, source, since=since, full=full, overlap_days=settings.overlap_days)
+    window = pipeline.resolve_window(working.conn, source, since=since, full=full, overlap_days=settings.overlap_days)
     _progress(f"{source}: {window.mode} pull" + (f" since {window.since}" if window.since else ""))
     return window
 
@@ -52,23 +81,25 @@ def prepare_pages_task(pages: list[RawPage], catalogue: Catalogue | None) -> lis
 
 
 @task(name="fetch-archive-parse-load", cache_policy=NONE)
-def fetch_archive_parse_load(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str,
-                             window: pipeline.Window, workers: PageWorkers) -> pipeline.SourceSummary:
+def fetch_archive_parse_load(working: Working, settings: Settings, source: str,
+                             window: pipeline.Window) -> pipeline.SourceSummary:
     """Streams page by page (the HTTP layer retries its own requests), so a page is archived and
     prepared while the next one is asked for; the source's load commits or rolls back as one."""
-    return pipeline.ingest_source(conn, settings, source, window, catalogue=Catalogue.load(), progress=_progress,
-                                  workers=workers)
+    with open_workers(settings.workers, settings.task_runner) as workers:
+        return pipeline.ingest_source(working.conn, settings, source, window, catalogue=Catalogue.load(),
+                                      progress=_progress, workers=workers)
 
 
 @flow(name="trialwatch-source", flow_run_name="ingest-{source}", validate_parameters=False)
-def source_flow(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, since: date | None,
-                full: bool, workers: PageWorkers) -> pipeline.SourceSummary:
-    window = resolve_window(conn, settings, source, since, full)
-    return fetch_archive_parse_load(conn, settings, source, window, workers)
+def source_flow(working: Working, settings: Settings, source: str, since: date | None,
+                full: bool) -> pipeline.SourceSummary:
+    window = resolve_window(working, settings, source, since, full)
+    return fetch_archive_parse_load(working, settings, source, window)
 
 
 @task(name="summarize", cache_policy=NONE)
-def summarize(conn: duckdb.DuckDBPyConnection, summaries: list[pipeline.SourceSummary]) -> RunReport:
+def summarize(working: Working, summaries: list[pipeline.SourceSummary]) -> RunReport:
+    conn = working.conn
     now = datetime.now(timezone.utc).replace(tzinfo=None)
     report = digest.build_digest(conn, unpublished_run_ids(conn), now)
     return RunReport(summaries, digest.render_markdown(report), digest.render_atom(conn, now), f"{now:%Y%m%dT%H%M%SZ}")
@@ -89,9 +120,10 @@ def nightly_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgo
                  since: date | None = None, full: bool = False) -> list[pipeline.SourceSummary]:
     """fetch → archive → parse → load per source into a private copy of the warehouse, then
     summarize and publish it atomically (see warehouse/publish.py), then write digest and feed."""
-    with writing(settings.db_path) as conn, open_workers(settings.workers, settings.task_runner) as workers:
-        summaries = [source_flow(conn, settings, source, since, full, workers) for source in sources]
-        report = summarize(conn, summaries)
+    with writing(settings.db_path) as conn:
+        working = Working(conn)
+        summaries = [_subflow(source_flow)(working, settings, source, since, full) for source in sources]
+        report = summarize(working, summaries)
     write_outputs(settings, report)
     return summaries
 
@@ -100,35 +132,36 @@ def nightly_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgo
 def backfill_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgov")) -> list[pipeline.SourceSummary]:
     """Full history of each source (PubMed date-sliced under the esearch cap, resumable slice by
     slice), published like a nightly run."""
-    return nightly_flow(settings, sources, None, True)
+    return _subflow(nightly_flow)(settings, sources, None, True)
 
 
 @task(name="retag", cache_policy=NONE)
-def retag_task(conn: duckdb.DuckDBPyConnection, everything: bool) -> dict[str, int]:
+def retag_task(working: Working, everything: bool) -> dict[str, int]:
     from extract.tagger import Tagger
     from flows.retag import retag
 
-    return retag(conn, everything=everything, tagger=Tagger(), progress=_progress)
+    return retag(working.conn, everything=everything, tagger=Tagger(), progress=_progress)
 
 
 @flow(name="trialwatch-retag", validate_parameters=False)
 def retag_flow(settings: Settings, everything: bool = False) -> dict[str, int]:
     """Re-run the condition tagger over stored records (no refetching) and publish."""
     with writing(settings.db_path) as conn:
-        return retag_task(conn, everything)
+        return retag_task(Working(conn), everything)
 
 
 @task(name="replay-archive", cache_policy=NONE)
-def replay_task(conn: duckdb.DuckDBPyConnection, archive_dir: Path, workers: PageWorkers) -> list[pipeline.SourceSummary]:
-    return pipeline.replay_archive(conn, RawArchive(archive_dir), catalogue=Catalogue.load(), progress=_progress,
-                                   workers=workers)
+def replay_task(working: Working, settings: Settings, archive_dir: Path) -> list[pipeline.SourceSummary]:
+    with open_workers(settings.workers, settings.task_runner) as workers:
+        return pipeline.replay_archive(working.conn, RawArchive(archive_dir), catalogue=Catalogue.load(),
+                                       progress=_progress, workers=workers)
 
 
 @flow(name="trialwatch-replay", validate_parameters=False)
 def replay_flow(settings: Settings, archive_dir: Path) -> list[pipeline.SourceSummary]:
     """Rebuild the warehouse from the raw archive, with no network, and publish it."""
-    with writing(settings.db_path, fresh=True) as conn, open_workers(settings.workers, settings.task_runner) as workers:
-        return replay_task(conn, archive_dir, workers)
+    with writing(settings.db_path, fresh=True) as conn:
+        return replay_task(Working(conn), settings, archive_dir)
 
 
 @flow(name="trialwatch-scheduled", log_prints=True)
@@ -137,12 +170,25 @@ def scheduled_nightly(sources: list[str] = ["pubmed", "ctgov"]) -> None:  # noqa
     A failed source fails the flow run, so Prefect's notifications can alert on it."""
     from flows.settings import load_settings
 
-    summaries = nightly_flow(load_settings(), tuple(sources))
+    settings = load_settings()
+    with on_task_runner(nightly_flow, settings) as nightly:
+        summaries = nightly(settings, tuple(sources))
     for summary in summaries:
         print(summary.line())
     failed = [s.source for s in summaries if s.status != "succeeded"]
     if failed:
         raise RuntimeError(f"trialwatch nightly: {', '.join(failed)} failed (see the run summary)")
+
+
+@contextmanager
+def on_task_runner(chosen: Flow, settings: Settings) -> Iterator[Flow]:
+    """`chosen` as configured: unchanged by default; on a Dask cluster's task runner when
+    TRIALWATCH_TASK_RUNNER=dask (the cluster lives as long as this block)."""
+    if settings.task_runner != "dask":
+        yield chosen
+        return
+    with dask_task_runner(settings.workers, settings.dask_address) as runner:
+        yield chosen.with_options(task_runner=runner)
 
 
 def serve(cron: str, timezone_name: str, name: str = "trialwatch-nightly") -> None:

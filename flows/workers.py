@@ -25,6 +25,7 @@ from extract.catalogue import Catalogue
 from extract.pages import RawPage
 from flows import prepare
 from flows.prepare import PreparedPage
+from flows.settings import ConfigError
 
 Submit = Callable[[list[RawPage]], "Future | object"]  # returns something with .result()
 
@@ -152,6 +153,34 @@ class TaskRunnerWorkers(PageWorkers):
 def local_worker_count(setting: int) -> int:
     """`TRIALWATCH_WORKERS`: 0 means one per CPU core."""
     return setting or os.cpu_count() or 1
+
+
+class DaskMissing(ConfigError):
+    """TRIALWATCH_TASK_RUNNER=dask without the optional Dask packages installed."""
+
+
+@contextmanager
+def dask_task_runner(workers: int, address: str | None) -> Iterator[object]:
+    """A `prefect_dask.DaskTaskRunner` on the cluster at `address`, or on a local cluster of
+    `workers` single-threaded worker processes started here (and stopped at the end). The
+    runner always gets an address: subflows duplicate their parent's runner, and a runner
+    without one would start a cluster of its own for every subflow."""
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError:
+        raise DaskMissing("TRIALWATCH_TASK_RUNNER=dask needs the Dask extras: pip install 'trialwatch[dask]' "
+                          "(or set TRIALWATCH_TASK_RUNNER=local)") from None
+    if address:
+        yield DaskTaskRunner(address=address)
+        return
+    import logging
+
+    from distributed import LocalCluster
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # its INFO chatter is not ours to show
+    with LocalCluster(n_workers=local_worker_count(workers), threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster:
+        yield DaskTaskRunner(address=cluster.scheduler_address)
 
 
 @contextmanager
