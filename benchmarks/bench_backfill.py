@@ -9,7 +9,9 @@ serve the corpus from a child process and add `--latency` (100 ms) to every answ
 1. **in-process**, per source: `flows.pipeline.ingest_source(conn, settings, source,
    Window("full"))` into a fresh warehouse (PubMed, then CT.gov), each in a child process, with
    the time split into request pacing (the client's rate limiter), waiting for answers, and
-   storing pages (parse + tag + load), and the requests counted from the stand-ins' logs;
+   storing prepared pages (load + tags, in the main process; parsing and tagging run in the
+   worker processes `TRIALWATCH_WORKERS` chooses, as in a real run), and the requests counted
+   from the stand-ins' logs;
 2. **end to end**: `trialwatch ingest --full` as a subprocess (Prefect, both sources, digest,
    publish) with `NCBI_API_KEY` set.
 
@@ -37,6 +39,7 @@ RATIO_TARGET = 1.3
 NCBI_RATE = 10.0
 CTGOV_INTERVAL = 60 / 50
 API_KEY = "bench-api-key"
+STORE = "store prepared pages (load + tags)"
 
 
 def warehouse_path(c: corpus_mod.Corpus) -> Path:
@@ -58,6 +61,7 @@ def child_ingest(source: str, db: Path, data_dir: Path, pubmed_url: str, ctgov_u
     from extract.catalogue import Catalogue
     from flows import pipeline
     from flows.settings import load_settings
+    from flows.workers import open_workers
     from warehouse.db import open_warehouse
 
     timer = benchlib.StageTimer()
@@ -65,9 +69,8 @@ def child_ingest(source: str, db: Path, data_dir: Path, pubmed_url: str, ctgov_u
 
     http_mod.RateLimiter.wait = timed("pacing (rate limiter)", http_mod.RateLimiter.wait)
     http_mod.HttpClient._request = timed("request incl. pacing", http_mod.HttpClient._request)
-    pipeline.store_page = timed("store page (parse + tag + load)", pipeline.store_page)
+    pipeline.store_group = timed(STORE, pipeline.store_group)
     RawArchive.write = timed("archive write", RawArchive.write)
-    pipeline.default_tagger()
     settings = load_settings({"TRIALWATCH_DB": str(db), "TRIALWATCH_DATA_DIR": str(data_dir),
                               "TRIALWATCH_PUBMED_URL": pubmed_url, "TRIALWATCH_CTGOV_URL": ctgov_url,
                               "NCBI_API_KEY": API_KEY, "NCBI_EMAIL": "bench@example.org"}, env_file=None)
@@ -81,8 +84,9 @@ def child_ingest(source: str, db: Path, data_dir: Path, pubmed_url: str, ctgov_u
     conn = open_warehouse(db)
     try:
         start = time.perf_counter()
-        summary = pipeline.ingest_source(conn, settings, source, pipeline.Window("full"), catalogue=catalogue,
-                                         progress=lambda m: None)
+        with open_workers(settings.workers, settings.task_runner, catalogue) as workers:
+            summary = pipeline.ingest_source(conn, settings, source, pipeline.Window("full"), catalogue=catalogue,
+                                             progress=lambda m: None, workers=workers)
         wall = time.perf_counter() - start
     finally:
         conn.close()
@@ -152,7 +156,7 @@ def run(articles: int, trials: int, latency: float, profile: bool, keep: bool = 
     def stage_rows(source: str) -> list[list[str]]:
         data = inproc[source]
         rows = []
-        for name in ("pacing (rate limiter)", "waiting for answers", "store page (parse + tag + load)", "archive write"):
+        for name in ("pacing (rate limiter)", "waiting for answers", STORE, "archive write"):
             value = data["stages"].get(name, 0.0)
             where = ", ".join(data["threads"].get("request incl. pacing" if name == "waiting for answers" else name, []))
             rows.append([f"{source}: {name}", secs(value), f"{100 * value / data['wall_s']:.0f} %", where])
@@ -173,7 +177,7 @@ def run(articles: int, trials: int, latency: float, profile: bool, keep: bool = 
         table(["run", "requests", "floor", "wall", "× floor", "429s"], rows),
         f"Peak RSS: in-process PubMed {mb(inproc['pubmed']['peak_rss'])}, CLI {mb(cli.peak_tree_rss)} "
         f"(process tree).",
-        "Where the in-process time goes (timers around the rate limiter, the HTTP request, `store_page` "
+        "Where the in-process time goes (timers around the rate limiter, the HTTP request, `store_group` "
         "and the archive write; the thread column says whether fetching overlapped with storing — the same "
         "thread means it did not):",
         table(["stage", "time", "share of wall", "thread"], stage_rows("pubmed") + stage_rows("ctgov")),

@@ -13,9 +13,11 @@ In one run it measures:
    `TRIALWATCH_DATA_DIR` in a temporary folder (parse + tag + load + publish): wall time and
    peak RSS of the whole process tree (Prefect's temporary server included), sampled from /proc;
 3. **Prefect start-up share** — the same command on an empty archive;
-4. **in-process** — `flows.pipeline.replay_archive` inside `warehouse.publish.writing` (what the
-   flow's task runs) in a child process, with the time split by stage (read+gunzip, parse, drug
-   labels, load, tag, tag storage, publish).
+4. **in-process** — `flows.pipeline.replay_archive` inside `warehouse.publish.writing` with the
+   default workers (what the flow's task runs) in a child process, the main process's time split
+   by stage (waiting for workers, load, tag storage, publish);
+5. **prepare cost** — every page prepared in one process, split by step (parse, drug labels,
+   Arrow batch, tagging): the CPU the workers share.
 
 Targets: CLI wall ≤ 4× the floor; peak RSS ≤ 1.5 GB. The warehouse the CLI built is kept under
 `benchmarks/.data/warehouses/` for `bench_dashboard.py`.
@@ -75,22 +77,23 @@ def floor(c: corpus_mod.Corpus) -> dict:
 # ----------------------------------------------------------------------- in-process (child)
 
 def child_inprocess(db: Path, archive: Path, profile: Path | None) -> None:
-    """Run replay_archive in this process with per-stage timers; print JSON on stdout."""
+    """Run replay_archive in this process, pages prepared by the default workers (as the flow's
+    task does), with timers on the main process's stages; print JSON on stdout."""
     t0 = time.perf_counter()
     from extract.archive import RawArchive
     from extract.catalogue import Catalogue
     from flows import pipeline
+    from flows.settings import load_settings
+    from flows.workers import open_workers
     from warehouse import publish
 
     imported = time.perf_counter() - t0
     timer = benchlib.StageTimer()
     spent, timed = timer.spent, timer.wrap
 
-    pipeline.parse_pubmed = timed("parse", pipeline.parse_pubmed)
-    pipeline.parse_ctgov_page = timed("parse", pipeline.parse_ctgov_page)
-    pipeline.load_page = timed("load (upsert records)", pipeline.load_page)
-    pipeline.tag_records = timed("tag (incl. storing tags)", pipeline.tag_records)
-    pipeline.replace_tags = timed("store tags", pipeline.replace_tags)
+    pipeline.load_batch = timed("load (upsert records)", pipeline.load_batch)
+    pipeline.store_tags = timed("store tags", pipeline.store_tags)
+    pipeline.concat_batches = timed("concatenate batches", pipeline.concat_batches)
     original_pages = RawArchive.pages
 
     def pages(self, sources=("pubmed", "ctgov")):
@@ -100,17 +103,30 @@ def child_inprocess(db: Path, archive: Path, profile: Path | None) -> None:
             try:
                 item = next(iterator)
             except StopIteration:
-                spent["read + gunzip"] += time.perf_counter() - start
+                spent["read + gunzip (fetch thread)"] += time.perf_counter() - start
                 return
-            spent["read + gunzip"] += time.perf_counter() - start
+            spent["read + gunzip (fetch thread)"] += time.perf_counter() - start
             yield item
 
     RawArchive.pages = pages
+    original_groups = pipeline.load_groups
+
+    def load_groups(prepared, *args, **kwargs):
+        """Time the main process spends waiting for prepared pages."""
+        groups = original_groups(prepared, *args, **kwargs)
+        while True:
+            start = time.perf_counter()
+            try:
+                group = next(groups)
+            except StopIteration:
+                spent["waiting for workers"] += time.perf_counter() - start
+                return
+            spent["waiting for workers"] += time.perf_counter() - start
+            yield group
+
+    pipeline.load_groups = load_groups
+    settings = load_settings(env_file=None)
     catalogue = Catalogue.load()
-    catalogue.drugs_for_article = timed("drug labels", catalogue.drugs_for_article)
-    catalogue.drugs_for_trial = timed("drug labels", catalogue.drugs_for_trial)
-    pipeline.default_tagger()  # built once per process; timed on its own
-    tagger_built = time.perf_counter() - t0 - imported
 
     profiler = None
     if profile:
@@ -121,7 +137,9 @@ def child_inprocess(db: Path, archive: Path, profile: Path | None) -> None:
     start = time.perf_counter()
     with publish.writing(db, fresh=True) as conn:
         opened = time.perf_counter() - start
-        summaries = pipeline.replay_archive(conn, RawArchive(archive), catalogue=catalogue, progress=lambda m: None)
+        with open_workers(settings.workers, settings.task_runner, catalogue) as workers:
+            summaries = pipeline.replay_archive(conn, RawArchive(archive), catalogue=catalogue,
+                                                progress=lambda m: None, workers=workers)
         before_publish = time.perf_counter()
     published = time.perf_counter() - before_publish
     total = time.perf_counter() - start
@@ -129,12 +147,36 @@ def child_inprocess(db: Path, archive: Path, profile: Path | None) -> None:
         profiler.disable()
         profiler.dump_stats(str(profile))
     stages = dict(spent)
-    stages["tag (spaCy + about)"] = stages.pop("tag (incl. storing tags)", 0.0) - stages.get("store tags", 0.0)
     stages["open + migrate"] = opened
     stages["checkpoint + publish"] = published
-    stages["other (ledger, loop, commits)"] = total - sum(stages.values())
-    print(json.dumps({"import_s": imported, "tagger_build_s": tagger_built, "replay_s": total,
+    main_thread = sum(v for k, v in stages.items() if "fetch thread" not in k)
+    stages["other (ledger, loop, commits, worker start/stop)"] = total - main_thread
+    print(json.dumps({"import_s": imported, "replay_s": total, "workers": workers.description,
                       "stages": stages, "summaries": [s.line() for s in summaries]}))
+
+
+def child_prepare(archive: Path) -> None:
+    """The CPU cost of preparing every archived page in one process, split by step; JSON out."""
+    from extract.archive import RawArchive
+    from flows import prepare
+
+    prepare.default_tagger()
+    timer = benchlib.StageTimer()
+    spent, timed = timer.spent, timer.wrap
+    prepare.parse_pubmed = timed("parse", prepare.parse_pubmed)
+    prepare.parse_ctgov_page = timed("parse", prepare.parse_ctgov_page)
+    catalogue = prepare.default_catalogue()
+    catalogue.drugs_for_article = timed("drug labels", catalogue.drugs_for_article)
+    catalogue.drugs_for_trial = timed("drug labels", catalogue.drugs_for_trial)
+    prepare.build_batch = timed("Arrow batch (validate, content hash)", prepare.build_batch)
+    prepare.tag = timed("tag (spaCy + about)", prepare.tag)
+    prepare.tag_tables = timed("tag tables (Arrow)", prepare.tag_tables)
+    total = 0.0
+    for archived in RawArchive(archive).pages():
+        start = time.perf_counter()
+        prepare.prepare_page(archived.page, catalogue)
+        total += time.perf_counter() - start
+    print(json.dumps({"total_s": total, "stages": dict(spent)}))
 
 
 # ------------------------------------------------------------------------------------- main
@@ -180,9 +222,13 @@ def run(articles: int, trials: int, profile: bool, keep: bool = True) -> Result:
             command += ["--child-profile", str(profile_path)]
         child = benchlib.run_measured(command, env=benchlib.child_env(), cwd=work).check()
         inproc = json.loads(child.stdout.strip().splitlines()[-1])
-        print(f"in-process replay_archive: {secs(inproc['replay_s'])} (+ imports {secs(inproc['import_s'])}, "
-              f"tagger build {secs(inproc['tagger_build_s'])}); peak RSS {mb(child.peak_tree_rss)}"
-              + (" [under cProfile]" if profile else ""), flush=True)
+        print(f"in-process replay_archive, pages prepared {inproc['workers']}: {secs(inproc['replay_s'])} "
+              f"(+ imports {secs(inproc['import_s'])}); peak RSS {mb(child.peak_tree_rss)}"
+              + (" [main process under cProfile]" if profile else ""), flush=True)
+        prep_child = benchlib.run_measured([sys.executable, str(Path(__file__).resolve()), "--child-prepare",
+                                            str(archive)], env=benchlib.child_env(), cwd=work).check()
+        prep = json.loads(prep_child.stdout.strip().splitlines()[-1])
+        print(f"preparing every page in one process: {secs(prep['total_s'])}", flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -196,14 +242,20 @@ def run(articles: int, trials: int, profile: bool, keep: bool = True) -> Result:
         ["`trialwatch replay` of an empty archive (CLI + Prefect start-up, publish)", secs(startup),
          f"{startup / best['total_s']:.1f}×"],
         ["CLI minus that start-up", secs(cli.wall_s - startup), f"{(cli.wall_s - startup) / best['total_s']:.1f}×"],
-        ["in-process `replay_archive` + publish (no Prefect, tagger prebuilt)" + (" [cProfile]" if profile else ""),
-         secs(inproc["replay_s"]), f"{inproc['replay_s'] / best['total_s']:.1f}×"],
+        [f"in-process `replay_archive` + publish (no Prefect; pages prepared {inproc['workers']})"
+         + (" [cProfile]" if profile else ""), secs(inproc["replay_s"]), f"{inproc['replay_s'] / best['total_s']:.1f}×"],
+        ["preparing every page (parse, labels, batch, tags) in one process, for comparison", secs(prep["total_s"]),
+         f"{prep['total_s'] / best['total_s']:.1f}×"],
     ]
-    order = ["read + gunzip", "parse", "drug labels", "load (upsert records)", "tag (spaCy + about)", "store tags",
-             "open + migrate", "checkpoint + publish", "other (ledger, loop, commits)"]
+    order = ["waiting for workers", "concatenate batches", "load (upsert records)", "store tags", "open + migrate",
+             "checkpoint + publish", "other (ledger, loop, commits, worker start/stop)", "read + gunzip (fetch thread)"]
     stages = inproc["stages"]
     stage_rows = [[name, secs(stages.get(name, 0.0)), f"{100 * stages.get(name, 0.0) / inproc['replay_s']:.0f} %",
                    f"{stages.get(name, 0.0) / best['total_s']:.1f}×"] for name in order]
+    prep_order = ["parse", "drug labels", "Arrow batch (validate, content hash)", "tag (spaCy + about)",
+                  "tag tables (Arrow)"]
+    prep_rows = [[name, secs(prep["stages"].get(name, 0.0)), f"{100 * prep['stages'].get(name, 0.0) / prep['total_s']:.0f} %",
+                  f"{prep['stages'].get(name, 0.0) / best['total_s']:.1f}×"] for name in prep_order]
     section = "\n\n".join([
         f"Corpus: {articles:,} articles + {trials:,} trials; archive of {len(c.archive_files())} pages "
         f"({mb(archive_bytes)} gzip, {mb(raw_bytes)} uncompressed); the warehouse it builds is {mb(db_bytes)}.",
@@ -211,10 +263,12 @@ def run(articles: int, trials: int, profile: bool, keep: bool = True) -> Result:
         f"Peak RSS of the CLI's process tree: **{mb(cli.peak_tree_rss)}** (sum over {cli.processes} processes, "
         f"sampled every 50 ms; largest single process {mb(cli.peak_process_rss)}). The empty-archive run peaks at "
         f"{mb(trivial.peak_tree_rss)}. In-process child: {mb(child.peak_tree_rss)}.",
-        "Where the in-process replay spends its time (stage timers, one run"
+        "Where the in-process replay's main process spends its time (stage timers, one run"
         + (", under cProfile so inflated" if profile else "") + f"; interpreter imports {secs(inproc['import_s'])} "
-        f"and building the tagger {secs(inproc['tagger_build_s'])} come on top):",
-        table(["stage", "time", "share", "× floor"], stage_rows),
+        "come on top). Parsing and tagging run in the workers; the main process loads and waits for them:",
+        table(["main process", "time", "share", "× floor"], stage_rows),
+        "What the workers do, measured by preparing every page in one process (CPU time per step):",
+        table(["preparing a page", "time", "share", "× floor"], prep_rows),
     ])
     result = Result(
         name="replay", title="Replay throughput",
@@ -227,7 +281,8 @@ def run(articles: int, trials: int, profile: bool, keep: bool = True) -> Result:
         ],
         data={"floor": best, "floors": floors, "cli_wall_s": cli.wall_s, "cli_peak_tree_rss": cli.peak_tree_rss,
               "cli_peak_process_rss": cli.peak_process_rss, "startup_s": startup, "inprocess": inproc,
-              "ratio": ratio, "articles": articles, "trials": trials, "inprocess_peak_rss": child.peak_tree_rss,},
+              "ratio": ratio, "articles": articles, "trials": trials, "inprocess_peak_rss": child.peak_tree_rss,
+              "prepare": prep},
     )
     return result
 
@@ -241,7 +296,11 @@ def main() -> None:
     parser.add_argument("--no-docs", action="store_true", help="print only; do not rewrite docs/benchmarks.md")
     parser.add_argument("--child-inprocess", nargs=2, metavar=("DB", "ARCHIVE"), help=argparse.SUPPRESS)
     parser.add_argument("--child-profile", help=argparse.SUPPRESS)
+    parser.add_argument("--child-prepare", metavar="ARCHIVE", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.child_prepare:
+        child_prepare(Path(args.child_prepare))
+        return
     if args.child_inprocess:
         db, archive = args.child_inprocess
         child_inprocess(Path(db), Path(archive), Path(args.child_profile) if args.child_profile else None)

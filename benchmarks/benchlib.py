@@ -34,7 +34,7 @@ PROFILES_DIR = DATA_DIR / "profiles"
 DOCS = ROOT / "docs" / "benchmarks.md"
 LOAD_AT_IMPORT = os.getloadavg()[0]  # the machine may be shared: every result says how busy it was
 PAGE = os.sysconf("SC_PAGE_SIZE")
-ORDER = ("replay", "backfill", "noop", "tagger", "dashboard")
+ORDER = ("replay", "backfill", "noop", "tagger", "dashboard", "scaleout")
 
 
 # ------------------------------------------------------------------------------------ machine
@@ -265,6 +265,9 @@ markers; the text outside them is written by hand):
 
 <!-- BEGIN dashboard -->
 <!-- END dashboard -->
+
+<!-- BEGIN scaleout -->
+<!-- END scaleout -->
 """
 
 

@@ -30,6 +30,7 @@ BENCHMARKS = {  # name in the results → script
     "noop": "bench_noop.py",
     "tagger": "bench_tagger_processes.py",
     "dashboard": "bench_dashboard.py",
+    "scaleout": "bench_scaleout.py",
 }
 
 

@@ -18,6 +18,7 @@ import os
 from abc import ABC, abstractmethod
 from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Callable, Iterable, Iterator
 
@@ -111,10 +112,15 @@ def _prepare_in_worker(pages: list[RawPage]) -> list[PreparedPage]:
     return prepare.prepare_pages(pages, _worker_catalogue)
 
 
+class WorkerDied(RuntimeError):
+    """A local worker process ended without finishing its page."""
+
+
 class ProcessWorkers(PageWorkers):
     """A pool of worker processes on this machine. Started with `spawn`, not `fork`: the main
     process has threads (HTTP prefetch, Prefect, DuckDB) and forking a threaded process can
-    deadlock."""
+    deadlock. As with any spawn pool, a script that runs the pipeline needs the usual
+    `if __name__ == "__main__":` guard (workers re-import the main module)."""
 
     def __init__(self, processes: int, catalogue: Catalogue | None = None, ahead: int | None = None):
         self.processes = processes
@@ -125,8 +131,12 @@ class ProcessWorkers(PageWorkers):
                                          initargs=(catalogue or prepare.default_catalogue(),))
 
     def map(self, pages: Iterable[RawPage | None]) -> Iterator[PreparedPage | None]:
-        return ordered_map(lambda chunk: self._pool.submit(_prepare_in_worker, chunk), pages,
-                           chunk=1, ahead=self.ahead)
+        try:
+            yield from ordered_map(lambda chunk: self._pool.submit(_prepare_in_worker, chunk), pages,
+                                   chunk=1, ahead=self.ahead)
+        except BrokenProcessPool:
+            raise WorkerDied("a worker process preparing pages died (killed, or out of memory?); run again, "
+                             "or set TRIALWATCH_WORKERS=1 to prepare pages in the main process") from None
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,3 +17,13 @@ def corpus_dir() -> Path:
     if not (CORPUS / "README.md").exists():
         pytest.fail(f"real-payload corpus not found at {CORPUS}; set TRIALWATCH_CORPUS")
     return CORPUS
+
+
+@pytest.fixture(autouse=True)
+def keep_main_module():
+    """Streamlit's AppTest runs the dashboard script as `__main__` and leaves it there; worker
+    processes started with `spawn` re-run the parent's `__main__` script, so later tests would
+    start workers that run the dashboard. Put the real one back after every test."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main

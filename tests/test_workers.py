@@ -3,6 +3,9 @@ local process pool, or on a Dask cluster through Prefect's DaskTaskRunner — wi
 warehouse at the end."""
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 import sys
 import threading
 import time
@@ -19,7 +22,7 @@ from extract.standins import CtGovStandIn, PubMedStandIn
 from flows import pipeline
 from flows.prepare import PreparedPage, prepare_page
 from flows.settings import ConfigError, Settings, load_settings
-from flows.workers import DaskMissing, InlineWorkers, ProcessWorkers, dask_task_runner, ordered_map
+from flows.workers import DaskMissing, InlineWorkers, ProcessWorkers, WorkerDied, dask_task_runner, ordered_map
 from tests.helpers import corpus_pubmed_records, corpus_studies
 from warehouse.db import open_warehouse
 from warehouse.load import build_batch, concat_batches
@@ -193,6 +196,20 @@ def test_a_replay_on_a_dask_cluster_through_prefect_builds_the_same_warehouse(ar
     assert any(prefix.startswith("prepare_pages_task") for prefix in prefixes), prefixes  # ran on the cluster
     with duckdb.connect(str(settings.db_path), read_only=True) as conn:
         assert content(conn) == ingested
+
+
+def test_a_worker_process_that_dies_is_a_one_line_error_naming_the_way_out(corpus_dir):
+    raw = RawPage("pubmed", sorted((corpus_dir / "pubmed").rglob("*.xml"))[0].read_bytes(), "xml")
+    workers = ProcessWorkers(1, ahead=1)
+    try:
+        prepared = workers.map(iter([raw] * 6))
+        assert next(prepared).batch.num_rows > 0
+        for child in multiprocessing.active_children():
+            os.kill(child.pid, signal.SIGKILL)
+        with pytest.raises(WorkerDied, match="a worker process preparing pages died .* TRIALWATCH_WORKERS=1"):
+            list(prepared)
+    finally:
+        workers.close()
 
 
 # -------------------------------------------------------------------------------- settings
