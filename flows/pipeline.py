@@ -161,12 +161,13 @@ def tag_records(conn: duckdb.DuckDBPyConnection, kind: str, records: list[dict],
     return replace_tags(conn, tag(kind, records, tagger), tagger.version)
 
 
-def load_groups(prepared: Iterable[PreparedPage | None], max_records: int = LOAD_BATCH
+def load_groups(prepared: Iterable[PreparedPage | None], max_records: int | None = None
                 ) -> Iterator[list[PreparedPage] | None]:
     """Prepared pages gathered into groups of about `max_records` records, one upsert each (a
     call has a fixed cost, so 10 pages in one call load ~2.5× faster than page by page). A page
     with deletions ends its group, so upserts and deletions keep the order they were fetched in;
-    None markers pass through."""
+    None markers pass through. `max_records` defaults to LOAD_BATCH."""
+    max_records = max_records or LOAD_BATCH
     group: list[PreparedPage] = []
     size = 0
     for page in prepared:

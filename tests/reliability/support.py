@@ -179,9 +179,11 @@ class Capture:
 
 
 def small_pages(monkeypatch, *, efetch_batch: int, ctgov_page: int, ctgov_rate: float = 50.0) -> Capture:
-    """More, smaller requests per run (so faults have something to hit), CT.gov paced faster than
-    its polite 50/min (the stand-in has no limit), and the pipeline's HTTP clients captured."""
+    """More, smaller requests per run (so faults have something to hit), each page loaded on its
+    own (so a failure can strike after pages were loaded), CT.gov paced faster than its polite
+    50/min (the stand-in has no limit), and the pipeline's HTTP clients captured."""
     monkeypatch.setattr(pipeline, "PubMedClient", functools.partial(PubMedClient, batch_size=efetch_batch))
+    monkeypatch.setattr(pipeline, "LOAD_BATCH", 1)
     monkeypatch.setattr(pipeline, "CtGovClient", functools.partial(CtGovClient, page_size=ctgov_page))
     monkeypatch.setattr(extract.ctgov, "POLITE_RATE", ctgov_rate)
     capture = Capture()
