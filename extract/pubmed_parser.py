@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
+from functools import lru_cache
 from typing import IO, Any
 
 from lxml import etree
@@ -32,6 +33,9 @@ HEAD_LIMIT = 2_000
 ROOTS = ("PubmedArticleSet", "MedlineCitationSet")
 TOP_LEVEL = ("PubmedArticle", "MedlineCitation", "DeleteCitation", "PubmedBookArticle")
 NCT_PATTERN = re.compile(r"\bNCT\d{8}\b", re.IGNORECASE)
+# Every NCT_PATTERN match, lowercased, contains "nct" and a digit. Looking for that literal is
+# fast, while the case-insensitive NCT_PATTERN is tried at every position of an abstract.
+_NCT_HINT = re.compile(r"nct\d")
 PMC_PATTERN = re.compile(r"^PMC\d+")
 ABSTRACT_LIMIT = 100_000  # characters; real abstracts stay under ~10,000
 _FRAGMENT = re.compile(rb"<(PubmedArticle|PubmedBookArticle|DeleteCitation)>.*?</\1>", re.DOTALL)
@@ -144,7 +148,7 @@ def iter_pubmed(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
 
 def _top_level(elem: Element) -> Iterator[tuple[str, Any]]:
     if elem.tag == "DeleteCitation":
-        for pmid in elem.iterfind("PMID"):
+        for pmid in elem.iterchildren("PMID"):
             if text := _tidy(pmid.text):
                 yield "deleted_ids", text
     elif elem.tag == "PubmedBookArticle":
@@ -154,12 +158,12 @@ def _top_level(elem: Element) -> Iterator[tuple[str, Any]]:
 
 
 def _article_or_reject(elem: Element) -> tuple[str, Any]:
-    citation = elem if elem.tag == "MedlineCitation" else elem.find("MedlineCitation")
+    citation = elem if elem.tag == "MedlineCitation" else _child(elem, "MedlineCitation")
     try:
         return "records", _record(elem, citation)
     except Exception as exc:  # any failure quarantines this one record, never the page
         reason = str(exc) if isinstance(exc, RecordError) else f"{type(exc).__name__}: {exc}"
-        pmid = _findtext(citation, "PMID") if citation is not None else None
+        pmid = _text(_child(citation, "PMID")) if citation is not None else None
         raw = etree.tostring(elem, encoding="unicode", with_tail=False)[:RAW_LIMIT]
         return "rejects", Reject(SOURCE, pmid, reason, raw)
 
@@ -173,61 +177,124 @@ def _head(stream: IO[bytes]) -> str:
 
 
 def _record(elem: Element, citation: Element | None) -> dict[str, Any]:
+    """One article as a record dict. Each container (MedlineCitation, Article, PubmedData) is
+    read once into `_children`, and the fields are looked up there; the checks that can raise
+    run in a fixed order, so a record with several problems always gets the same reason."""
     if citation is None:
         raise RecordError("missing MedlineCitation")
-    pmid_elem = citation.find("PMID")
+    cited = _children(citation)
+    pmid_elem = _first(cited, "PMID")
     pmid = _pmid(pmid_elem)
-    article = citation.find("Article")
-    if article is None:
+    article_elem = _first(cited, "Article")
+    if article_elem is None:
         raise RecordError("missing Article")
-    pubmed_data = elem.find("PubmedData")  # absent in the legacy MedlineCitationSet
-    article_ids = _article_ids(pubmed_data)
+    article = _children(article_elem)
+    pubmed_data = _child(elem, "PubmedData")  # absent in the legacy MedlineCitationSet
+    data = _children(pubmed_data) if pubmed_data is not None else {}
+    article_ids = _article_ids(data)
     title = _title(article)
     sections = _abstract_sections(article)
     abstract = _abstract(sections)
     if abstract and len(abstract) > ABSTRACT_LIMIT:
         raise RecordError(f"abstract too long: {len(abstract):,} characters (limit {ABSTRACT_LIMIT:,})")
-    pub_date, precision, pub_date_raw = _pub_date(article)
+    journal = _children(*article.get("Journal", ()))
+    pub_date, precision, pub_date_raw = _pub_date(journal, article)
     nct_links = _nct_links(article, title, abstract)
     return {
         "pmid": pmid,
         "title": title,
         "abstract": abstract,
         "abstract_sections": sections,
-        "journal": _findtext(article, "Journal/Title"),
-        "journal_iso": _findtext(article, "Journal/ISOAbbreviation"),
+        "journal": _text(_first(journal, "Title")),
+        "journal_iso": _text(_first(journal, "ISOAbbreviation")),
         "pub_date": pub_date,
         "pub_date_precision": precision,
         "pub_date_raw": pub_date_raw,
         "pub_year": pub_date.year if pub_date else None,
-        "authors": _authors(article),
+        "authors": [_author(author) for author in _in(article.get("AuthorList", ()), "Author")],
         "languages": _languages(article),
         "publication_types": _publication_types(article),
-        "mesh_headings": _mesh_headings(citation),
-        "chemicals": _chemicals(citation),
-        "keywords": _keywords(citation),
+        "mesh_headings": _mesh_headings(cited),
+        "chemicals": _chemicals(cited),
+        "keywords": _keywords(cited),
         "doi": _doi(article_ids, article),
-        "pmcid": _pmcid(article_ids, citation),
+        "pmcid": _pmcid(article_ids, cited),
         "nct_links": nct_links,
         "nct_ids": sorted({link["nct_id"] for link in nct_links}),
-        "entrez_date": _entrez_date(pubmed_data),
-        "revised_date": _day(citation.find("DateRevised"), "DateRevised"),
-        "completed_date": _day(citation.find("DateCompleted"), "DateCompleted"),
+        "entrez_date": _entrez_date(data),
+        "revised_date": _day(_first(cited, "DateRevised"), "DateRevised"),
+        "completed_date": _day(_first(cited, "DateCompleted"), "DateCompleted"),
         "status": citation.get("Status"),
         "record_version": _record_version(pmid_elem),
     }
+
+
+# Element lookups. ElementPath (`find`, `findtext`, `iterfind`) parses its path on every call,
+# which dominated the parse time; these helpers give the same answers from one pass over an
+# element's children. A tag name matches only un-namespaced elements, as in ElementPath, and
+# comments, processing instructions or entity references never match (their `.tag` is not a
+# string). Children are listed by slicing (`parent[:]`), which lxml does in C, about twice as
+# fast as its child iterator.
+
+Children = dict[Any, list[Element]]  # tag → the element's children with that tag, in document order
+
+
+def _children(*parents: Element) -> Children:
+    """The children of `parents` grouped by tag. With several parents (a repeated Journal) they
+    are taken in turn, the order in which ElementPath's 'Parent/Tag' meets them."""
+    groups: Children = {}
+    for parent in parents:
+        for child in parent[:]:
+            tag = child.tag
+            if tag in groups:
+                groups[tag].append(child)
+            else:
+                groups[tag] = [child]
+    return groups
+
+
+def _first(children: Children, tag: str) -> Element | None:
+    """The first child with `tag`: what `parent.find(tag)` returns."""
+    found = children.get(tag)
+    return found[0] if found else None
+
+
+def _first_children(parent: Element) -> dict[Any, Element]:
+    """Tag → first child with that tag, for a small element read field by field (an author, a date)."""
+    fields: dict[Any, Element] = {}
+    for child in parent[::-1]:  # backwards, so that the first child of a tag is stored last
+        fields[child.tag] = child
+    return fields
+
+
+def _child(parent: Element, tag: str) -> Element | None:
+    """`parent.find(tag)` for a single tag name."""
+    for child in parent[:]:
+        if child.tag == tag:
+            return child
+    return None
+
+
+def _in(parents: Iterable[Element], tag: str) -> list[Element]:
+    """The `tag` children of each of `parents` in turn (ElementPath's 'Parent/Tag' step):
+    `elem.iterfind('List/Item')` is `_in(_children(elem).get('List', ()), 'Item')`."""
+    return [child for parent in parents for child in parent[:] if child.tag == tag]
 
 
 def _tidy(text: str | None) -> str | None:
     """Whitespace collapsed; None for empty text."""
     if not text:
         return None
+    if text.isprintable() and "  " not in text and text[0] != " " and text[-1] != " ":
+        # Already tidy, and checked faster than split + join: the only whitespace a printable
+        # string can hold is the plain space, here never doubled and never at either end.
+        return text
     return " ".join(text.split()) or None
 
 
-def _findtext(parent: Element, path: str) -> str | None:
-    """Text of a plain-text (#PCDATA) child, tidied."""
-    return _tidy(parent.findtext(path))
+def _text(elem: Element | None) -> str | None:
+    """Text of a plain-text (#PCDATA) element, tidied; None if there is no element."""
+    return _tidy(elem.text) if elem is not None else None
 
 
 def _clean(elem: Element | None) -> str | None:
@@ -251,13 +318,13 @@ def _record_version(pmid_elem: Element | None) -> int | None:
     return int(version) if version else None
 
 
-def _title(article: Element) -> str | None:
-    return _clean(article.find("ArticleTitle")) or _clean(article.find("VernacularTitle"))
+def _title(article: Children) -> str | None:
+    return _clean(_first(article, "ArticleTitle")) or _clean(_first(article, "VernacularTitle"))
 
 
-def _abstract_sections(article: Element) -> list[dict[str, str | None]]:
+def _abstract_sections(article: Children) -> list[dict[str, str | None]]:
     sections = []
-    for part in article.iterfind("Abstract/AbstractText"):
+    for part in _in(article.get("Abstract", ()), "AbstractText"):
         text = _clean(part)
         if text:
             sections.append(
@@ -271,12 +338,12 @@ def _abstract(sections: list[dict[str, str | None]]) -> str | None:
     return "\n\n".join(rendered) or None
 
 
-def _pub_date(article: Element) -> PartialDate:
+def _pub_date(journal: Children, article: Children) -> PartialDate:
     """The issue's PubDate; the electronic ArticleDate when PubDate gives no usable year."""
-    pub_date = article.find("Journal/JournalIssue/PubDate")
+    pub_date = _first(_children(*journal.get("JournalIssue", ())), "PubDate")
     found = _partial_date(pub_date, "PubDate") if pub_date is not None else (None, None, None)
     if found[0] is None:
-        for article_date in article.iterfind("ArticleDate"):
+        for article_date in article.get("ArticleDate", ()):
             fallback = _partial_date(article_date, "ArticleDate")
             if fallback[0] is not None:
                 return fallback
@@ -284,27 +351,35 @@ def _pub_date(article: Element) -> PartialDate:
 
 
 def _partial_date(elem: Element, where: str) -> PartialDate:
-    """A PubMed date element (Year/Month|Season/Day or MedlineDate) → (date, precision, raw).
+    """A PubMed date element (Year/Month|Season/Day or MedlineDate) → (date, precision, raw)."""
+    fields = _first_children(elem)
+    medline_date = _text(fields.get("MedlineDate"))
+    if medline_date:
+        return (*from_medline_date(medline_date), medline_date)
+    month_tag = "Month" if "Month" in fields else "Season"
+    year, month, day = _text(fields.get("Year")), _text(fields.get(month_tag)), _text(fields.get("Day"))
+    return _date_of_parts(where, month_tag, year, month, day)
+
+
+@lru_cache(maxsize=4096)
+def _date_of_parts(where: str, month_tag: str, year: str | None, month: str | None, day: str | None) -> PartialDate:
+    """(date, precision, raw) of a date given as parts; cached, as a page repeats the same few
+    hundred dates (the tuple returned holds only immutable values).
 
     Raises RecordError for a date that cannot exist (Month 13, Day 32, Feb 30); `from_parts`
     alone would quietly read a numeric Month 13 as year precision.
     """
-    medline_date = _findtext(elem, "MedlineDate")
-    if medline_date:
-        return (*from_medline_date(medline_date), medline_date)
-    month_tag = "Month" if elem.find("Month") is not None else "Season"
-    parts = [(tag, _findtext(elem, tag)) for tag in ("Year", month_tag, "Day")]
-    year, month, day = (value for _, value in parts)
+    parts = (("Year", year), (month_tag, month), ("Day", day))
     if month and month.isdigit() and month_number(month) is None:
         raise _impossible_date(where, parts)
     try:
         value, precision = from_parts(year, month, day)
     except ValueError as exc:
         raise _impossible_date(where, parts) from exc
-    return value, precision, " ".join(text for _, text in parts if text) or None
+    return value, precision, " ".join(filter(None, (year, month, day))) or None
 
 
-def _impossible_date(where: str, parts: list[tuple[str, str | None]]) -> RecordError:
+def _impossible_date(where: str, parts: tuple[tuple[str, str | None], ...]) -> RecordError:
     given = " ".join(f"{tag}={value}" for tag, value in parts if value)
     return RecordError(f"impossible date in {where}: {given}")
 
@@ -313,50 +388,54 @@ def _day(elem: Element | None, where: str) -> date | None:
     return _partial_date(elem, where)[0] if elem is not None else None
 
 
-def _entrez_date(pubmed_data: Element | None) -> date | None:
-    if pubmed_data is None:
-        return None
-    by_status: dict[str | None, Element] = {}
-    for history_date in pubmed_data.iterfind("History/PubMedPubDate"):
-        by_status.setdefault(history_date.get("PubStatus"), history_date)
-    for status in ("entrez", "pubmed"):
-        if status in by_status:
-            return _day(by_status[status], f"History/{status}")
-    return None
+def _entrez_date(data: Children) -> date | None:
+    """The first 'entrez' History date, else the first 'pubmed' one."""
+    pubmed = None
+    for history_date in _in(data.get("History", ()), "PubMedPubDate"):
+        status = history_date.get("PubStatus")
+        if status == "entrez":
+            return _day(history_date, "History/entrez")
+        if status == "pubmed" and pubmed is None:
+            pubmed = history_date
+    return _day(pubmed, "History/pubmed")
 
 
-def _authors(article: Element) -> list[dict[str, str | None]]:
-    return [
-        {
-            "last_name": _findtext(author, "LastName"),
-            "fore_name": _findtext(author, "ForeName"),
-            "initials": _findtext(author, "Initials"),
-            "collective_name": _clean(author.find("CollectiveName")),
-        }
-        for author in article.iterfind("AuthorList/Author")
-    ]
+def _author(author: Element) -> dict[str, str | None]:
+    fields = _first_children(author)
+    return {
+        "last_name": _text(fields.get("LastName")),
+        "fore_name": _text(fields.get("ForeName")),
+        "initials": _text(fields.get("Initials")),
+        "collective_name": _clean(fields.get("CollectiveName")),
+    }
 
 
-def _languages(article: Element) -> list[str]:
-    return [text for language in article.iterfind("Language") if (text := _tidy(language.text))]
+def _languages(article: Children) -> list[str]:
+    return [text for language in article.get("Language", ()) if (text := _tidy(language.text))]
 
 
-def _publication_types(article: Element) -> list[dict[str, str | None]]:
+def _publication_types(article: Children) -> list[dict[str, str | None]]:
     return [
         {"ui": kind.get("UI"), "name": _tidy(kind.text)}
-        for kind in article.iterfind("PublicationTypeList/PublicationType")
+        for kind in _in(article.get("PublicationTypeList", ()), "PublicationType")
     ]
 
 
-def _mesh_headings(citation: Element) -> list[dict[str, Any]]:
+def _mesh_headings(cited: Children) -> list[dict[str, Any]]:
     headings = []
-    for heading in citation.iterfind("MeshHeadingList/MeshHeading"):
-        descriptor = heading.find("DescriptorName")
+    for heading in _in(cited.get("MeshHeadingList", ()), "MeshHeading"):
+        descriptor, qualifiers = None, []
+        for term in heading[:]:  # the first DescriptorName, every QualifierName
+            tag = term.tag
+            if tag == "DescriptorName":
+                if descriptor is None:
+                    descriptor = _mesh_term(term)
+            elif tag == "QualifierName":
+                qualifiers.append(_mesh_term(term))
         if descriptor is None:
             raise RecordError("MeshHeading without DescriptorName")
-        headings.append({**_mesh_term(descriptor), "qualifiers": [
-            _mesh_term(qualifier) for qualifier in heading.iterfind("QualifierName")
-        ]})
+        descriptor["qualifiers"] = qualifiers
+        headings.append(descriptor)
     return headings
 
 
@@ -364,60 +443,62 @@ def _mesh_term(elem: Element) -> dict[str, Any]:
     return {"ui": elem.get("UI"), "name": _tidy(elem.text), "major": elem.get("MajorTopicYN") == "Y"}
 
 
-def _chemicals(citation: Element) -> list[dict[str, str | None]]:
+def _chemicals(cited: Children) -> list[dict[str, str | None]]:
     chemicals = []
-    for chemical in citation.iterfind("ChemicalList/Chemical"):
-        substance = chemical.find("NameOfSubstance")
+    for chemical in _in(cited.get("ChemicalList", ()), "Chemical"):
+        fields = _first_children(chemical)
+        substance = fields.get("NameOfSubstance")
         chemicals.append({
             "ui": substance.get("UI") if substance is not None else None,
             "name": _tidy(substance.text) if substance is not None else None,
-            "registry_number": _findtext(chemical, "RegistryNumber"),
+            "registry_number": _text(fields.get("RegistryNumber")),
         })
     return chemicals
 
 
-def _keywords(citation: Element) -> list[str]:
-    return [text for text in map(_clean, citation.iterfind("KeywordList/Keyword")) if text]
+def _keywords(cited: Children) -> list[str]:
+    return [text for text in map(_clean, _in(cited.get("KeywordList", ()), "Keyword")) if text]
 
 
-def _article_ids(pubmed_data: Element | None) -> dict[str, str]:
+def _article_ids(data: Children) -> dict[str, str]:
     """IdType → id from the record's own ArticleIdList (not those of its references)."""
     ids: dict[str, str] = {}
-    if pubmed_data is not None:
-        for article_id in pubmed_data.iterfind("ArticleIdList/ArticleId"):
-            text = _tidy(article_id.text)
-            if text:
-                ids.setdefault(article_id.get("IdType") or "", text)
+    for article_id in _in(data.get("ArticleIdList", ()), "ArticleId"):
+        text = _tidy(article_id.text)
+        if text:
+            ids.setdefault(article_id.get("IdType") or "", text)
     return ids
 
 
-def _doi(article_ids: dict[str, str], article: Element) -> str | None:
+def _doi(article_ids: dict[str, str], article: Children) -> str | None:
     if "doi" in article_ids:
         return article_ids["doi"]
-    for location in article.iterfind("ELocationID"):
+    for location in article.get("ELocationID", ()):
         if location.get("EIdType") == "doi" and location.get("ValidYN") != "N":
             return _tidy(location.text)
     return None
 
 
-def _pmcid(article_ids: dict[str, str], citation: Element) -> str | None:
+def _pmcid(article_ids: dict[str, str], cited: Children) -> str | None:
     """ArticleIdList's pmc id; legacy records carry it only as `OtherID` ('PMC123 [Available on …]')."""
     if "pmc" in article_ids:
         return article_ids["pmc"]
-    for other_id in citation.iterfind("OtherID"):
+    for other_id in cited.get("OtherID", ()):
         match = PMC_PATTERN.match((other_id.text or "").strip())
         if match:
             return match.group()
     return None
 
 
-def _nct_links(article: Element, title: str | None, abstract: str | None) -> list[dict[str, str]]:
+def _nct_links(article: Children, title: str | None, abstract: str | None) -> list[dict[str, str]]:
     links: list[tuple[str, str]] = []
-    for bank in article.iterfind("DataBankList/DataBank"):
-        if _findtext(bank, "DataBankName") == "ClinicalTrials.gov":
-            for accession in bank.iterfind("AccessionNumberList/AccessionNumber"):
+    for bank in _in(article.get("DataBankList", ()), "DataBank"):
+        if _text(_child(bank, "DataBankName")) == "ClinicalTrials.gov":
+            for accession in _in(bank.iterchildren("AccessionNumberList"), "AccessionNumber"):
                 if text := _tidy(accession.text):
                     links.append((text.upper(), "databank"))
-    for match in NCT_PATTERN.finditer(f"{title or ''}\n{abstract or ''}"):
-        links.append((match.group().upper(), "abstract"))
+    prose = f"{title or ''}\n{abstract or ''}"
+    if _NCT_HINT.search(prose.lower()):
+        for match in NCT_PATTERN.finditer(prose):
+            links.append((match.group().upper(), "abstract"))
     return [{"nct_id": nct_id, "evidence": evidence} for nct_id, evidence in dict.fromkeys(links)]
