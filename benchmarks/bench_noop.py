@@ -73,7 +73,7 @@ def child_night(db: Path, data_dir: Path, pubmed_url: str, ctgov_url: str) -> No
                                                     progress=lambda m: None))
             spent[f"{source} ({window.mode})"] += time.perf_counter() - step
         step = time.perf_counter()
-        report = ingest.summarize.fn(conn, summaries)
+        report = ingest.summarize.fn(ingest.Working(conn), summaries)
         spent["summarize (digest, feed)"] += time.perf_counter() - step
         closing = time.perf_counter()
     spent["checkpoint + close + swap"] += time.perf_counter() - closing - spent.get("fsync (staging file, folder)", 0.0)

@@ -9,7 +9,7 @@ import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import duckdb
 
@@ -20,13 +20,15 @@ from extract.http import HttpClient
 from extract.pages import RawPage
 from extract.prefetch import prefetch
 from extract.pubmed import EARLIEST, DateSlice, PubMedClient, ncbi_http
-from extract.tagger import Tagger
 from flows.prepare import PreparedPage, tag
 from flows.settings import Settings
 from flows.workers import InlineWorkers, PageWorkers
 from warehouse import backfill, runs
 from warehouse.load import LoadCounts, concat_batches, load_batch, transaction
 from warehouse.tags import TagTables, replace_tags, store_tags
+
+if TYPE_CHECKING:
+    from extract.tagger import Tagger
 
 log = logging.getLogger("trialwatch.pipeline")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
@@ -17,9 +17,11 @@ from extract.ctgov_parser import parse_ctgov_page
 from extract.pages import RawPage
 from extract.pubmed_parser import parse_pubmed
 from extract.records import Reject
-from extract.tagger import Tagger, about
 from warehouse.load import build_batch
 from warehouse.tags import RecordTags, TagTables, tag_tables
+
+if TYPE_CHECKING:  # spaCy is imported only where pages are tagged: the loading process never needs it
+    from extract.tagger import Tagger
 
 RECORD_KIND = {"pubmed": "article", "ctgov": "trial"}
 RECORD_KEY = {"article": "pmid", "trial": "nct_id"}
@@ -48,6 +50,8 @@ class PreparedPage:
 @lru_cache(maxsize=1)
 def default_tagger() -> Tagger:
     """Built once per process: the spaCy pipeline and its phrase patterns take a moment."""
+    from extract.tagger import Tagger
+
     return Tagger()
 
 
@@ -58,6 +62,8 @@ def default_catalogue() -> Catalogue:
 
 def tag(kind: str, records: list[dict[str, Any]], tagger: Tagger) -> list[RecordTags]:
     """Condition mentions in each record's text, and what each record is about."""
+    from extract.tagger import about
+
     key = RECORD_KEY[kind]
     stream = tagger.tag_articles(records) if kind == "article" else tagger.tag_trials(records)
     return [RecordTags(kind, str(record[key]), mentions, about(kind, mentions, tagger.lexicon))
