@@ -155,7 +155,7 @@ def child_inprocess(db: Path, archive: Path, profile: Path | None) -> None:
                       "stages": stages, "summaries": [s.line() for s in summaries]}))
 
 
-def child_prepare(archive: Path) -> None:
+def child_prepare(archive: Path, profile: Path | None) -> None:
     """The CPU cost of preparing every archived page in one process, split by step; JSON out."""
     from extract.archive import RawArchive
     from flows import prepare
@@ -171,11 +171,22 @@ def child_prepare(archive: Path) -> None:
     prepare.build_batch = timed("Arrow batch (validate, content hash)", prepare.build_batch)
     prepare.tag = timed("tag (spaCy + about)", prepare.tag)
     prepare.tag_tables = timed("tag tables (Arrow)", prepare.tag_tables)
+    profiler = None
+    if profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
     total = 0.0
     for archived in RawArchive(archive).pages():
         start = time.perf_counter()
+        if profiler:
+            profiler.enable()
         prepare.prepare_page(archived.page, catalogue)
+        if profiler:
+            profiler.disable()
         total += time.perf_counter() - start
+    if profiler:
+        profiler.dump_stats(str(profile))
     print(json.dumps({"total_s": total, "stages": dict(spent)}))
 
 
@@ -225,8 +236,10 @@ def run(articles: int, trials: int, profile: bool, keep: bool = True) -> Result:
         print(f"in-process replay_archive, pages prepared {inproc['workers']}: {secs(inproc['replay_s'])} "
               f"(+ imports {secs(inproc['import_s'])}); peak RSS {mb(child.peak_tree_rss)}"
               + (" [main process under cProfile]" if profile else ""), flush=True)
-        prep_child = benchlib.run_measured([sys.executable, str(Path(__file__).resolve()), "--child-prepare",
-                                            str(archive)], env=benchlib.child_env(), cwd=work).check()
+        prep_command = [sys.executable, str(Path(__file__).resolve()), "--child-prepare", str(archive)]
+        if profile_path:
+            prep_command += ["--child-profile", str(benchlib.PROFILES_DIR / "prepare.pstats")]
+        prep_child = benchlib.run_measured(prep_command, env=benchlib.child_env(), cwd=work).check()
         prep = json.loads(prep_child.stdout.strip().splitlines()[-1])
         print(f"preparing every page in one process: {secs(prep['total_s'])}", flush=True)
     finally:
@@ -291,15 +304,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--articles", type=int, default=corpus_mod.DEFAULT_ARTICLES)
     parser.add_argument("--trials", type=int, default=corpus_mod.DEFAULT_TRIALS)
-    parser.add_argument("--profile", action="store_true", help="cProfile the in-process replay "
-                        "(benchmarks/.data/profiles/replay.pstats); its stage times are then inflated")
+    parser.add_argument("--profile", action="store_true", help="cProfile the in-process replay's main process "
+                        "and the one-process prepare run (benchmarks/.data/profiles/replay.pstats, prepare.pstats); "
+                        "their stage times are then inflated")
     parser.add_argument("--no-docs", action="store_true", help="print only; do not rewrite docs/benchmarks.md")
     parser.add_argument("--child-inprocess", nargs=2, metavar=("DB", "ARCHIVE"), help=argparse.SUPPRESS)
     parser.add_argument("--child-profile", help=argparse.SUPPRESS)
     parser.add_argument("--child-prepare", metavar="ARCHIVE", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child_prepare:
-        child_prepare(Path(args.child_prepare))
+        child_prepare(Path(args.child_prepare), Path(args.child_profile) if args.child_profile else None)
         return
     if args.child_inprocess:
         db, archive = args.child_inprocess
@@ -308,6 +322,7 @@ def main() -> None:
     result = run(args.articles, args.trials, args.profile)
     if args.profile:
         print(benchlib.profile_summary(benchlib.PROFILES_DIR / "replay.pstats", 30, "tottime"))
+        print(benchlib.profile_summary(benchlib.PROFILES_DIR / "prepare.pstats", 30, "tottime"))
     benchlib.publish(result, write_docs=not args.no_docs)
 
 

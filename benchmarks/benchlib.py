@@ -239,7 +239,7 @@ and rewrites its own section of this file (the generated regions between the `BE
 markers; the text outside them is written by hand):
 
 ```sh
-.venv/bin/python benchmarks/run_all.py          # everything, ~8–10 minutes at the default size
+.venv/bin/python benchmarks/run_all.py          # everything, ~10 minutes at the default size
 .venv/bin/python benchmarks/bench_replay.py     # one benchmark; --articles N to run smaller
 ```
 

@@ -1,6 +1,6 @@
 """Run every benchmark, one after the other, and rewrite docs/benchmarks.md.
 
-    .venv/bin/python benchmarks/run_all.py                   # 50,000 articles + 2,000 trials, ~8–10 min
+    .venv/bin/python benchmarks/run_all.py                   # 50,000 articles + 2,000 trials, ~10 min
     .venv/bin/python benchmarks/run_all.py --articles 5000   # smaller (and the tagger on 5,000 abstracts)
     .venv/bin/python benchmarks/run_all.py --only replay dashboard
 
