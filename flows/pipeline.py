@@ -196,8 +196,9 @@ def store_group(conn: duckdb.DuckDBPyConnection, group: list[PreparedPage], run_
     counts = load_batch(conn, kind, concat_batches(kind, [page.batch for page in group]), run_id=run_id,
                         deleted_ids=[pmid for page in group for pmid in page.deleted_ids],
                         rejects=[reject for page in group for reject in page.rejects])
-    if counts.stored_ids:
-        store_tags(conn, _latest_tags(group, set(counts.stored_ids)), group[0].tagger_version)
+    if counts.stored_ids:  # stored records come from pages with records, which were tagged
+        version = next(page.tagger_version for page in group if page.tags is not None)
+        store_tags(conn, _latest_tags(group, set(counts.stored_ids)), version)
     summary.fetched += sum(page.record_count for page in group)
     summary.pages += len(group)
     counts.stored_ids = []  # not carried into the run summary

@@ -71,9 +71,9 @@ def tag(kind: str, records: list[dict[str, Any]], tagger: Tagger) -> list[Record
 
 
 def prepare_page(page: RawPage, catalogue: Catalogue | None = None, tagger: Tagger | None = None) -> PreparedPage:
-    """Parse → drug labels → Arrow batch, and condition tags, for one raw page."""
+    """Parse → drug labels → Arrow batch, and condition tags, for one raw page. A page without
+    records (a quiet night's answer) is never tagged, so it does not build the tagger."""
     catalogue = catalogue or default_catalogue()
-    tagger = tagger or default_tagger()
     if page.source == "pubmed":
         parsed = parse_pubmed(page.body)
         label = catalogue.drugs_for_article
@@ -84,8 +84,13 @@ def prepare_page(page: RawPage, catalogue: Catalogue | None = None, tagger: Tagg
         record["drugs"] = label(record)
     kind = RECORD_KIND[page.source]
     batch, unfit = build_batch(kind, parsed.records)
-    return PreparedPage(page.source, len(parsed.records), batch, parsed.deleted_ids, [*parsed.rejects, *unfit],
-                        parsed.skipped, tag_tables(tag(kind, parsed.records, tagger), tagger.version), tagger.version)
+    prepared = PreparedPage(page.source, len(parsed.records), batch, parsed.deleted_ids, [*parsed.rejects, *unfit],
+                            parsed.skipped)
+    if parsed.records:
+        tagger = tagger or default_tagger()
+        prepared.tags = tag_tables(tag(kind, parsed.records, tagger), tagger.version)
+        prepared.tagger_version = tagger.version
+    return prepared
 
 
 def prepare_pages(pages: list[RawPage], catalogue: Catalogue | None = None) -> list[PreparedPage]:

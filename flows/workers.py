@@ -101,11 +101,9 @@ _worker_catalogue: Catalogue | None = None
 
 
 def _start_worker(catalogue: Catalogue) -> None:
-    """Runs once in each worker process: keep the catalogue, build the tagger up front (while
-    the main process is still opening the warehouse) rather than on the first page."""
+    """Runs once in each worker process (the tagger is built on the first page with records)."""
     global _worker_catalogue
     _worker_catalogue = catalogue
-    prepare.default_tagger()
 
 
 def _prepare_in_worker(pages: list[RawPage]) -> list[PreparedPage]:

@@ -100,6 +100,12 @@ def test_a_failing_chunk_raises_at_its_place_and_later_work_is_cancelled():
     assert len(started) < 10  # the rest of the 50 was never submitted or was cancelled
 
 
+def test_a_page_without_records_is_prepared_without_the_tagger():
+    untouchable = object()  # any use as a tagger would raise AttributeError
+    empty = prepare_page(RawPage("ctgov", b'{"studies": [], "totalCount": 0}', "json"), tagger=untouchable)
+    assert (empty.record_count, empty.batch, empty.tags, empty.rejects) == (0, None, None, [])
+
+
 # ---------------------------------------------------------------------------- load groups
 
 def prepared(records: int, deleted: list[str] = ()) -> PreparedPage:
