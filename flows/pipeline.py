@@ -256,7 +256,7 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source: s
                                            archive, summary.run_id))
                 for group in load_groups(workers.map(pages)):
                     store_group(conn, group, summary.run_id, summary)
-                    progress(f"{source}: {summary.fetched:,} records stored ({summary.pages:,} pages)")
+                    progress(f"{source}: {summary.fetched:,} records stored ({summary.pages:,} page{'s' * (summary.pages != 1)})")
                 summary.status = "succeeded"
                 _finish(conn, summary, http, watermark=today)
     except Exception as error:  # noqa: BLE001 — any failure ends this source, reported below
