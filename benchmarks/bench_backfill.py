@@ -55,7 +55,6 @@ def floor_seconds(pubmed_requests: int, ctgov_requests: int) -> float:
 def child_ingest(source: str, db: Path, data_dir: Path, pubmed_url: str, ctgov_url: str,
                  profile: Path | None) -> None:
     """ingest_source(source, full) into `db` with timers; JSON on stdout."""
-    import threading
     from extract import http as http_mod
     from extract.archive import RawArchive
     from extract.catalogue import Catalogue

@@ -95,36 +95,11 @@ def child_inprocess(db: Path, archive: Path, profile: Path | None) -> None:
     pipeline.store_tags = timed("store tags", pipeline.store_tags)
     pipeline.concat_batches = timed("concatenate batches", pipeline.concat_batches)
     original_pages = RawArchive.pages
-
-    def pages(self, sources=("pubmed", "ctgov")):
-        iterator = original_pages(self, sources)
-        while True:
-            start = time.perf_counter()
-            try:
-                item = next(iterator)
-            except StopIteration:
-                spent["read + gunzip (fetch thread)"] += time.perf_counter() - start
-                return
-            spent["read + gunzip (fetch thread)"] += time.perf_counter() - start
-            yield item
-
-    RawArchive.pages = pages
+    RawArchive.pages = lambda self, sources=("pubmed", "ctgov"): timer.iterate(
+        "read + gunzip (fetch thread)", original_pages(self, sources))
     original_groups = pipeline.load_groups
-
-    def load_groups(prepared, *args, **kwargs):
-        """Time the main process spends waiting for prepared pages."""
-        groups = original_groups(prepared, *args, **kwargs)
-        while True:
-            start = time.perf_counter()
-            try:
-                group = next(groups)
-            except StopIteration:
-                spent["waiting for workers"] += time.perf_counter() - start
-                return
-            spent["waiting for workers"] += time.perf_counter() - start
-            yield group
-
-    pipeline.load_groups = load_groups
+    pipeline.load_groups = lambda prepared, *args, **kwargs: timer.iterate(  # waiting for prepared pages
+        "waiting for workers", original_groups(prepared, *args, **kwargs))
     settings = load_settings(env_file=None)
     catalogue = Catalogue.load()
 

@@ -333,9 +333,12 @@ def render_docs(results: dict[str, dict] | None = None) -> None:
 
 
 def publish(result: Result, *, write_docs: bool = True) -> None:
-    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    """Print the result; unless `write_docs` is off (trial runs, smaller corpora), store it and
+    rewrite docs/benchmarks.md from every stored result."""
     data = asdict(result)
-    (RESULTS_DIR / f"{result.name}.json").write_text(json.dumps(data, indent=1, default=str))
+    if write_docs:
+        RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+        (RESULTS_DIR / f"{result.name}.json").write_text(json.dumps(data, indent=1, default=str))
     print()
     print(f"== {result.title}")
     for t in result.targets:
@@ -365,6 +368,20 @@ class StageTimer:
 
         self.spent: dict[str, float] = defaultdict(float)
         self.threads: dict[str, set[str]] = defaultdict(set)
+
+    def iterate(self, name: str, items):
+        """Yield from `items`, adding the time spent waiting for each next item to `name`."""
+        iterator = iter(items)
+        while True:
+            start = time.perf_counter()
+            try:
+                item = next(iterator)
+            except StopIteration:
+                return
+            finally:
+                self.spent[name] += time.perf_counter() - start
+                self.threads[name].add(threading.current_thread().name)
+            yield item
 
     def wrap(self, name: str, fn):
         def wrapper(*args, **kwargs):

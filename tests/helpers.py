@@ -33,3 +33,37 @@ def corpus_studies(corpus: Path) -> list[dict]:
 
 def gunzip(path: Path) -> bytes:
     return gzip.decompress(path.read_bytes())
+
+
+# What a warehouse holds, minus load timestamps and run ids: equal content ⇔ equal warehouses.
+WAREHOUSE_CONTENT = {
+    "articles": "SELECT * EXCLUDE (first_seen_at, updated_at, first_run_id, last_run_id) FROM articles ORDER BY pmid",
+    "trials": "SELECT * EXCLUDE (first_seen_at, updated_at, first_run_id, last_run_id) FROM trials ORDER BY nct_id",
+    "article_trials": "SELECT pmid, nct_id, evidence FROM article_trials ORDER BY ALL",
+    "record_drugs": "SELECT * FROM record_drugs ORDER BY ALL",
+    "condition_tags": "SELECT * FROM condition_tags ORDER BY ALL",
+    "record_conditions": "SELECT * FROM record_conditions ORDER BY ALL",
+    "rejects": "SELECT source, record_id, reason FROM rejects ORDER BY ALL",
+}
+
+
+def warehouse_content(conn) -> dict[str, list]:
+    return {name: conn.execute(sql).fetchall() for name, sql in WAREHOUSE_CONTENT.items()}
+
+
+def ingest_in_process(settings, pubmed_records: list[PubMedRecord], studies: list[dict]) -> dict[str, list]:
+    """A full pull of both sources from local stand-ins serving these records into
+    `settings.db_path`, in this process (pages prepared inline); returns the warehouse content."""
+    from extract.catalogue import Catalogue
+    from extract.standins import CtGovStandIn, PubMedStandIn
+    from flows import pipeline
+    from warehouse.db import open_warehouse
+
+    with PubMedStandIn(pubmed_records) as pubmed, CtGovStandIn(studies) as ctgov:
+        served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)
+        with open_warehouse(served.db_path) as conn:
+            for source in ("pubmed", "ctgov"):
+                summary = pipeline.ingest_source(conn, served, source, pipeline.Window("full"),
+                                                 catalogue=Catalogue.load(), progress=lambda _: None)
+                assert summary.status == "succeeded", summary.message
+            return warehouse_content(conn)

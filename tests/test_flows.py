@@ -2,7 +2,7 @@
 incremental windows, watermarks on failure, digest, Atom feed and the run artifact."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 
 import duckdb
 import pytest

@@ -6,7 +6,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,7 +15,6 @@ import pytest
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml
 from flows.demo_sample import generate_sample
 from warehouse.db import WarehouseError, migrate, migrations, open_warehouse
-from warehouse.load import load_page, transaction
 from warehouse.publish import staging_path, writing
 
 REPO = Path(__file__).resolve().parents[1]

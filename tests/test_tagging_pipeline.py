@@ -6,14 +6,14 @@ from datetime import date
 
 import pytest
 
-from extract.catalogue import Catalogue
-from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml
+from extract.standins import pubmed_records_from_xml
 from flows.prepare import default_tagger
 from flows import pipeline
 from flows.cli import main
 from flows.demo_sample import generate_sample
 from flows.retag import retag
 from flows.settings import Settings
+from tests.helpers import ingest_in_process
 from warehouse.db import open_warehouse
 from warehouse.load import load_page, transaction
 
@@ -23,13 +23,7 @@ def tagged_warehouse(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tagged")
     sample = generate_sample(today=date(2026, 11, 27), n_articles=60, n_trials=20)
     settings = Settings(db_path=folder / "w.duckdb", data_dir=folder / "data")
-    with PubMedStandIn(pubmed_records_from_xml(sample.pubmed_xml)) as pubmed, CtGovStandIn(sample.studies) as ctgov:
-        served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)
-        with open_warehouse(settings.db_path) as conn:
-            for source in ("pubmed", "ctgov"):
-                summary = pipeline.ingest_source(conn, served, source, pipeline.Window("full"),
-                                                 catalogue=Catalogue.load(), progress=lambda _: None)
-                assert summary.status == "succeeded", summary.message
+    ingest_in_process(settings, pubmed_records_from_xml(sample.pubmed_xml), sample.studies)
     return settings
 
 

@@ -18,29 +18,13 @@ import pytest
 from extract.archive import RawArchive
 from extract.catalogue import Catalogue
 from extract.pages import RawPage
-from extract.standins import CtGovStandIn, PubMedStandIn
 from flows import pipeline
 from flows.prepare import PreparedPage, prepare_page
 from flows.settings import ConfigError, Settings, load_settings
 from flows.workers import DaskMissing, InlineWorkers, ProcessWorkers, WorkerDied, dask_task_runner, ordered_map
-from tests.helpers import corpus_pubmed_records, corpus_studies
+from tests.helpers import corpus_pubmed_records, corpus_studies, ingest_in_process, warehouse_content
 from warehouse.db import open_warehouse
 from warehouse.load import build_batch, concat_batches
-
-CONTENT = {
-    "articles": "SELECT * EXCLUDE (first_seen_at, updated_at, first_run_id, last_run_id) FROM articles ORDER BY pmid",
-    "trials": "SELECT * EXCLUDE (first_seen_at, updated_at, first_run_id, last_run_id) FROM trials ORDER BY nct_id",
-    "article_trials": "SELECT pmid, nct_id, evidence FROM article_trials ORDER BY ALL",
-    "record_drugs": "SELECT * FROM record_drugs ORDER BY ALL",
-    "condition_tags": "SELECT * FROM condition_tags ORDER BY ALL",
-    "record_conditions": "SELECT * FROM record_conditions ORDER BY ALL",
-    "rejects": "SELECT source, record_id, reason FROM rejects ORDER BY ALL",
-}
-
-
-def content(conn: duckdb.DuckDBPyConnection) -> dict[str, list]:
-    return {name: conn.execute(sql).fetchall() for name, sql in CONTENT.items()}
-
 
 # ------------------------------------------------------------------------------ ordered_map
 
@@ -138,14 +122,8 @@ def archive_and_ingested(corpus_dir, tmp_path_factory):
     """The real corpus ingested page by page in this process; its raw archive and content."""
     folder = tmp_path_factory.mktemp("ingested")
     settings = Settings(db_path=folder / "a.duckdb", data_dir=folder / "data", http_retries=1)
-    with PubMedStandIn(corpus_pubmed_records(corpus_dir)) as pubmed, CtGovStandIn(corpus_studies(corpus_dir)) as ctgov:
-        served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)
-        with open_warehouse(served.db_path) as conn:
-            for source in ("pubmed", "ctgov"):
-                summary = pipeline.ingest_source(conn, served, source, pipeline.Window("full"),
-                                                 catalogue=Catalogue.load(), progress=lambda _: None)
-                assert summary.status == "succeeded", summary.message
-            return settings.archive_dir, content(conn)
+    ingested = ingest_in_process(settings, corpus_pubmed_records(corpus_dir), corpus_studies(corpus_dir))
+    return settings.archive_dir, ingested
 
 
 def test_a_pool_of_worker_processes_builds_the_same_warehouse_as_the_main_process(archive_and_ingested, tmp_path):
@@ -156,7 +134,7 @@ def test_a_pool_of_worker_processes_builds_the_same_warehouse_as_the_main_proces
             summaries = pipeline.replay_archive(conn, RawArchive(archive_dir), catalogue=Catalogue.load(),
                                                 progress=lambda _: None, workers=workers)
             assert [s.status for s in summaries] == ["succeeded", "succeeded"]
-            assert content(conn) == ingested
+            assert warehouse_content(conn) == ingested
     finally:
         workers.close()
     assert ingested["articles"] and ingested["condition_tags"] and ingested["trials"]
@@ -201,7 +179,7 @@ def test_a_replay_on_a_dask_cluster_through_prefect_builds_the_same_warehouse(ar
     assert [s.status for s in summaries] == ["succeeded", "succeeded"]
     assert any(prefix.startswith("prepare_pages_task") for prefix in prefixes), prefixes  # ran on the cluster
     with duckdb.connect(str(settings.db_path), read_only=True) as conn:
-        assert content(conn) == ingested
+        assert warehouse_content(conn) == ingested
 
 
 def test_a_worker_process_that_dies_is_a_one_line_error_naming_the_way_out(corpus_dir):
