@@ -5,8 +5,10 @@
     python3 tasks.py run          # the same against the real PubMed and ClinicalTrials.gov
     python3 tasks.py test         # install into .venv, run the whole test suite
     python3 tasks.py install      # just (re)install into .venv
+    python3 tasks.py bench        # install into .venv, run every benchmark (docs/benchmarks.md; ~10 min)
 
-Arguments after the task go to `trialwatch run` / pytest (e.g. `run --demo --night 2`, `test -x`).
+Arguments after the task go to `trialwatch run` / pytest / benchmarks/run_all.py (e.g.
+`run --demo --night 2`, `test -x`, `bench --only replay`).
 
 The virtual environment is (re)installed when pyproject.toml changes.
 """
@@ -54,6 +56,9 @@ def main(argv: list[str]) -> int:
     elif task == "run":
         install()
         return subprocess.run([str(BIN / "trialwatch"), "run", *rest], cwd=ROOT).returncode
+    elif task == "bench":
+        install()
+        return subprocess.run([str(BIN / "python"), "benchmarks/run_all.py", *rest], cwd=ROOT).returncode
     else:
         print(__doc__)
         return 0 if task == "help" else 2

@@ -239,8 +239,9 @@ and rewrites its own section of this file (the generated regions between the `BE
 markers; the text outside them is written by hand):
 
 ```sh
-.venv/bin/python benchmarks/run_all.py          # everything, ~10 minutes at the default size
-.venv/bin/python benchmarks/bench_replay.py     # one benchmark; --articles N to run smaller
+python3 tasks.py bench                          # from a fresh clone: install, then everything (~10 minutes)
+python3 tasks.py bench --only replay scaleout   # some of them
+.venv/bin/python benchmarks/bench_replay.py     # one benchmark directly; --articles N to run smaller
 ```
 
 <!-- BEGIN machine -->
