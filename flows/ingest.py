@@ -21,7 +21,7 @@ from extract.catalogue import Catalogue
 from extract.pages import RawPage
 from flows import digest, pipeline, prepare
 from flows.settings import Settings
-from flows.workers import dask_task_runner, open_workers
+from flows.workers import PageWorkers, dask_task_runner, open_workers
 from warehouse.publish import unpublished_run_ids, writing
 
 ARTIFACT_KEY = "trialwatch-digest"
@@ -82,19 +82,18 @@ def prepare_pages_task(pages: list[RawPage], catalogue: Catalogue | None) -> lis
 
 @task(name="fetch-archive-parse-load", cache_policy=NONE)
 def fetch_archive_parse_load(working: Working, settings: Settings, source: str,
-                             window: pipeline.Window) -> pipeline.SourceSummary:
+                             window: pipeline.Window, workers: PageWorkers) -> pipeline.SourceSummary:
     """Streams page by page (the HTTP layer retries its own requests), so a page is archived and
     prepared while the next one is asked for; the source's load commits or rolls back as one."""
-    with open_workers(settings.workers, settings.task_runner) as workers:
-        return pipeline.ingest_source(working.conn, settings, source, window, catalogue=Catalogue.load(),
-                                      progress=_progress, workers=workers)
+    return pipeline.ingest_source(working.conn, settings, source, window, catalogue=Catalogue.load(),
+                                  progress=_progress, workers=workers)
 
 
 @flow(name="trialwatch-source", flow_run_name="ingest-{source}", validate_parameters=False)
 def source_flow(working: Working, settings: Settings, source: str, since: date | None,
-                full: bool) -> pipeline.SourceSummary:
+                full: bool, workers: PageWorkers) -> pipeline.SourceSummary:
     window = resolve_window(working, settings, source, since, full)
-    return fetch_archive_parse_load(working, settings, source, window)
+    return fetch_archive_parse_load(working, settings, source, window, workers)
 
 
 @task(name="summarize", cache_policy=NONE)
@@ -120,9 +119,9 @@ def nightly_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgo
                  since: date | None = None, full: bool = False) -> list[pipeline.SourceSummary]:
     """fetch → archive → parse → load per source into a private copy of the warehouse, then
     summarize and publish it atomically (see warehouse/publish.py), then write digest and feed."""
-    with writing(settings.db_path) as conn:
-        working = Working(conn)
-        summaries = [_subflow(source_flow)(working, settings, source, since, full) for source in sources]
+    with writing(settings.db_path) as conn, open_workers(settings.workers, settings.task_runner) as workers:
+        working = Working(conn)  # one pool of workers for both sources: started (and its tagger built) once
+        summaries = [_subflow(source_flow)(working, settings, source, since, full, workers) for source in sources]
         report = summarize(working, summaries)
     write_outputs(settings, report)
     return summaries

@@ -18,6 +18,7 @@ import pytest
 from extract.archive import RawArchive
 from extract.catalogue import Catalogue
 from extract.pages import RawPage
+from extract.standins import CtGovStandIn, PubMedStandIn
 from flows import pipeline
 from flows.prepare import PreparedPage, prepare_page
 from flows.settings import ConfigError, Settings, load_settings
@@ -194,6 +195,28 @@ def test_a_worker_process_that_dies_is_a_one_line_error_naming_the_way_out(corpu
             list(prepared)
     finally:
         workers.close()
+
+
+def test_a_nightly_run_on_a_dask_cluster_prepares_both_sources_there(corpus_dir, tmp_path, prefect_api):
+    """The nightly flow's subflows inherit the Dask runner, and their run contexts (which Prefect
+    ships to the workers) pickle although the flows pass an open warehouse around."""
+    from distributed import Client, LocalCluster
+
+    from flows.ingest import nightly_flow, on_task_runner
+
+    with PubMedStandIn(corpus_pubmed_records(corpus_dir)[:300]) as pubmed, \
+            CtGovStandIn(corpus_studies(corpus_dir)[:40]) as ctgov, \
+            LocalCluster(n_workers=1, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        settings = Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path / "data", pubmed_url=pubmed.url,
+                            ctgov_url=ctgov.url, task_runner="dask", dask_address=cluster.scheduler_address)
+        with on_task_runner(nightly_flow, settings) as nightly:
+            summaries = nightly(settings)
+        with Client(cluster.scheduler_address) as client:
+            prepared_there = client.run_on_scheduler(
+                lambda dask_scheduler: sum(1 for key in dask_scheduler.task_prefixes if key.startswith("prepare_pages")))
+    assert [(s.source, s.status) for s in summaries] == [("pubmed", "succeeded"), ("ctgov", "succeeded")]
+    assert summaries[0].counts.new > 0 and summaries[1].counts.new > 0
+    assert prepared_there >= 1
 
 
 # -------------------------------------------------------------------------------- settings
