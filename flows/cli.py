@@ -165,9 +165,10 @@ def cmd_retag(args: argparse.Namespace, settings: Settings) -> int:
         raise WarehouseError(f"no warehouse at {settings.db_path} yet; run `trialwatch ingest` (or `trialwatch demo`) first")
     _check_warehouse(settings)
     _quiet_prefect()
-    from flows.ingest import retag_flow
+    from flows.ingest import retag_flow, without_heartbeats_on_a_temporary_server
 
-    done = retag_flow(settings, args.all)
+    with without_heartbeats_on_a_temporary_server():
+        done = retag_flow(settings, args.all)
     print(f"retagged {done['article']:,} articles and {done['trial']:,} trials")
     return 0
 

@@ -15,6 +15,7 @@ from prefect import Flow, flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
 from prefect.context import FlowRunContext
+from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
 
 from extract.archive import RawArchive
 from extract.catalogue import Catalogue
@@ -36,17 +37,20 @@ class RunReport:
 
 
 class Working:
-    """The open working copy of the warehouse, as flows and tasks pass it to each other.
+    """The open working copy of the warehouse, and the sources' started pulls, as flows and tasks
+    pass them to each other.
 
     Prefect keeps run parameters in the run context and ships that context with every task it
-    submits to a remote task runner (Dask workers). A DuckDB connection cannot be pickled, so
-    this handle crosses process boundaries without it: remote tasks never touch the warehouse.
-    (A plain class, not a dataclass: pydantic would dump a dataclass field by field.)"""
+    submits to a remote task runner (Dask workers). A DuckDB connection (or a pull's download
+    thread) cannot be pickled, so this handle crosses process boundaries without them: remote
+    tasks never touch the warehouse. (A plain class, not a dataclass: pydantic would dump a
+    dataclass field by field.)"""
 
-    __slots__ = ("conn",)
+    __slots__ = ("conn", "pulls")
 
-    def __init__(self, conn: duckdb.DuckDBPyConnection | None):
+    def __init__(self, conn: duckdb.DuckDBPyConnection | None, pulls: dict[str, pipeline.Pull] | None = None):
         self.conn = conn
+        self.pulls = pulls or {}
 
     def __repr__(self) -> str:
         return "Working(<warehouse connection>)"
@@ -81,19 +85,16 @@ def prepare_pages_task(pages: list[RawPage], catalogue: Catalogue | None) -> lis
 
 
 @task(name="fetch-archive-parse-load", cache_policy=NONE)
-def fetch_archive_parse_load(working: Working, settings: Settings, source: str,
-                             window: pipeline.Window, workers: PageWorkers) -> pipeline.SourceSummary:
+def fetch_archive_parse_load(working: Working, source: str, workers: PageWorkers) -> pipeline.SourceSummary:
     """Streams page by page (the HTTP layer retries its own requests), so a page is archived and
     prepared while the next one is asked for; the source's load commits or rolls back as one."""
-    return pipeline.ingest_source(working.conn, settings, source, window, catalogue=Catalogue.load(),
-                                  progress=_progress, workers=workers)
+    return pipeline.store_pull(working.conn, working.pulls[source], catalogue=Catalogue.load(),
+                               progress=_progress, workers=workers)
 
 
 @flow(name="trialwatch-source", flow_run_name="ingest-{source}", validate_parameters=False)
-def source_flow(working: Working, settings: Settings, source: str, since: date | None,
-                full: bool, workers: PageWorkers) -> pipeline.SourceSummary:
-    window = resolve_window(working, settings, source, since, full)
-    return fetch_archive_parse_load(working, settings, source, window, workers)
+def source_flow(working: Working, source: str, workers: PageWorkers) -> pipeline.SourceSummary:
+    return fetch_archive_parse_load(working, source, workers)
 
 
 @task(name="summarize", cache_policy=NONE)
@@ -118,10 +119,15 @@ def write_outputs(settings: Settings, report: RunReport) -> None:
 def nightly_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgov"),
                  since: date | None = None, full: bool = False) -> list[pipeline.SourceSummary]:
     """fetch → archive → parse → load per source into a private copy of the warehouse, then
-    summarize and publish it atomically (see warehouse/publish.py), then write digest and feed."""
+    summarize and publish it atomically (see warehouse/publish.py), then write digest and feed.
+    Every source downloads from the start; they are stored one after the other."""
     with writing(settings.db_path) as conn, open_workers(settings.workers, settings.task_runner) as workers:
-        working = Working(conn)  # one pool of workers for both sources: started (and its tagger built) once
-        summaries = [_subflow(source_flow)(working, settings, source, since, full, workers) for source in sources]
+        # one pool of workers for both sources: started (and its tagger built) once
+        working = Working(conn)
+        windows = {source: resolve_window(working, settings, source, since, full) for source in sources}
+        with pipeline.started_pulls(conn, settings, windows, catalogue=Catalogue.load(), progress=_progress) as pulls:
+            working.pulls = pulls
+            summaries = [_subflow(source_flow)(working, source, workers) for source in sources]
         report = summarize(working, summaries)
     write_outputs(settings, report)
     return summaries
@@ -183,11 +189,27 @@ def scheduled_nightly(sources: list[str] = ["pubmed", "ctgov"]) -> None:  # noqa
 def on_task_runner(chosen: Flow, settings: Settings) -> Iterator[Flow]:
     """`chosen` as configured: unchanged by default; on a Dask cluster's task runner when
     TRIALWATCH_TASK_RUNNER=dask (the cluster lives as long as this block)."""
-    if settings.task_runner != "dask":
-        yield chosen
+    with without_heartbeats_on_a_temporary_server():
+        if settings.task_runner != "dask":
+            yield chosen
+            return
+        with dask_task_runner(settings.workers, settings.dask_address) as runner:
+            yield chosen.with_options(task_runner=runner)
+
+
+@contextmanager
+def without_heartbeats_on_a_temporary_server() -> Iterator[None]:
+    """Flow-run heartbeats off while no PREFECT_API_URL is set.
+
+    Heartbeats let a long-lived Prefect server notice a crashed run. Without PREFECT_API_URL a
+    command talks to a temporary server that ends with it, so nothing is there to notice; yet
+    every flow run waits, as it ends, for its heartbeat thread to finish a 1-second sleep: ~1 s
+    per flow, 2–4 s of a CLI backfill (docs/benchmarks.md). With a real server they stay on."""
+    if get_current_settings().api.url:
+        yield
         return
-    with dask_task_runner(settings.workers, settings.dask_address) as runner:
-        yield chosen.with_options(task_runner=runner)
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
 
 
 def serve(cron: str, timezone_name: str, name: str = "trialwatch-nightly") -> None:

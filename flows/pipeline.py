@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
@@ -18,7 +19,7 @@ from extract.catalogue import Catalogue
 from extract.ctgov import CtGovClient, ctgov_http
 from extract.http import HttpClient
 from extract.pages import RawPage
-from extract.prefetch import prefetch
+from extract.prefetch import Prefetch
 from extract.pubmed import EARLIEST, DateSlice, PubMedClient, ncbi_http
 from flows.prepare import PreparedPage, tag
 from flows.settings import Settings
@@ -144,7 +145,7 @@ def _pubmed_backfill(conn: duckdb.DuckDBPyConnection, http: HttpClient, catalogu
             yield from client.fetch(client.slice_ids(piece))
             yield None
 
-    pages = prefetch(archiving(slice_pages(), archive, summary.run_id))
+    pages = Prefetch(archiving(slice_pages(), archive, summary.run_id))
     groups = load_groups(workers.map(pages))
     for piece in pending:
         with transaction(conn):
@@ -231,30 +232,76 @@ def archiving(pages: Iterable[RawPage | None], archive: RawArchive, run_id: str)
         yield page
 
 
-def ingest_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, window: Window, *,
-                  catalogue: Catalogue, progress: Progress, today: date | None = None,
-                  workers: PageWorkers | None = None) -> SourceSummary:
-    """Pull one source for `window`, all or nothing: its pages load in one transaction that
-    commits with the run's ledger row and watermark (a full PubMed backfill commits slice by
-    slice instead). A failure rolls the source back and is reported in the summary, not raised,
-    so the other source still runs; the pages fetched so far stay in the raw archive. Pages are
-    prepared by `workers` (default: in this process)."""
-    today = today or datetime.now(timezone.utc).date()
-    workers = workers or InlineWorkers(catalogue)
+@dataclass
+class Pull:
+    """A source's pull, started: its run in the ledger, its HTTP client, and (except for a full
+    PubMed pull, which plans its date slices first) its pages already being fetched and
+    archived by a background thread, however long its turn to be stored takes."""
+
+    source: str
+    window: Window
+    summary: SourceSummary
+    http: HttpClient
+    archive: RawArchive
+    pages: Prefetch[RawPage] | None
+
+    @property
+    def is_backfill(self) -> bool:
+        return self.source == "pubmed" and self.window.mode == "full"
+
+    def close(self) -> None:
+        if self.pages is not None:
+            self.pages.close()
+        self.http.close()
+
+
+def start_pull(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, window: Window, *,
+               catalogue: Catalogue, progress: Progress) -> Pull:
+    """Record the run and start fetching `source`'s pages for `window` in the background."""
     summary = SourceSummary(source, runs.new_run_id(source), window)
     runs.start(conn, summary.run_id, source, window.mode, window.since)
     archive = RawArchive(settings.archive_dir)
     http = make_http(source, settings)
+    pull = Pull(source, window, summary, http, archive, None)
+    if not pull.is_backfill:
+        pull.pages = Prefetch(archiving(fetch_pages(source, http, catalogue, window, progress), archive, summary.run_id))
+    return pull
+
+
+@contextmanager
+def started_pulls(conn: duckdb.DuckDBPyConnection, settings: Settings, windows: dict[str, Window], *,
+                  catalogue: Catalogue, progress: Progress) -> Iterator[dict[str, Pull]]:
+    """Every source's pull started at once, so a source stored later (ClinicalTrials.gov after
+    PubMed) downloads meanwhile: the two services have separate rate limits. Storing stays one
+    source at a time, on one writer. All are stopped when the block ends."""
+    pulls: dict[str, Pull] = {}
     try:
-        if source == "pubmed" and window.mode == "full":
-            watermark = _pubmed_backfill(conn, http, catalogue, summary, archive, workers, progress, today)
+        for source, window in windows.items():
+            pulls[source] = start_pull(conn, settings, source, window, catalogue=catalogue, progress=progress)
+        yield pulls
+    finally:
+        for pull in pulls.values():
+            pull.close()
+
+
+def store_pull(conn: duckdb.DuckDBPyConnection, pull: Pull, *, catalogue: Catalogue, progress: Progress,
+               today: date | None = None, workers: PageWorkers | None = None) -> SourceSummary:
+    """Store a started pull, all or nothing: its pages load in one transaction that commits with
+    the run's ledger row and watermark (a full PubMed backfill commits slice by slice instead).
+    A failure rolls the source back and is reported in the summary, not raised, so the other
+    source still runs; the pages fetched so far stay in the raw archive. Pages are prepared by
+    `workers` (default: in this process)."""
+    today = today or datetime.now(timezone.utc).date()
+    workers = workers or InlineWorkers(catalogue)
+    source, summary, http = pull.source, pull.summary, pull.http
+    try:
+        if pull.is_backfill:
+            watermark = _pubmed_backfill(conn, http, catalogue, summary, pull.archive, workers, progress, today)
             summary.status = "succeeded"
             _finish(conn, summary, http, watermark=watermark)
         else:
             with transaction(conn):
-                pages = prefetch(archiving(fetch_pages(source, http, catalogue, window, progress),
-                                           archive, summary.run_id))
-                for group in load_groups(workers.map(pages)):
+                for group in load_groups(workers.map(pull.pages)):
                     store_group(conn, group, summary.run_id, summary)
                     progress(f"{source}: {summary.fetched:,} records stored ({summary.pages:,} page{'s' * (summary.pages != 1)})")
                 summary.status = "succeeded"
@@ -262,12 +309,20 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source: s
     except Exception as error:  # noqa: BLE001 — any failure ends this source, reported below
         log.debug("%s ingest failed", source, exc_info=True)
         summary.status, summary.message = "failed", http.scrub(f"{type(error).__name__}: {error}")
-        if not (source == "pubmed" and window.mode == "full"):
+        if not pull.is_backfill:
             summary.counts = LoadCounts()  # rolled back; a backfill keeps its finished slices
         _finish(conn, summary, http, watermark=None)
     finally:
-        http.close()
+        pull.close()
     return summary
+
+
+def ingest_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, window: Window, *,
+                  catalogue: Catalogue, progress: Progress, today: date | None = None,
+                  workers: PageWorkers | None = None) -> SourceSummary:
+    """Pull one source for `window` and store it (`start_pull`, then `store_pull`)."""
+    pull = start_pull(conn, settings, source, window, catalogue=catalogue, progress=progress)
+    return store_pull(conn, pull, catalogue=catalogue, progress=progress, today=today, workers=workers)
 
 
 def replay_archive(conn: duckdb.DuckDBPyConnection, archive: RawArchive, *, catalogue: Catalogue,
@@ -282,7 +337,7 @@ def replay_archive(conn: duckdb.DuckDBPyConnection, archive: RawArchive, *, cata
         summary = SourceSummary(source, runs.new_run_id(source), Window("replay"))
         runs.start(conn, summary.run_id, source, "replay", None)
         try:
-            pages = prefetch(archived.page for archived in archive.pages((source,)))
+            pages = Prefetch(archived.page for archived in archive.pages((source,)))
             groups = load_groups(workers.map(pages))
             finished = False
             while not finished:

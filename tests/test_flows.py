@@ -117,3 +117,18 @@ def test_backfill_flow_pulls_everything_slice_by_slice_and_publishes(tmp_path, w
         slices = conn.execute("SELECT count(*), count(done_at) FROM backfill_slices").fetchall()
         publications = conn.execute("SELECT count(*) FROM publications").fetchall()
     assert slices[0][0] >= 1 and slices[0][0] == slices[0][1] and publications == [(2,)]
+
+
+def test_flow_heartbeats_are_off_only_when_the_prefect_server_is_a_temporary_one():
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    from flows.ingest import without_heartbeats_on_a_temporary_server
+
+    with temporary_settings(updates={PREFECT_API_URL: None, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: 120}):
+        with without_heartbeats_on_a_temporary_server():
+            assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() is None
+        assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() == 120
+    with temporary_settings(updates={PREFECT_API_URL: "http://prefect.example:4200/api",
+                                     PREFECT_FLOWS_HEARTBEAT_FREQUENCY: 120}):
+        with without_heartbeats_on_a_temporary_server():
+            assert PREFECT_FLOWS_HEARTBEAT_FREQUENCY.value() == 120

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from extract.prefetch import prefetch
+from extract.prefetch import Prefetch
 
 
 def test_items_arrive_in_order_while_the_producer_runs_ahead():
@@ -18,7 +18,7 @@ def test_items_arrive_in_order_while_the_producer_runs_ahead():
             yield n
 
     consumed = []
-    for item in prefetch(slow_source(), depth=2):
+    for item in Prefetch(slow_source(), depth=2):
         time.sleep(0.02)
         consumed.append((item, len(produced)))
     assert [item for item, _ in consumed] == list(range(6))
@@ -33,7 +33,7 @@ def test_a_producer_error_surfaces_after_the_items_before_it():
 
     seen = []
     with pytest.raises(ConnectionError, match="service down"):
-        for item in prefetch(failing()):
+        for item in Prefetch(failing()):
             seen.append(item)
     assert seen == [1, 2]
 
@@ -48,7 +48,7 @@ def test_stopping_early_stops_the_producer():
             yield n
             n += 1
 
-    for item in prefetch(endless(), depth=2):
+    for item in Prefetch(endless(), depth=2):
         if item == 3:
             break
     time.sleep(0.3)
@@ -56,3 +56,32 @@ def test_stopping_early_stops_the_producer():
     time.sleep(0.3)
     assert len(produced) == count <= 8
     assert not any(t.name == "trialwatch-prefetch" for t in threading.enumerate())
+
+
+def test_the_producer_starts_before_the_first_item_is_asked_for():
+    started = threading.Event()
+
+    def source():
+        started.set()
+        yield "page 1"
+
+    pages = Prefetch(source())
+    assert started.wait(timeout=5)  # a later source is fetched while an earlier one is stored
+    assert list(pages) == ["page 1"]
+
+
+def test_close_before_consuming_stops_the_producer():
+    produced = []
+
+    def endless():
+        while True:
+            produced.append(len(produced))
+            yield produced[-1]
+
+    pages = Prefetch(endless(), depth=2)
+    time.sleep(0.2)
+    pages.close()
+    count = len(produced)
+    time.sleep(0.3)
+    assert len(produced) == count <= 4
+    assert list(pages) == []
