@@ -53,24 +53,22 @@ def replay(archive: Path, work: Path, name: str, **env: str) -> tuple[benchlib.M
 
 def run(articles: int, trials: int) -> Result:
     from distributed import LocalCluster
-    from prefect.server.api.server import SubprocessASGIServer
 
     c = corpus_mod.ensure(articles, trials)
     work = Path(tempfile.mkdtemp(prefix="tw-bench-scaleout-"))
     print(f"scale-out: replay of {articles:,} articles + {trials:,} trials", flush=True)
-    server = SubprocessASGIServer()
-    server.start()
-    os.environ["PREFECT_API_URL"] = server.api_url  # for the runs and the Dask workers started below
-    try:
-        local, local_counts = replay(c.archive_dir, work, "local", TRIALWATCH_TASK_RUNNER="local")
-        started, started_counts = replay(c.archive_dir, work, "dask-started", TRIALWATCH_TASK_RUNNER="dask",
-                                         TRIALWATCH_WORKERS="2")
-        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-            existing, existing_counts = replay(c.archive_dir, work, "dask-existing", TRIALWATCH_TASK_RUNNER="dask",
-                                               TRIALWATCH_DASK_ADDRESS=cluster.scheduler_address)
-    finally:
-        server.stop()
-        shutil.rmtree(work, ignore_errors=True)
+    with benchlib.prefect_server() as api_url:
+        os.environ["PREFECT_API_URL"] = api_url  # for the runs and the Dask workers started below
+        try:
+            local, local_counts = replay(c.archive_dir, work, "local", TRIALWATCH_TASK_RUNNER="local")
+            started, started_counts = replay(c.archive_dir, work, "dask-started", TRIALWATCH_TASK_RUNNER="dask",
+                                             TRIALWATCH_WORKERS="2")
+            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+                existing, existing_counts = replay(c.archive_dir, work, "dask-existing", TRIALWATCH_TASK_RUNNER="dask",
+                                                   TRIALWATCH_DASK_ADDRESS=cluster.scheduler_address)
+        finally:
+            os.environ.pop("PREFECT_API_URL", None)
+            shutil.rmtree(work, ignore_errors=True)
     same = local_counts == started_counts == existing_counts
     if not same:
         raise SystemExit(f"the runners built different warehouses: {local_counts}, {started_counts}, {existing_counts}")

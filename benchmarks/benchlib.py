@@ -19,9 +19,11 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -182,6 +184,21 @@ def child_env(**extra: str) -> dict[str, str]:
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.update(extra)
     return env
+
+
+@contextmanager
+def prefect_server() -> Iterator[str]:
+    """A Prefect server for the block (Prefect's own temporary-server process): its API URL.
+    Commands given `PREFECT_API_URL=<it>` skip the per-command start-up, as scheduled runs
+    under `trialwatch serve` or against a self-hosted server do."""
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()
+    server.start()
+    try:
+        yield server.api_url
+    finally:
+        server.stop()
 
 
 def trialwatch_command() -> list[str]:
@@ -383,6 +400,10 @@ class StageTimer:
                 self.spent[name] += time.perf_counter() - start
                 self.threads[name].add(threading.current_thread().name)
             yield item
+
+    def add(self, name: str, seconds: float) -> None:
+        self.spent[name] += seconds
+        self.threads[name].add(threading.current_thread().name)
 
     def wrap(self, name: str, fn):
         def wrapper(*args, **kwargs):

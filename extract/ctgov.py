@@ -23,7 +23,7 @@ EMPTY_PAGE_RETRIES = 2
 
 def ctgov_http(base_url: str, *, timeout: float = 30.0, max_retries: int = 6, **kwargs) -> HttpClient:
     return HttpClient("ClinicalTrials.gov", base_url, rate_per_second=kwargs.pop("rate_per_second", POLITE_RATE),
-                      timeout=timeout, max_retries=max_retries, **kwargs)
+                      rate_window=60.0, timeout=timeout, max_retries=max_retries, **kwargs)
 
 
 def _studies_page(body: bytes) -> dict:

@@ -12,11 +12,12 @@ import logging
 import random
 import threading
 import time
-from collections import Counter
+from collections import Counter, deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Callable, Mapping
+from typing import Callable, Iterator, Mapping
 
 import requests
 
@@ -38,22 +39,52 @@ class InvalidBody(ValueError):
 
 
 class RateLimiter:
-    """Spaces request starts at least 1/rate seconds apart, across threads."""
+    """At most `limit` requests in any `window` seconds as the service counts them, with request
+    starts at least window/limit apart.
 
-    def __init__(self, per_second: float, clock: Callable[[], float] = time.monotonic,
+    A service counts a request when it arrives, which is somewhere between the moment we start
+    it and the moment its answer is complete. So a request starts only once the request `limit`
+    places before it has *finished* at least `window` seconds ago: then no window of the
+    service's can hold more than `limit`, however the network or a busy process delays requests
+    in between. (Spacing start times alone cannot promise that once requests overlap.)
+    """
+
+    def __init__(self, limit: int, window: float = 1.0, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep):
-        self.interval = 1.0 / per_second
+        self.limit, self.window = max(1, limit), window
+        self.interval = window / self.limit
         self._clock, self._sleep = clock, sleep
-        self._next_slot = 0.0
-        self._lock = threading.Lock()
+        self._recent: deque[list[float | None]] = deque()  # [end] of the last `limit` requests; None in flight
+        self._next_start = 0.0
+        self._changed = threading.Condition()
 
-    def wait(self) -> None:
-        with self._lock:
-            now = self._clock()
-            slot = max(now, self._next_slot)
-            self._next_slot = slot + self.interval
-        if slot > now:
-            self._sleep(slot - now)
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        """Wait for this request's turn, then hold the slot while making it."""
+        mine: list[float | None] = [None]
+        while True:
+            with self._changed:
+                now = self._clock()
+                ready_at = self._next_start
+                if len(self._recent) == self.limit:
+                    oldest_end = self._recent[0][0]
+                    if oldest_end is None:  # still in flight: wait for it to finish
+                        self._changed.wait()
+                        continue
+                    ready_at = max(ready_at, oldest_end + self.window)
+                if now >= ready_at:
+                    if len(self._recent) == self.limit:
+                        self._recent.popleft()
+                    self._recent.append(mine)
+                    self._next_start = now + self.interval
+                    break
+            self._sleep(ready_at - now)
+        try:
+            yield
+        finally:
+            with self._changed:
+                mine[0] = self._clock()
+                self._changed.notify_all()
 
 
 @dataclass
@@ -95,6 +126,7 @@ class HttpClient:
         base_url: str,
         *,
         rate_per_second: float,
+        rate_window: float = 1.0,
         timeout: float = 30.0,
         max_retries: int = 6,
         backoff_base: float = 0.5,
@@ -108,8 +140,9 @@ class HttpClient:
         self.max_retries = max_retries
         self.backoff_base, self.backoff_cap = backoff_base, backoff_cap
         self.default_params = dict(default_params or {})
-        self.limiter = RateLimiter(rate_per_second, sleep=sleep)
+        self.limiter = RateLimiter(round(rate_per_second * rate_window), rate_window, sleep=sleep)
         self.stats = HttpStats()
+        self._stats_lock = threading.Lock()  # a client may be shared by a few request threads
         self._sleep = sleep
         self._secrets = [str(v) for k, v in self.default_params.items() if k in SECRET_PARAMS and v]
         self.session = requests.Session()
@@ -144,15 +177,15 @@ class HttpClient:
         shown = redact(merged if method == "GET" else body)
         last_problem = ""
         for attempt in range(self.max_retries + 1):
-            if attempt:
-                self.stats.retries += 1
-            self.limiter.wait()
-            self.stats.requests += 1
+            with self._stats_lock:
+                self.stats.requests += 1
+                self.stats.retries += bool(attempt)
             wait: float | None = None
             try:
-                response = self.session.request(
-                    method, url, params=merged if method == "GET" else None, data=body, timeout=self.timeout
-                )
+                with self.limiter.slot():
+                    response = self.session.request(
+                        method, url, params=merged if method == "GET" else None, data=body, timeout=self.timeout
+                    )
             except (requests.ConnectionError, requests.Timeout) as error:
                 reason = "timeout" if isinstance(error, requests.Timeout) else "connection error"
                 last_problem = f"{reason}: {type(error).__name__}"
@@ -174,7 +207,8 @@ class HttpClient:
                     except (InvalidBody, ValueError) as error:
                         reason = "invalid body"
                         last_problem = self.scrub(f"incomplete or malformed body ({error})")
-            self.stats.retry_reasons[reason] += 1
+            with self._stats_lock:
+                self.stats.retry_reasons[reason] += 1
             if attempt == self.max_retries:
                 break
             delay = wait if wait is not None else self._backoff(attempt)

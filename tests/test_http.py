@@ -27,12 +27,54 @@ class FakeClock:
         self.now += seconds
 
 
-def test_rate_limiter_spaces_requests():
+def test_rate_limiter_spaces_quick_requests():
     clock = FakeClock()
-    limiter = RateLimiter(4.0, clock=clock, sleep=clock.sleep)
+    limiter = RateLimiter(4, 1.0, clock=clock, sleep=clock.sleep)
     for _ in range(5):
-        limiter.wait()
+        with limiter.slot():
+            pass
     assert clock.sleeps == pytest.approx([0.25, 0.25, 0.25, 0.25])
+
+
+def test_rate_limiter_waits_a_window_after_the_request_limit_places_back_has_finished():
+    clock = FakeClock()
+    limiter = RateLimiter(3, 1.0, clock=clock, sleep=clock.sleep)
+    spans = []
+    for _ in range(7):
+        with limiter.slot():
+            start = clock.now
+            clock.now += 0.5  # the request takes half a second
+            spans.append((start, clock.now))
+    # the service may count request i as late as its end, and request i+3 as early as its start
+    assert all(spans[i + 3][0] >= spans[i][1] + 1.0 for i in range(len(spans) - 3))
+    assert spans[3][0] == pytest.approx(spans[0][1] + 1.0)  # and no later than that
+
+
+def test_rate_limiter_holds_across_threads_with_requests_in_flight():
+    import threading
+    import time
+
+    limiter = RateLimiter(2, 0.3)
+    spans, lock = [], threading.Lock()
+
+    def requests_in_a_thread():
+        for _ in range(3):
+            with limiter.slot():
+                start = time.monotonic()
+                time.sleep(0.05)
+                end = time.monotonic()
+            with lock:
+                spans.append((start, end))
+
+    threads = [threading.Thread(target=requests_in_a_thread) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    spans.sort()
+    assert len(spans) == 12
+    # any 0.3 s window of arrival times holds at most 2 requests, wherever in its span each arrived
+    assert all(spans[i + 2][0] >= spans[i][1] + 0.3 - 0.005 for i in range(len(spans) - 2))
 
 
 def test_retry_after_accepts_seconds_and_http_dates():

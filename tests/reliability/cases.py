@@ -59,7 +59,8 @@ CASES: tuple[Case, ...] = (
          "the records arrive, or PubMed fails loudly and keeps its watermark; never a silent gap",
          EMPTY_TEST),
     Case("down-pubmed", "Source down",
-         "PubMed answers 503 to every efetch after the first page, past the retry budget (incremental night)",
+         "PubMed answers 503 to every efetch after the first two (it asks for two at once), past the retry "
+         "budget (incremental night)",
          "PubMed fails with a clear message; none of its rows change; its watermark stays; CT.gov completes",
          DOWN_TEST),
     Case("down-ctgov", "Source down",
@@ -69,7 +70,11 @@ CASES: tuple[Case, ...] = (
     *(Case(f"kill-9-{i}", "Crash", f"kill -9 of the whole `trialwatch ingest` process group, seeded point {i}",
            "the published warehouse opens and is consistent, and holds the previous load or the new one",
            CRASH_TEST) for i in range(1, KILL_POINTS + 1)),
-    Case("kill-9-rerun", "Crash", f"`trialwatch ingest` again after the {KILL_POINTS} kills",
+    Case("kill-9-mid-load", "Crash", "kill -9 of `trialwatch ingest` right after it printed that PubMed pages were "
+         "stored (inside the source's transaction)",
+         "the published warehouse opens and is consistent, and holds the previous load",
+         CRASH_TEST),
+    Case("kill-9-rerun", "Crash", f"`trialwatch ingest` again after the {KILL_POINTS} seeded kills and the mid-load one",
          "converges to exactly the rows of an uninterrupted run; interrupted runs are marked failed",
          CRASH_TEST),
     Case("bad-pubmed-malformed-xml", "Bad records", "PubMed record with an unclosed tag",

@@ -138,7 +138,9 @@ def test_a_source_down_past_the_retry_budget_stores_nothing_partial(tmp_path, mo
             marks_before = {s: runs.last_watermark(conn, s) for s in ("pubmed", "ctgov")}
 
         serve(pubmed, ctgov, night2)
-        stand_in.faults = FaultsInSequence({endpoint: [None]}, then={endpoint: "503"})  # down after one page
+        # down after the first page; PubMed asks for two efetch batches at once, in either order
+        served_first = {"pubmed": [None, None], "ctgov": [None]}[source]
+        stand_in.faults = FaultsInSequence({endpoint: served_first}, then={endpoint: "503"})
         summaries = {s.source: s for s in ingest(settings.db_path, settings, NIGHT_2)}
         after = content(settings.db_path)
         with duckdb.connect(str(settings.db_path), read_only=True) as conn:
