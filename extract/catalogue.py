@@ -10,6 +10,12 @@ from pathlib import Path
 from typing import Any, Iterable
 
 
+# A name matches as a whole word: not inside a longer word, nor after a hyphen (s-ketamine is
+# its own name, not a mention of ketamine).
+_WORD_START = r"(?<![\w-])"
+_WORD_END = r"(?![\w])"
+
+
 @dataclass(frozen=True)
 class Drug:
     key: str
@@ -54,20 +60,48 @@ class Catalogue:
         names = [name for drug in self.drugs for name in drug.names]
         return " OR ".join(f'"{name}"' if re.search(r"[\s,()-]", name) else name for name in names)
 
+    def _names(self, drug: Drug) -> tuple[str, ...]:
+        return drug.names + tuple(m.lower() for m in drug.mesh)
+
+    def _alternatives(self, drug: Drug) -> str:
+        return "|".join(re.escape(name) for name in self._names(drug))
+
     @cached_property
     def _patterns(self) -> dict[str, re.Pattern[str]]:
-        return {
-            drug.key: re.compile(
-                r"(?<![\w-])(?:" + "|".join(re.escape(name) for name in drug.names + tuple(m.lower() for m in drug.mesh)) + r")(?![\w])",
-                re.IGNORECASE,
-            )
-            for drug in self.drugs
-        }
+        return {drug.key: re.compile(rf"{_WORD_START}(?:{self._alternatives(drug)}){_WORD_END}", re.IGNORECASE)
+                for drug in self.drugs}
+
+    @cached_property
+    def _one_pattern(self) -> re.Pattern[str] | None:
+        """Every drug's names in one pattern, a group per drug, so a text is scanned once instead
+        of once per drug; None when one scan could miss a drug (`_names_can_hide`)."""
+        if self._names_can_hide():
+            return None
+        groups = "|".join(f"(?P<drug{i}>{self._alternatives(drug)})" for i, drug in enumerate(self.drugs))
+        return re.compile(rf"{_WORD_START}(?:{groups}){_WORD_END}", re.IGNORECASE)
+
+    def _names_can_hide(self) -> bool:
+        """Whether a match of one drug's name could cover where another drug's name starts (one
+        scan takes matches without overlap): some name of one drug, from a word start on, is a
+        prefix of another drug's name, or has one as its prefix."""
+        for first in self.drugs:
+            for second in self.drugs:
+                if first is second:
+                    continue
+                for a in self._names(first):
+                    starts = [0] + [i for i in range(1, len(a)) if not re.match(r"[\w-]", a[i - 1])]
+                    for b in self._names(second):
+                        if any(a[i:].startswith(b) or b.startswith(a[i:]) for i in starts):
+                            return True
+        return False
 
     def drugs_in(self, *texts: str | None) -> list[str]:
         """Keys of the drugs named anywhere in `texts`, in catalogue order."""
         joined = "\n".join(text for text in texts if text)
-        return [key for key, pattern in self._patterns.items() if pattern.search(joined)]
+        if self._one_pattern is None:
+            return [key for key, pattern in self._patterns.items() if pattern.search(joined)]
+        found = {match.lastgroup for match in self._one_pattern.finditer(joined)}
+        return [drug.key for i, drug in enumerate(self.drugs) if f"drug{i}" in found]
 
     def drugs_for_article(self, article: dict[str, Any]) -> list[str]:
         return self.drugs_in(

@@ -1,6 +1,7 @@
 """Settings from the environment and .env; the drug catalogue and the queries built from it."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,32 @@ def test_adding_a_drug_is_one_entry(tmp_path):
     catalogue = Catalogue.load(extra)
     assert catalogue.drugs_in("Ibogaine for opioid withdrawal") == ["ibogaine"]
     assert '"noribogaine"[tiab]' in catalogue.pubmed_term()
+
+
+def test_one_scan_for_all_drugs_labels_like_one_search_per_drug(corpus_dir):
+    from datetime import date
+
+    from flows.demo_sample import generate_sample
+    from tests.helpers import corpus_pubmed_records, corpus_studies
+
+    catalogue = Catalogue.load()
+    assert catalogue._one_pattern is not None  # the shipped names cannot hide one another
+    texts = [record.xml.decode("utf-8", "replace") for record in corpus_pubmed_records(corpus_dir)]
+    texts += [json.dumps(study) for study in corpus_studies(corpus_dir)]
+    sample = generate_sample(today=date(2026, 11, 27), n_articles=300, n_trials=60)
+    texts += [sample.pubmed_xml.decode(), *(json.dumps(study) for study in sample.studies)]
+    labelled = 0
+    for text in texts:
+        per_drug = [key for key, pattern in catalogue._patterns.items() if pattern.search(text)]
+        assert catalogue.drugs_in(text) == per_drug, text[:200]
+        labelled += bool(per_drug)
+    assert 50 <= labelled < len(texts)  # both kinds of text were compared
+
+
+def test_names_that_could_hide_each_other_are_searched_drug_by_drug(tmp_path):
+    extra = tmp_path / "drugs.toml"
+    extra.write_text('[[drug]]\nkey = "mushroom"\nnames = ["magic mushrooms"]\n\n'
+                     '[[drug]]\nkey = "tea"\nnames = ["mushrooms tea", "ayahuasca"]\n')
+    catalogue = Catalogue.load(extra)
+    assert catalogue._one_pattern is None
+    assert catalogue.drugs_in("Magic mushrooms tea at a retreat") == ["mushroom", "tea"]
