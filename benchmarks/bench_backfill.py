@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import sys
 import tempfile
@@ -43,6 +44,32 @@ NCBI_RATE = 10.0
 CTGOV_INTERVAL = 60 / 50
 API_KEY = "bench-api-key"
 STORE = "store prepared pages (load + tags)"
+
+
+# Where a CLI backfill's wall time goes, read off the progress lines it prints: each phase ends
+# at the first line matching its pattern (None: the end of the run).
+CLI_PHASES = [
+    ("start-up: interpreter, imports, Prefect, flow run, windows (until the first progress line)",
+     r"^(pubmed|ctgov): "),
+    ("planning PubMed's date slices (esearch counts, bisecting)", r"^pubmed: [\d,]+ records to fetch in"),
+    ("PubMed fetched and stored, slice by slice (CT.gov downloads meanwhile)",
+     r"^pubmed: slice .* stored; ([\d,]+) of \1 records"),
+    ("CT.gov stored (its pages prepared and loaded)", r"^ctgov: [\d,]+ records stored"),
+    ("summary, digest, feed, publish, exit", None),
+]
+
+
+def cli_phases(run: benchlib.Measured) -> list[float | None]:
+    """Seconds spent in each of CLI_PHASES (None if its line never came)."""
+    spent, last = [], 0.0
+    for _, pattern in CLI_PHASES:
+        if pattern is None:
+            at = run.wall_s
+        else:
+            at = next((t for t, line in run.stderr_lines if re.search(pattern, line)), None)
+        spent.append(None if at is None else at - last)
+        last = at if at is not None else last
+    return spent
 
 
 def warehouse_path(c: corpus_mod.Corpus) -> Path:
@@ -211,6 +238,11 @@ def run(articles: int, trials: int, latency: float, profile: bool, keep: bool = 
         "so its waiting can approach twice the wall time; the thread column says whether fetching overlapped "
         "with storing — the same thread means it did not):",
         table(["stage", "time (all threads)", "÷ wall", "threads"], stage_rows("pubmed") + stage_rows("ctgov")),
+        "Where the CLI runs' wall time goes, from the times their progress lines arrived:",
+        table(["phase", "temporary Prefect server", "running Prefect server"],
+              [[name, *(secs(v) if v is not None else "—" for v in values)]
+               for (name, _), *values in zip(CLI_PHASES, cli_phases(cli), cli_phases(on_server))]
+              + [["**wall**", secs(cli.wall_s), secs(on_server.wall_s)]]),
     ])
     return Result(
         name="backfill", title="Backfill over HTTP",
@@ -229,6 +261,8 @@ def run(articles: int, trials: int, latency: float, profile: bool, keep: bool = 
         ],
         data={"inprocess": inproc, "counted": counted, "cli_counts": cli_counts, "cli_wall_s": cli.wall_s,
               "server_counts": server_counts, "server_wall_s": on_server.wall_s,
+              "cli_phases": dict(zip([n for n, _ in CLI_PHASES], cli_phases(cli))),
+              "server_phases": dict(zip([n for n, _ in CLI_PHASES], cli_phases(on_server))),
               "cli_peak_tree_rss": cli.peak_tree_rss, "floors": {"pubmed": pm_floor, "ctgov": ct_floor, "cli": cli_floor, "server": srv_floor},
               "latency": latency, "articles": articles, "trials": trials},
     )

@@ -145,6 +145,7 @@ class Measured:
     processes: int
     stdout: str = ""
     stderr: str = ""
+    stderr_lines: list[tuple[float, str]] = field(default_factory=list)  # (seconds from start, line)
 
     def check(self) -> "Measured":
         if self.returncode != 0:
@@ -155,11 +156,16 @@ class Measured:
 
 def run_measured(command: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None,
                  stdin: bytes | None = None) -> Measured:
-    """Run `command` to completion; wall time, peak tree RSS, output."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    """Run `command` to completion; wall time, peak tree RSS, output (stderr lines timestamped
+    as they arrive, so a benchmark can tell where a command's wall time went)."""
+    with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
-        proc = subprocess.Popen(command, env=env, cwd=cwd or ROOT, stdout=out, stderr=err,
+        proc = subprocess.Popen(command, env=env, cwd=cwd or ROOT, stdout=out, stderr=subprocess.PIPE,
                                 stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL)
+        lines: list[tuple[float, str]] = []
+        reader = threading.Thread(target=lambda: lines.extend(
+            (time.perf_counter() - start, raw.decode(errors="replace").rstrip("\n")) for raw in proc.stderr), daemon=True)
+        reader.start()
         sampler = TreeSampler(proc.pid)
         sampler.start()
         if stdin is not None:
@@ -168,12 +174,12 @@ def run_measured(command: list[str], *, env: dict[str, str] | None = None, cwd: 
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         sampler.stop()
+        reader.join(timeout=10)
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
-        err.seek(0)
         return Measured(command, wall, proc.returncode, sampler.peak, usage.ru_maxrss * 1024,
                         sampler.peak_processes, out.read().decode(errors="replace"),
-                        err.read().decode(errors="replace"))
+                        "\n".join(line for _, line in lines), lines)
 
 
 def child_env(**extra: str) -> dict[str, str]:
