@@ -29,9 +29,14 @@ class Prefetch(Iterator[T]):
         self._worker.start()
 
     def __next__(self) -> T:
-        if self._finished:
-            raise StopIteration
-        item, error = self._buffer.get()
+        while True:  # polls, so that `close()` from another thread ends a wait here too
+            if self._finished:
+                raise StopIteration
+            try:
+                item, error = self._buffer.get(timeout=0.1)
+                break
+            except queue.Empty:
+                continue
         if item is _DONE:
             self._finished = True
             if error is not None:

@@ -125,7 +125,8 @@ def nightly_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgo
         # one pool of workers for both sources: started (and its tagger built) once
         working = Working(conn)
         windows = {source: resolve_window(working, settings, source, since, full) for source in sources}
-        with pipeline.started_pulls(conn, settings, windows, catalogue=Catalogue.load(), progress=_progress) as pulls:
+        with pipeline.started_pulls(conn, settings, windows, catalogue=Catalogue.load(), progress=_progress,
+                                    workers=workers) as pulls:
             working.pulls = pulls
             summaries = [_subflow(source_flow)(working, source, workers) for source in sources]
         report = summarize(working, summaries)

@@ -236,7 +236,8 @@ def archiving(pages: Iterable[RawPage | None], archive: RawArchive, run_id: str)
 class Pull:
     """A source's pull, started: its run in the ledger, its HTTP client, and (except for a full
     PubMed pull, which plans its date slices first) its pages already being fetched and
-    archived by a background thread, however long its turn to be stored takes."""
+    archived by a background thread, however long its turn to be stored takes — and, when
+    started with workers, prepared by them as they arrive."""
 
     source: str
     window: Window
@@ -244,20 +245,23 @@ class Pull:
     http: HttpClient
     archive: RawArchive
     pages: Prefetch[RawPage] | None
+    prepared: Prefetch[PreparedPage] | None = None
 
     @property
     def is_backfill(self) -> bool:
         return self.source == "pubmed" and self.window.mode == "full"
 
     def close(self) -> None:
-        if self.pages is not None:
-            self.pages.close()
+        for stream in (self.pages, self.prepared):  # ending `pages` first ends the preparing thread's wait
+            if stream is not None:
+                stream.close()
         self.http.close()
 
 
 def start_pull(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, window: Window, *,
-               catalogue: Catalogue, progress: Progress) -> Pull:
-    """Record the run and start fetching `source`'s pages for `window` in the background."""
+               catalogue: Catalogue, progress: Progress, workers: PageWorkers | None = None) -> Pull:
+    """Record the run and start fetching `source`'s pages for `window` in the background (and
+    preparing them with `workers`, if given and they can work from a background thread)."""
     summary = SourceSummary(source, runs.new_run_id(source), window)
     runs.start(conn, summary.run_id, source, window.mode, window.since)
     archive = RawArchive(settings.archive_dir)
@@ -265,19 +269,24 @@ def start_pull(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str,
     pull = Pull(source, window, summary, http, archive, None)
     if not pull.is_backfill:
         pull.pages = Prefetch(archiving(fetch_pages(source, http, catalogue, window, progress), archive, summary.run_id))
+        if workers is not None and workers.in_background:
+            pull.prepared = Prefetch(workers.map(pull.pages))
     return pull
 
 
 @contextmanager
 def started_pulls(conn: duckdb.DuckDBPyConnection, settings: Settings, windows: dict[str, Window], *,
-                  catalogue: Catalogue, progress: Progress) -> Iterator[dict[str, Pull]]:
+                  catalogue: Catalogue, progress: Progress, workers: PageWorkers | None = None
+                  ) -> Iterator[dict[str, Pull]]:
     """Every source's pull started at once, so a source stored later (ClinicalTrials.gov after
-    PubMed) downloads meanwhile: the two services have separate rate limits. Storing stays one
-    source at a time, on one writer. All are stopped when the block ends."""
+    PubMed) downloads — and, with `workers`, is prepared — meanwhile: the two services have
+    separate rate limits, and the workers idle while PubMed is planned and downloaded. Storing
+    stays one source at a time, on one writer. All are stopped when the block ends."""
     pulls: dict[str, Pull] = {}
     try:
         for source, window in windows.items():
-            pulls[source] = start_pull(conn, settings, source, window, catalogue=catalogue, progress=progress)
+            pulls[source] = start_pull(conn, settings, source, window, catalogue=catalogue, progress=progress,
+                                       workers=workers)
         yield pulls
     finally:
         for pull in pulls.values():
@@ -290,7 +299,7 @@ def store_pull(conn: duckdb.DuckDBPyConnection, pull: Pull, *, catalogue: Catalo
     the run's ledger row and watermark (a full PubMed backfill commits slice by slice instead).
     A failure rolls the source back and is reported in the summary, not raised, so the other
     source still runs; the pages fetched so far stay in the raw archive. Pages are prepared by
-    `workers` (default: in this process)."""
+    `workers` (default: in this process), unless the pull was started with its own."""
     today = today or datetime.now(timezone.utc).date()
     workers = workers or InlineWorkers(catalogue)
     source, summary, http = pull.source, pull.summary, pull.http
@@ -300,8 +309,9 @@ def store_pull(conn: duckdb.DuckDBPyConnection, pull: Pull, *, catalogue: Catalo
             summary.status = "succeeded"
             _finish(conn, summary, http, watermark=watermark)
         else:
+            prepared = pull.prepared if pull.prepared is not None else workers.map(pull.pages)
             with transaction(conn):
-                for group in load_groups(workers.map(pull.pages)):
+                for group in load_groups(prepared):
                     store_group(conn, group, summary.run_id, summary)
                     progress(f"{source}: {summary.fetched:,} records stored ({summary.pages:,} page{'s' * (summary.pages != 1)})")
                 summary.status = "succeeded"

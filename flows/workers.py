@@ -35,6 +35,8 @@ class PageWorkers(ABC):
     """Prepares pages somewhere; `map` yields them prepared, in order (see the module doc)."""
 
     description: str
+    # Whether `map` may run in a background thread (to prepare a source's pages before its turn).
+    in_background: bool = True
 
     @abstractmethod
     def map(self, pages: Iterable[RawPage | None]) -> Iterator[PreparedPage | None]:
@@ -144,6 +146,8 @@ class TaskRunnerWorkers(PageWorkers):
     """Chunks of pages submitted as Prefect tasks to the running flow's task runner (a
     `prefect_dask.DaskTaskRunner` when `TRIALWATCH_TASK_RUNNER=dask`). Chunks are bigger than
     for local processes: each task run costs a few API calls."""
+
+    in_background = False  # Prefect submits tasks from the flow's own thread only
 
     def __init__(self, catalogue: Catalogue | None = None, chunk: int = 10, ahead: int = 4):
         from flows.ingest import prepare_pages_task

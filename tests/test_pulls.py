@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import Counter
 from datetime import date
 
 from extract.catalogue import Catalogue
@@ -10,6 +11,7 @@ from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xm
 from flows import pipeline
 from flows.demo_sample import generate_sample
 from flows.settings import Settings
+from flows.workers import InlineWorkers
 from tests.helpers import ingest_in_process, warehouse_content
 from warehouse.db import open_warehouse
 
@@ -25,7 +27,22 @@ def wait_until(condition, timeout: float = 20.0) -> bool:
     return False
 
 
-def test_a_later_source_downloads_while_an_earlier_one_is_stored_and_the_result_is_unchanged(tmp_path):
+class CountingWorkers(InlineWorkers):
+    """Pages prepared in the calling thread, counted by kind as they are prepared."""
+
+    def __init__(self):
+        super().__init__(Catalogue.load())
+        self.prepared: Counter[str] = Counter()
+
+    def map(self, pages):
+        for page in super().map(pages):
+            if page is not None:
+                self.prepared[page.kind] += 1
+            yield page
+
+
+def test_a_later_source_downloads_and_is_prepared_while_an_earlier_one_is_stored_and_the_result_is_unchanged(
+        tmp_path):
     sample = generate_sample(today=date(2026, 11, 27), n_articles=400, n_trials=40)
     records = pubmed_records_from_xml(sample.pubmed_xml)
     settings = Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path / "data")
@@ -34,12 +51,15 @@ def test_a_later_source_downloads_while_an_earlier_one_is_stored_and_the_result_
         catalogue = Catalogue.load()
         with open_warehouse(served.db_path) as conn:
             windows = {"pubmed": FULL, "ctgov": FULL}
-            with pipeline.started_pulls(conn, served, windows, catalogue=catalogue, progress=lambda _: None) as pulls:
-                # nothing has been stored yet, and CT.gov has already been answered:
+            workers = CountingWorkers()
+            with pipeline.started_pulls(conn, served, windows, catalogue=catalogue, progress=lambda _: None,
+                                        workers=workers) as pulls:
+                # nothing has been stored yet, and CT.gov has already been answered and prepared:
                 assert wait_until(lambda: any(r.status == 200 for r in ctgov.requests))
+                assert wait_until(lambda: workers.prepared["trial"] >= 1)
                 assert conn.execute("SELECT count(*) FROM trials").fetchall() == [(0,)]
-                summaries = [pipeline.store_pull(conn, pulls[source], catalogue=catalogue, progress=lambda _: None)
-                             for source in ("pubmed", "ctgov")]
+                summaries = [pipeline.store_pull(conn, pulls[source], catalogue=catalogue, progress=lambda _: None,
+                                                 workers=workers) for source in ("pubmed", "ctgov")]
             concurrent = warehouse_content(conn)
     assert [s.status for s in summaries] == ["succeeded", "succeeded"], [s.message for s in summaries]
     assert summaries[1].counts.new == len(sample.studies)
@@ -55,8 +75,9 @@ def test_pulls_left_unstored_stop_downloading_when_the_block_ends(tmp_path):
         served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)
         with open_warehouse(served.db_path) as conn:
             windows = {"pubmed": FULL, "ctgov": FULL}
-            with pipeline.started_pulls(conn, served, windows, catalogue=Catalogue.load(), progress=lambda _: None):
-                pass
+            with pipeline.started_pulls(conn, served, windows, catalogue=Catalogue.load(), progress=lambda _: None,
+                                        workers=CountingWorkers()):
+                time.sleep(0.2)  # downloading and preparing have begun
             running = conn.execute("SELECT count(*) FROM ingest_runs WHERE status = 'running'").fetchall()
     assert not any(t.name == "trialwatch-prefetch" and t.is_alive() for t in threading.enumerate())
     assert running == [(2,)]  # started runs stay 'running' until finished or marked interrupted
