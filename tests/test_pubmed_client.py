@@ -51,7 +51,7 @@ def test_full_pull_of_real_records_gets_each_once_without_tripping_the_rate_limi
     assert methods == {"POST"}
 
 
-def test_backfill_past_the_esearch_cap_bisects_and_adds_up():
+def test_backfill_past_the_esearch_cap_splits_and_adds_up():
     records = minimal_records(12_345, date(2020, 1, 1))
     with PubMedStandIn(records) as server:
         client = client_for(server, api_key="k")
@@ -62,6 +62,28 @@ def test_backfill_past_the_esearch_cap_bisects_and_adds_up():
     assert len(plan.slices) >= 2 and all(s.count <= ESEARCH_CAP for s in plan.slices)
     assert sorted(map(int, ids)) == sorted(r.pmid for r in records)
     assert not cap_errors  # never asked beyond what esearch can reach
+
+
+def test_plan_of_a_skewed_history_covers_every_record_once_in_slices_that_cannot_be_merged(caplog):
+    # a few old records, a dense recent stretch, and one day over the cap on its own
+    old = [PubMedRecord(r.pmid + 5_000_000, r.xml, date(1975, 3, 1), date(1975, 3, 1), date(1975, 3, 1))
+           for r in minimal_records(7, date(2020, 1, 1))]
+    recent = minimal_records(24_000, date(2021, 6, 1))  # 8 a day until 2029: some after the range
+    crowded_day = date(2025, 1, 1)
+    crowded = [PubMedRecord(r.pmid + 9_000_000, r.xml, crowded_day, crowded_day, crowded_day)
+               for r in minimal_records(ESEARCH_CAP + 1, date(2020, 1, 1))]
+    with PubMedStandIn(old + recent + crowded) as server:
+        plan = client_for(server, api_key="k").plan("edat", date(1800, 1, 1), date(2026, 11, 29))
+    records = [r for r in old + recent + crowded if r.entrez_date <= date(2026, 11, 29)]
+    slices = plan.slices
+    assert plan.total == plan.sliced_total == len(records)
+    assert all(a.end < b.start for a, b in zip(slices, slices[1:]))  # in order, no overlap
+    for piece in slices:  # each slice's count is what it really holds
+        assert piece.count == sum(piece.start <= r.entrez_date <= piece.end for r in records)
+    assert [(s.start, s.end) for s in slices if s.count > ESEARCH_CAP] == [(crowded_day, crowded_day)]
+    assert "exceed the esearch cap" in caplog.text
+    assert all(a.count + b.count > ESEARCH_CAP for a, b in zip(slices, slices[1:]))  # nothing left to merge
+    assert all(s.count > 0 for s in slices)
 
 
 def test_incremental_window_asks_by_entrez_and_modification_date():
