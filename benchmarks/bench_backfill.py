@@ -51,7 +51,8 @@ STORE = "store prepared pages (load + tags)"
 CLI_PHASES = [
     ("start-up: interpreter, imports, Prefect, flow run, windows (until the first progress line)",
      r"^(pubmed|ctgov): "),
-    ("planning PubMed's date slices (esearch counts, bisecting)", r"^pubmed: [\d,]+ records to fetch in"),
+    ("pulls started, PubMed's subflow run started, its date slices planned (esearch counts)",
+     r"^pubmed: [\d,]+ records to fetch in"),
     ("PubMed fetched and stored, slice by slice (CT.gov downloaded and prepared meanwhile)",
      r"^pubmed: slice .* stored; ([\d,]+) of \1 records"),
     ("CT.gov stored (its prepared pages loaded)", r"^ctgov: [\d,]+ records stored"),

@@ -73,13 +73,13 @@ def child_night(db: Path, data_dir: Path, pubmed_url: str, ctgov_url: str) -> No
                                                     progress=lambda m: None))
             spent[f"{source} ({window.mode})"] += time.perf_counter() - step
         step = time.perf_counter()
-        report = ingest.summarize.fn(ingest.Working(conn), summaries)
+        report = ingest.summarize.fn(ingest.Working(conn), settings, summaries)
         spent["summarize (digest, feed)"] += time.perf_counter() - step
         closing = time.perf_counter()
     spent["checkpoint + close + swap"] += time.perf_counter() - closing - spent.get("fsync (staging file, folder)", 0.0)
     step = time.perf_counter()
     markdown = report.digest_markdown.encode()
-    digest.write_atomically(settings.data_dir / "digests" / f"{report.stamp}.md", markdown)
+    digest.write_atomically(ingest.digest_path(settings, report.stamp), markdown)
     digest.write_atomically(settings.data_dir / "digests" / "latest.md", markdown)
     digest.write_atomically(settings.feed_path, report.feed)
     spent["write digest + feed files"] += time.perf_counter() - step

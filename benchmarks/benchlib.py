@@ -199,6 +199,9 @@ def prefect_server() -> Iterator[str]:
     under `trialwatch serve` or against a self-hosted server do."""
     from prefect.server.api.server import SubprocessASGIServer
 
+    # as `trialwatch` does for its own temporary servers: the analytics heartbeat's first write
+    # races the start-up's other writes to its SQLite database ("database is locked" tracebacks)
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     server = SubprocessASGIServer()
     server.start()
     try:

@@ -86,22 +86,31 @@ def _md(text: object) -> str:
     return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
 
 
-def render_markdown(digest: Digest) -> str:
+def render_markdown(digest: Digest, *, limit: int | None = None, full_digest: str | None = None) -> str:
+    """The digest as Markdown. With `limit`, each list shows its first `limit` entries and then
+    how many more there are, and where `full_digest` (the complete one) is."""
     lines = [f"# trialwatch — what changed ({digest.published_at:%Y-%m-%d %H:%M} UTC)", "",
              "| source | status | fetched | new | updated | deleted | rejected | retries |",
              "|---|---|---|---|---|---|---|---|"]
     for source, status, fetched, new, updated, deleted, rejected, retries, message in digest.runs:
         lines.append(f"| {source} | {status}{' — ' + _md(message) if message else ''} | {fetched or 0} | {new or 0} | "
                      f"{updated or 0} | {deleted or 0} | {rejected or 0} | {retries or 0} |")
-    lines += ["", f"## New trials ({len(digest.new_trials)})", ""]
-    lines += [f"- [{nct}](https://clinicaltrials.gov/study/{nct}) {_md(title)} — {status}, {phase or 'no phase'}"
-              f" ({', '.join(drugs) or 'drug not named'})" for nct, title, status, phase, drugs in digest.new_trials]
-    lines += ["", f"## Trial changes ({len(digest.trial_changes)})", ""]
-    lines += [f"- [{nct}](https://clinicaltrials.gov/study/{nct}) {_md(title)}: **{field}** "
-              f"{_md(old) or '∅'} → {_md(new) or '∅'}" for nct, title, field, old, new in digest.trial_changes]
-    lines += ["", f"## New papers linked to trials ({len(digest.new_linked_papers)})", ""]
-    lines += [f"- [PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) {_md(title)} → {nct} ({evidence})"
-              for pmid, title, nct, evidence in digest.new_linked_papers]
+
+    def section(title: str, rows: list[tuple], entry) -> None:
+        lines.extend(["", f"## {title} ({len(rows):,})", ""])
+        lines.extend(entry(*row) for row in rows[:limit])
+        if limit is not None and len(rows) > limit:
+            lines.append(f"- … and {len(rows) - limit:,} more" + (f" (all of them: {full_digest})" if full_digest else ""))
+
+    section("New trials", digest.new_trials,
+            lambda nct, title, status, phase, drugs: f"- [{nct}](https://clinicaltrials.gov/study/{nct}) {_md(title)} — "
+                                                     f"{status}, {phase or 'no phase'} ({', '.join(drugs) or 'drug not named'})")
+    section("Trial changes", digest.trial_changes,
+            lambda nct, title, field, old, new: f"- [{nct}](https://clinicaltrials.gov/study/{nct}) {_md(title)}: "
+                                                f"**{field}** {_md(old) or '∅'} → {_md(new) or '∅'}")
+    section("New papers linked to trials", digest.new_linked_papers,
+            lambda pmid, title, nct, evidence: f"- [PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) {_md(title)} "
+                                               f"→ {nct} ({evidence})")
     return "\n".join(lines) + "\n"
 
 

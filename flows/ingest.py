@@ -26,12 +26,16 @@ from flows.workers import PageWorkers, dask_task_runner, open_workers
 from warehouse.publish import unpublished_run_ids, writing
 
 ARTIFACT_KEY = "trialwatch-digest"
+# Entries per list in the Prefect artifact (the digest files have them all): a backfill's digest
+# runs to megabytes, which Prefect refuses to publish as an event (1.5 MB) and nobody reads.
+ARTIFACT_ENTRIES = 100
 
 
 @dataclass
 class RunReport:
     summaries: list[pipeline.SourceSummary]
     digest_markdown: str
+    artifact_markdown: str  # the digest with each list cut to ARTIFACT_ENTRIES
     feed: bytes
     stamp: str
 
@@ -97,21 +101,28 @@ def source_flow(working: Working, source: str, workers: PageWorkers) -> pipeline
     return fetch_archive_parse_load(working, source, workers)
 
 
+def digest_path(settings: Settings, stamp: str) -> Path:
+    return settings.data_dir / "digests" / f"{stamp}.md"
+
+
 @task(name="summarize", cache_policy=NONE)
-def summarize(working: Working, summaries: list[pipeline.SourceSummary]) -> RunReport:
+def summarize(working: Working, settings: Settings, summaries: list[pipeline.SourceSummary]) -> RunReport:
     conn = working.conn
     now = datetime.now(timezone.utc).replace(tzinfo=None)
+    stamp = f"{now:%Y%m%dT%H%M%SZ}"
     report = digest.build_digest(conn, unpublished_run_ids(conn), now)
-    return RunReport(summaries, digest.render_markdown(report), digest.render_atom(conn, now), f"{now:%Y%m%dT%H%M%SZ}")
+    return RunReport(summaries, digest.render_markdown(report),
+                     digest.render_markdown(report, limit=ARTIFACT_ENTRIES, full_digest=str(digest_path(settings, stamp))),
+                     digest.render_atom(conn, now), stamp)
 
 
 @task(name="write-digest-and-feed", cache_policy=NONE)
 def write_outputs(settings: Settings, report: RunReport) -> None:
     markdown = report.digest_markdown.encode()
-    digest.write_atomically(settings.data_dir / "digests" / f"{report.stamp}.md", markdown)
+    digest.write_atomically(digest_path(settings, report.stamp), markdown)
     digest.write_atomically(settings.data_dir / "digests" / "latest.md", markdown)
     digest.write_atomically(settings.feed_path, report.feed)
-    create_markdown_artifact(key=ARTIFACT_KEY, markdown=report.digest_markdown,
+    create_markdown_artifact(key=ARTIFACT_KEY, markdown=report.artifact_markdown,
                              description="What the last trialwatch run changed")
 
 
@@ -129,7 +140,7 @@ def nightly_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgo
                                     workers=workers) as pulls:
             working.pulls = pulls
             summaries = [_subflow(source_flow)(working, source, workers) for source in sources]
-        report = summarize(working, summaries)
+        report = summarize(working, settings, summaries)
     write_outputs(settings, report)
     return summaries
 

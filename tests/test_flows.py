@@ -77,20 +77,30 @@ def test_second_night_asks_only_for_the_new_window_and_reports_the_changes(tmp_p
     assert any(changed[0][0] in i for i in status_entries)
 
 
-def test_the_run_summary_is_a_prefect_artifact_with_a_stable_key(tmp_path, world):
+def test_the_run_summary_is_a_prefect_artifact_with_a_stable_key_and_short_lists(tmp_path, world, monkeypatch):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
+    monkeypatch.setattr("flows.ingest.ARTIFACT_ENTRIES", 3)
     pubmed, ctgov, _ = world
-    nightly_flow(settings_for(tmp_path, pubmed, ctgov))
+    settings = settings_for(tmp_path, pubmed, ctgov)
+    nightly_flow(settings)
 
     async def latest():
         async with get_client() as client:
             return await client.read_artifacts(artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[ARTIFACT_KEY])))
 
     import asyncio
-    artifacts = asyncio.run(latest())
-    assert artifacts and "## New trials" in artifacts[-1].data
+    artifact = max(asyncio.run(latest()), key=lambda a: a.created).data  # this run's (earlier tests made others)
+    with duckdb.connect(str(settings.db_path), read_only=True) as conn:
+        trials = [nct for (nct,) in conn.execute("SELECT nct_id FROM trials ORDER BY nct_id").fetchall()]
+    full = (settings.data_dir / "digests" / "latest.md").read_text()
+    assert len(trials) > 3 and all(nct in full for nct in trials)  # the digest file lists every new trial
+    assert f"## New trials ({len(trials)})" in artifact
+    assert [nct for nct in trials if f"[{nct}]" in artifact] == trials[:3]
+    more = next(line for line in artifact.splitlines() if line.startswith(f"- … and {len(trials) - 3} more"))
+    stamped = [path for path in (settings.data_dir / "digests").glob("*.md") if path.name != "latest.md"]
+    assert len(stamped) == 1 and str(stamped[0]) in more and stamped[0].read_text() == full
 
 
 def test_a_source_that_stays_down_keeps_its_watermark_and_the_other_source_completes(tmp_path, world):
