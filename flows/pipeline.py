@@ -68,7 +68,7 @@ class SourceSummary:
         text = (f"{self.source}: fetched {self.fetched:,}, new {c.new:,}, updated {c.updated:,}, "
                 f"unchanged {c.unchanged:,}, deleted {c.deleted:,}, rejected {c.rejected:,}")
         if self.http_requests:
-            text += f" ({self.http_requests:,} requests, {self.http_retries:,} retried)"
+            text += f" ({self.http_requests:,} request{'s' * (self.http_requests != 1)}, {self.http_retries:,} retried)"
         if self.skipped:
             text += " — skipped " + ", ".join(f"{n} {kind}" for kind, n in sorted(self.skipped.items()))
         return text
