@@ -47,7 +47,7 @@ def child_night(db: Path, data_dir: Path, pubmed_url: str, ctgov_url: str) -> No
     """One nightly run without Prefect, step by step; JSON on stdout."""
     t0 = time.perf_counter()
     from extract.catalogue import Catalogue
-    from flows import digest, ingest, pipeline
+    from flows import ingest, pipeline
     from flows.settings import load_settings
     from warehouse import publish
 
@@ -78,10 +78,7 @@ def child_night(db: Path, data_dir: Path, pubmed_url: str, ctgov_url: str) -> No
         closing = time.perf_counter()
     spent["checkpoint + close + swap"] += time.perf_counter() - closing - spent.get("fsync (staging file, folder)", 0.0)
     step = time.perf_counter()
-    markdown = report.digest_markdown.encode()
-    digest.write_atomically(ingest.digest_path(settings, report.stamp), markdown)
-    digest.write_atomically(settings.data_dir / "digests" / "latest.md", markdown)
-    digest.write_atomically(settings.feed_path, report.feed)
+    ingest.write_files(settings, report)
     spent["write digest + feed files"] += time.perf_counter() - step
     total = time.perf_counter() - start
     spent["other"] = total - sum(spent.values())

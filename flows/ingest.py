@@ -116,12 +116,17 @@ def summarize(working: Working, settings: Settings, summaries: list[pipeline.Sou
                      digest.render_atom(conn, now), stamp)
 
 
-@task(name="write-digest-and-feed", cache_policy=NONE)
-def write_outputs(settings: Settings, report: RunReport) -> None:
+def write_files(settings: Settings, report: RunReport) -> None:
+    """The run's digest (stamped, and as latest.md) and the Atom feed."""
     markdown = report.digest_markdown.encode()
     digest.write_atomically(digest_path(settings, report.stamp), markdown)
     digest.write_atomically(settings.data_dir / "digests" / "latest.md", markdown)
     digest.write_atomically(settings.feed_path, report.feed)
+
+
+@task(name="write-digest-and-feed", cache_policy=NONE)
+def write_outputs(settings: Settings, report: RunReport) -> None:
+    write_files(settings, report)
     create_markdown_artifact(key=ARTIFACT_KEY, markdown=report.artifact_markdown,
                              description="What the last trialwatch run changed")
 

@@ -46,6 +46,11 @@ class Window:
     since: date | None = None
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 page', '1,234 pages'."""
+    return f"{n:,} {noun}{'s' * (n != 1)}"
+
+
 @dataclass
 class SourceSummary:
     source: str
@@ -68,7 +73,7 @@ class SourceSummary:
         text = (f"{self.source}: fetched {self.fetched:,}, new {c.new:,}, updated {c.updated:,}, "
                 f"unchanged {c.unchanged:,}, deleted {c.deleted:,}, rejected {c.rejected:,}")
         if self.http_requests:
-            text += f" ({self.http_requests:,} request{'s' * (self.http_requests != 1)}, {self.http_retries:,} retried)"
+            text += f" ({counted(self.http_requests, 'request')}, {self.http_retries:,} retried)"
         if self.skipped:
             text += " — skipped " + ", ".join(f"{n} {kind}" for kind, n in sorted(self.skipped.items()))
         return text
@@ -112,7 +117,7 @@ def fetch_pages(source: str, http: HttpClient, catalogue: Catalogue, window: Win
         client = PubMedClient(http, catalogue.pubmed_term())
         ids, plans = client.window_ids(window.since)
         slices = sum(len(plan.slices) for plan in plans)
-        progress(f"pubmed: {len(ids):,} records to fetch ({slices} date slice{'s' * (slices != 1)})")
+        progress(f"pubmed: {len(ids):,} records to fetch ({counted(slices, 'date slice')})")
         yield from client.fetch(ids)
     else:
         yield from CtGovClient(http, catalogue.ctgov_intervention_query()).pages(window.since)
@@ -313,7 +318,7 @@ def store_pull(conn: duckdb.DuckDBPyConnection, pull: Pull, *, catalogue: Catalo
             with transaction(conn):
                 for group in load_groups(prepared):
                     store_group(conn, group, summary.run_id, summary)
-                    progress(f"{source}: {summary.fetched:,} records stored ({summary.pages:,} page{'s' * (summary.pages != 1)})")
+                    progress(f"{source}: {summary.fetched:,} records stored ({counted(summary.pages, 'page')})")
                 summary.status = "succeeded"
                 _finish(conn, summary, http, watermark=today)
     except Exception as error:  # noqa: BLE001 — any failure ends this source, reported below

@@ -75,9 +75,10 @@ def test_pulls_left_unstored_stop_downloading_when_the_block_ends(tmp_path):
         served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)
         with open_warehouse(served.db_path) as conn:
             windows = {"pubmed": FULL, "ctgov": FULL}
+            workers = CountingWorkers()
             with pipeline.started_pulls(conn, served, windows, catalogue=Catalogue.load(), progress=lambda _: None,
-                                        workers=CountingWorkers()):
-                time.sleep(0.2)  # downloading and preparing have begun
+                                        workers=workers):
+                assert wait_until(lambda: workers.prepared["trial"] >= 1)  # downloading and preparing have begun
             running = conn.execute("SELECT count(*) FROM ingest_runs WHERE status = 'running'").fetchall()
     assert not any(t.name == "trialwatch-prefetch" and t.is_alive() for t in threading.enumerate())
     assert running == [(2,)]  # started runs stay 'running' until finished or marked interrupted
