@@ -3,9 +3,20 @@ from __future__ import annotations
 
 import gzip
 import json
+from datetime import date, datetime, timezone
 from pathlib import Path
 
 from extract.standins import PubMedRecord, pubmed_records_from_xml
+
+
+def utc_today() -> date:
+    """Today as the pipeline sees it (UTC). Tests derive their dates from this clock: a fixed
+    "today" goes stale as soon as the real one moves past the incremental window."""
+    return datetime.now(timezone.utc).date()
+
+
+# The test run's "today", read once so every test in a run agrees on it.
+TODAY = utc_today()
 
 
 def corpus_pubmed_records(corpus: Path) -> list[PubMedRecord]:

@@ -1,7 +1,7 @@
 """A complete backfill past PubMed's 9,999-record esearch cap, through the whole pipeline."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from extract.catalogue import Catalogue
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml
@@ -10,10 +10,11 @@ from flows.demo_sample import generate_sample
 from flows.settings import Settings
 from pydantic import SecretStr
 from warehouse.db import open_warehouse
+from tests.helpers import TODAY
 
 
 def test_backfill_of_more_than_9999_papers_stores_every_one(tmp_path):
-    sample = generate_sample(today=date(2026, 11, 27), n_articles=12_000, n_trials=20)
+    sample = generate_sample(today=TODAY - timedelta(days=1), n_articles=12_000, n_trials=20)
     records = pubmed_records_from_xml(sample.pubmed_xml)
     assert len(records) == 12_000
     settings = Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path / "data", ncbi_api_key=SecretStr("test-key"))

@@ -15,10 +15,10 @@ import pytest
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml
 from flows.demo_sample import generate_sample
 from warehouse.db import WarehouseError, migrate, migrations, open_warehouse
+from tests.helpers import TODAY
 from warehouse.publish import staging_path, writing
 
 REPO = Path(__file__).resolve().parents[1]
-TODAY = date(2026, 11, 28)
 
 
 COUNT = {
@@ -118,7 +118,7 @@ def test_a_full_disk_during_a_load_leaves_the_published_warehouse_intact(tmp_pat
         from warehouse.db import WarehouseError
         from warehouse.load import load_page, transaction
         from warehouse.publish import writing
-        records = parse_pubmed(generate_sample(today=date(2026, 11, 27), n_articles=3000, n_trials=20).pubmed_xml).records
+        records = parse_pubmed(generate_sample(today=date.today(), n_articles=3000, n_trials=20).pubmed_xml).records
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)          # a write past the limit fails with EFBIG
         limit = int(sys.argv[2])
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))

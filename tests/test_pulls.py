@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from datetime import date
+from datetime import date, timedelta
 
 from extract.catalogue import Catalogue
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml
@@ -12,7 +12,7 @@ from flows import pipeline
 from flows.demo_sample import generate_sample
 from flows.settings import Settings
 from flows.workers import InlineWorkers
-from tests.helpers import ingest_in_process, warehouse_content
+from tests.helpers import TODAY, ingest_in_process, warehouse_content
 from warehouse.db import open_warehouse
 
 FULL = pipeline.Window("full")
@@ -43,7 +43,7 @@ class CountingWorkers(InlineWorkers):
 
 def test_a_later_source_downloads_and_is_prepared_while_an_earlier_one_is_stored_and_the_result_is_unchanged(
         tmp_path):
-    sample = generate_sample(today=date(2026, 11, 27), n_articles=400, n_trials=40)
+    sample = generate_sample(today=TODAY - timedelta(days=1), n_articles=400, n_trials=40)
     records = pubmed_records_from_xml(sample.pubmed_xml)
     settings = Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path / "data")
     with PubMedStandIn(records) as pubmed, CtGovStandIn(sample.studies) as ctgov:
@@ -69,7 +69,7 @@ def test_a_later_source_downloads_and_is_prepared_while_an_earlier_one_is_stored
 
 
 def test_pulls_left_unstored_stop_downloading_when_the_block_ends(tmp_path):
-    sample = generate_sample(today=date(2026, 11, 27), n_articles=50, n_trials=20)
+    sample = generate_sample(today=TODAY - timedelta(days=1), n_articles=50, n_trials=20)
     settings = Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path / "data")
     with PubMedStandIn(pubmed_records_from_xml(sample.pubmed_xml)) as pubmed, CtGovStandIn(sample.studies) as ctgov:
         served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)

@@ -20,10 +20,10 @@ from flows import pipeline
 from flows.demo_sample import generate_sample
 from flows.settings import Settings
 from pydantic import SecretStr
+from tests.helpers import TODAY
 from warehouse.db import open_warehouse
 
 REPO = Path(__file__).resolve().parents[1]
-TODAY = date(2026, 11, 28)
 CONTENT = {
     "articles": "SELECT * EXCLUDE (first_seen_at, updated_at, first_run_id, last_run_id) FROM articles ORDER BY pmid",
     "trials": "SELECT * EXCLUDE (first_seen_at, updated_at, first_run_id, last_run_id) FROM trials ORDER BY nct_id",

@@ -70,16 +70,16 @@ def test_adding_a_drug_is_one_entry(tmp_path):
 
 
 def test_one_scan_for_all_drugs_labels_like_one_search_per_drug(corpus_dir):
-    from datetime import date
+    from datetime import date, timedelta
 
     from flows.demo_sample import generate_sample
-    from tests.helpers import corpus_pubmed_records, corpus_studies
+    from tests.helpers import TODAY, corpus_pubmed_records, corpus_studies
 
     catalogue = Catalogue.load()
     assert catalogue._one_pattern is not None  # the shipped names cannot hide one another
     texts = [record.xml.decode("utf-8", "replace") for record in corpus_pubmed_records(corpus_dir)]
     texts += [json.dumps(study) for study in corpus_studies(corpus_dir)]
-    sample = generate_sample(today=date(2026, 11, 27), n_articles=300, n_trials=60)
+    sample = generate_sample(today=TODAY - timedelta(days=1), n_articles=300, n_trials=60)
     texts += [sample.pubmed_xml.decode(), *(json.dumps(study) for study in sample.studies)]
     labelled = 0
     for text in texts:

@@ -2,7 +2,7 @@
 and the tagger reads text only (never MeSH indexing)."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 
@@ -13,7 +13,7 @@ from flows.cli import main
 from flows.demo_sample import generate_sample
 from flows.retag import retag
 from flows.settings import Settings
-from tests.helpers import ingest_in_process
+from tests.helpers import TODAY, ingest_in_process
 from warehouse.db import open_warehouse
 from warehouse.load import load_page, transaction
 
@@ -21,7 +21,7 @@ from warehouse.load import load_page, transaction
 @pytest.fixture(scope="module")
 def tagged_warehouse(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tagged")
-    sample = generate_sample(today=date(2026, 11, 27), n_articles=60, n_trials=20)
+    sample = generate_sample(today=TODAY - timedelta(days=1), n_articles=60, n_trials=20)
     settings = Settings(db_path=folder / "w.duckdb", data_dir=folder / "data")
     ingest_in_process(settings, pubmed_records_from_xml(sample.pubmed_xml), sample.studies)
     return settings

@@ -25,10 +25,10 @@ from extract.standins import FAULT_KINDS, CtGovStandIn, FaultPlan, PubMedStandIn
 from flows import pipeline
 from flows.demo_sample import generate_sample
 from flows.settings import Settings, load_settings
+from tests.helpers import TODAY
 from warehouse.publish import writing
 
 REPO = Path(__file__).resolve().parents[2]
-TODAY = date(2026, 11, 28)
 SOURCES = ("pubmed", "ctgov")
 RECORD_METADATA = "first_seen_at, updated_at, first_run_id, last_run_id"
 
