@@ -140,27 +140,28 @@ def _pubmed_backfill(conn: duckdb.DuckDBPyConnection, http: HttpClient, catalogu
     else:
         progress(f"pubmed: resuming the unfinished backfill planned by run {plan_id}")
     slices = backfill.plan_slices(conn, plan_id)
-    pending = [DateSlice(datetype, start, end, count) for datetype, start, end, count, done in slices if not done]
-    expected = sum(piece.count for piece in pending)
+    pending = [(number, DateSlice(datetype, start, end, count))
+               for number, datetype, start, end, count, done in slices if not done]
+    expected = sum(piece.count for _, piece in pending)
     progress(f"pubmed: {expected:,} records to fetch in {len(pending)} of {len(slices)} date slices")
 
     def slice_pages() -> Iterator[RawPage | None]:
         """Each slice's pages, then None when the slice is complete."""
-        for piece in pending:
+        for _, piece in pending:
             yield from client.fetch(client.slice_ids(piece))
             yield None
 
     pages = Prefetch(archiving(slice_pages(), archive, summary.run_id))
     groups = load_groups(workers.map(pages))
-    for piece in pending:
+    for number, piece in pending:
         with transaction(conn):
             for group in groups:
                 if group is None:
                     break
                 store_group(conn, group, summary.run_id, summary)
-            backfill.mark_done(conn, plan_id, piece.start, summary.run_id)
+            backfill.mark_done(conn, plan_id, number, summary.run_id)
         progress(f"pubmed: slice {piece.start}..{piece.end} stored; {summary.fetched:,} of {expected:,} records")
-    planned_on = max((end for _, _, end, _, _ in slices), default=today + timedelta(days=1)) - timedelta(days=1)
+    planned_on = max((end for _, _, _, end, _, _ in slices), default=today + timedelta(days=1)) - timedelta(days=1)
     return min(planned_on, today)
 
 
