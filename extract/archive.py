@@ -17,6 +17,30 @@ from extract.pages import RawPage
 SOURCES = ("pubmed", "ctgov")
 
 
+class ArchiveNotFound(ValueError):
+    """A folder given as the raw archive holds no archived pages; the message says what to pass."""
+
+
+def has_pages(root: Path) -> bool:
+    """Whether `root` holds at least one archived page of any source."""
+    return any(next((Path(root) / source).glob("*/*.gz"), None) is not None for source in SOURCES)
+
+
+def find_archive(folder: Path) -> Path:
+    """The raw archive at `folder`, or at `folder/raw` when given the data folder that holds it.
+    A folder with no archived pages is refused: replaying it would publish an empty warehouse."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ArchiveNotFound(f"no raw archive at {folder}; pass the folder that holds pubmed/ and ctgov/ "
+                              "(by default $TRIALWATCH_DATA_DIR/raw)")
+    for candidate in (folder, folder / "raw"):
+        if has_pages(candidate):
+            return candidate
+    raise ArchiveNotFound(f"{folder} holds no archived pages (no pubmed/<run>/*.gz or ctgov/<run>/*.gz, nor in "
+                          f"{folder / 'raw'}); nothing was replayed and the warehouse is unchanged — pass the raw "
+                          "archive folder, by default $TRIALWATCH_DATA_DIR/raw")
+
+
 @dataclass(frozen=True)
 class ArchivedPage:
     path: Path

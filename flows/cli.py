@@ -17,6 +17,7 @@ from cronsim import CronSim, CronSimError
 from pathlib import Path
 from typing import Sequence
 
+from extract.archive import ArchiveNotFound
 from flows.settings import ConfigError, Settings, load_settings
 from warehouse.db import WarehouseError
 from warehouse.publish import preflight
@@ -85,9 +86,9 @@ def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
-    archive_dir = Path(args.dir) if args.dir else settings.archive_dir
-    if not archive_dir.is_dir():
-        raise ConfigError(f"no raw archive at {archive_dir}; pass the folder that holds pubmed/ and ctgov/")
+    from extract.archive import find_archive
+
+    archive_dir = find_archive(Path(args.dir) if args.dir else settings.archive_dir)
     _check_warehouse(settings)
     _quiet_prefect()
     from flows.ingest import on_task_runner, replay_flow
@@ -129,23 +130,41 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return cmd_run(args, settings)
 
 
+def _demo_instead(settings: Settings) -> Path | None:
+    """The demo's warehouse, when the user set no warehouse of their own, has none at the default
+    path yet, and has run the demo here: what `status` and `dashboard` should point them to instead
+    of telling them to run the demo again."""
+    from flows.demo import demo_warehouse
+
+    if settings.db_path != Settings().db_path or settings.db_path.exists():
+        return None
+    return demo_warehouse()
+
+
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from warehouse.status import status_lines
 
+    demo = _demo_instead(settings)
+    if demo is not None:
+        raise WarehouseError(f"no warehouse at {settings.db_path} yet, but the demo's is at {demo}: "
+                             f"`TRIALWATCH_DB={demo} trialwatch status`; `trialwatch ingest` makes the real one")
     for line in status_lines(settings.db_path):
         print(line)
     return 0
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve on --cron/--timezone, else on TRIALWATCH_CRON/TRIALWATCH_TIMEZONE (checked in load_settings)."""
+    cron = settings.cron if args.cron is None else args.cron
+    timezone = settings.timezone if args.timezone is None else args.timezone
     try:
-        CronSim(args.cron, datetime.now())
+        CronSim(cron, datetime.now())
     except CronSimError as error:
-        raise ConfigError(f"--cron {args.cron!r} is not a cron expression ({error}); e.g. '0 3 * * *'") from None
+        raise ConfigError(f"--cron {cron!r} is not a cron expression ({error}); e.g. '0 3 * * *'") from None
     try:
-        ZoneInfo(args.timezone)
+        ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"--timezone {args.timezone!r} is not an IANA time zone; e.g. UTC or America/New_York") from None
+        raise ConfigError(f"--timezone {timezone!r} is not an IANA time zone; e.g. UTC or America/New_York") from None
     _check_warehouse(settings)
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if not os.environ.get("PREFECT_API_URL"):
@@ -154,9 +173,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
               "Prefect Cloud to see it there (docs/operations.md)", file=sys.stderr)
     from flows.ingest import serve
 
-    print(f"trialwatch: serving deployment trialwatch-scheduled/trialwatch-nightly on cron '{args.cron}' "
-          f"({args.timezone}); Ctrl-C to stop", file=sys.stderr)
-    serve(args.cron, args.timezone)
+    print(f"trialwatch: serving deployment trialwatch-scheduled/trialwatch-nightly on cron '{cron}' "
+          f"({timezone}); Ctrl-C to stop", file=sys.stderr)
+    serve(cron, timezone)
     return 0
 
 
@@ -215,7 +234,13 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
     from dashboard.launch import launch
 
-    return launch(settings.db_path, args.streamlit_args)
+    db_path = settings.db_path
+    demo = _demo_instead(settings)
+    if demo is not None:
+        print(f"trialwatch: no warehouse at {db_path} yet; showing the demo's sample in {demo} "
+              "(`trialwatch ingest` makes the real one)", file=sys.stderr)
+        db_path = demo
+    return launch(db_path, args.streamlit_args)
 
 
 def build_parser() -> OneLineParser:
@@ -262,10 +287,11 @@ def build_parser() -> OneLineParser:
     evaluate.set_defaults(handler=cmd_evaluate_tagger)
 
     serve = commands.add_parser("serve", help="register the nightly Prefect deployment and run it on its schedule")
-    serve.add_argument("--cron", default=os.environ.get("TRIALWATCH_CRON", "0 3 * * *"),
-                       help="schedule (default: $TRIALWATCH_CRON or '0 3 * * *')")
-    serve.add_argument("--timezone", default=os.environ.get("TRIALWATCH_TIMEZONE", "UTC"),
-                       help="IANA time zone of the schedule (default: $TRIALWATCH_TIMEZONE or UTC)")
+    serve.add_argument("--cron", default=None,
+                       help="schedule (default: $TRIALWATCH_CRON (environment or .env), else '0 3 * * *')")
+    serve.add_argument("--timezone", default=None,
+                       help="IANA time zone of the schedule "
+                            "(default: $TRIALWATCH_TIMEZONE (environment or .env), else UTC)")
     serve.set_defaults(handler=cmd_serve)
 
     dashboard = commands.add_parser("dashboard", help="open the Streamlit dashboard on the warehouse "
@@ -293,7 +319,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         return args.handler(args, settings)
-    except (ConfigError, WarehouseError) as error:
+    except (ConfigError, WarehouseError, ArchiveNotFound) as error:
         print(f"trialwatch: error: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:

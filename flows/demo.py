@@ -15,20 +15,30 @@ from flows.demo_sample import generate_sample
 from flows.settings import Settings
 
 DEMO_DATA_DIR = Path("data/demo")
+DEMO_DB_NAME = "trialwatch.duckdb"
 
 
-def demo_settings(settings: Settings) -> Settings:
-    """Unless the user chose paths, the demo keeps its warehouse and archive apart from real data."""
-    if settings.data_dir == Path("data"):
-        return settings.with_overrides(data_dir=DEMO_DATA_DIR, db_path=DEMO_DATA_DIR / "trialwatch.duckdb")
-    return settings
+def demo_settings(settings: Settings, demo_dir: Path = DEMO_DATA_DIR) -> Settings:
+    """The demo's own warehouse and archive, whatever TRIALWATCH_DB / TRIALWATCH_DATA_DIR (or a
+    production `.env`) say: a synthetic sample must never land in a user's real warehouse."""
+    return settings.with_overrides(data_dir=demo_dir, db_path=demo_dir / DEMO_DB_NAME)
 
 
-def run_demo(settings: Settings, *, night: int = 1, today: date | None = None):
+def demo_warehouse(demo_dir: Path = DEMO_DATA_DIR) -> Path | None:
+    """The demo's warehouse if a demo has been run here, else None."""
+    path = demo_dir / DEMO_DB_NAME
+    return path if path.exists() else None
+
+
+def run_demo(settings: Settings, *, night: int = 1, today: date | None = None, demo_dir: Path = DEMO_DATA_DIR):
     from flows.cli import _check_warehouse, _quiet_prefect
 
     today = today or datetime.now(timezone.utc).date()
-    settings = demo_settings(settings)
+    chosen = settings.db_path
+    settings = demo_settings(settings, demo_dir)
+    if chosen != settings.db_path and chosen != Settings().db_path:
+        print(f"demo: leaving your warehouse {chosen} alone (TRIALWATCH_DB); the demo has its own in {demo_dir}",
+              file=sys.stderr)
     _check_warehouse(settings)
     _quiet_prefect()
     from flows.ingest import nightly_flow, on_task_runner

@@ -23,6 +23,7 @@ from extract.pages import RawPage
 from flows import digest, pipeline, prepare
 from flows.settings import Settings
 from flows.workers import PageWorkers, dask_task_runner, open_workers
+from warehouse.db import WarehouseError
 from warehouse.publish import unpublished_run_ids, writing
 
 ARTIFACT_KEY = "trialwatch-digest"
@@ -181,9 +182,19 @@ def replay_task(working: Working, settings: Settings, archive_dir: Path) -> list
 
 @flow(name="trialwatch-replay", validate_parameters=False)
 def replay_flow(settings: Settings, archive_dir: Path) -> list[pipeline.SourceSummary]:
-    """Rebuild the warehouse from the raw archive, with no network, and publish it."""
+    """Rebuild the warehouse from the raw archive, with no network, and publish it — only if every
+    source replayed and something was replayed: a rebuild that lost a source, or found no pages,
+    must not replace the published warehouse."""
     with writing(settings.db_path, fresh=True) as conn:
-        return replay_task(Working(conn), settings, archive_dir)
+        summaries = replay_task(Working(conn), settings, archive_dir)
+        failed = [summary for summary in summaries if summary.status != "succeeded"]
+        if failed:
+            raise WarehouseError(f"replay of {', '.join(s.source for s in failed)} failed ({failed[0].message}); "
+                                 f"nothing was published and {settings.db_path} is unchanged")
+        if not any(summary.pages for summary in summaries):
+            raise WarehouseError(f"{archive_dir} holds no archived pages; nothing was published and "
+                                 f"{settings.db_path} is unchanged")
+        return summaries
 
 
 @flow(name="trialwatch-scheduled", log_prints=True)

@@ -126,10 +126,10 @@ def test_unreachable_base_url_fails_clearly_and_keeps_the_watermark(workdir):
 
 
 def test_run_demo_ingests_the_offline_sample_without_network(tmp_path):
-    env = {"TRIALWATCH_DATA_DIR": str(tmp_path / "demo"), "TRIALWATCH_DB": str(tmp_path / "demo" / "tw.duckdb")}
-    result = trialwatch("run", "--demo", "--no-dashboard", env=env)
+    result = subprocess.run([*TRIALWATCH, "run", "--demo", "--no-dashboard"], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=240)
     assert result.returncode == 0, result.stderr
     assert "pubmed: fetched 300, new 300" in result.stdout and "ctgov: fetched 150, new 150" in result.stdout
-    with duckdb.connect(env["TRIALWATCH_DB"], read_only=True) as conn:
+    with duckdb.connect(str(tmp_path / "data" / "demo" / "trialwatch.duckdb"), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM v_trials").fetchall() == [(150,)]
         assert conn.execute("SELECT count(*) FROM record_conditions").fetchall()[0][0] > 0

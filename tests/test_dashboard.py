@@ -43,11 +43,11 @@ BUILD_DEMO = textwrap.dedent("""
 
     db, data_dir, age_days = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
     settings = Settings(db_path=db, data_dir=data_dir)
-    run_demo(settings, night=1)
+    run_demo(settings, night=1, demo_dir=data_dir)
     with duckdb.connect(str(db)) as conn:
         for table in ("trials", "articles", "article_trials"):
             conn.execute("UPDATE " + table + " SET first_seen_at = first_seen_at - to_days(?)", [age_days])
-    run_demo(settings, night=2)
+    run_demo(settings, night=2, demo_dir=data_dir)
 """)
 _BUILT: dict[Path, Path] = {}
 
