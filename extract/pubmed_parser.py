@@ -6,18 +6,28 @@ resolved and no DTD is loaded or fetched. A record that cannot be read becomes a
 and parsing goes on with the next one; bytes that are not XML at all end the page with one
 `Reject` after the records read so far.
 
+Journal articles (`PubmedArticle`, legacy `MedlineCitation`) and book records
+(`PubmedBookArticle`: a book, or a chapter such as a StatPearls entry) become the same dict.
+
 Record keys (None when absent, [] for empty lists):
-    pmid, title, abstract, abstract_sections, journal, journal_iso,
+    pmid, record_type, title, abstract, abstract_sections, journal, journal_iso,
+    book_title, book_publisher,
     pub_date, pub_date_precision, pub_date_raw, pub_year,
     authors, languages, publication_types, mesh_headings, chemicals, keywords,
     doi, pmcid, nct_links, nct_ids, entrez_date, revised_date, completed_date,
     status, record_version
+
+record_type is 'article' or 'book'. A book record has no journal, MeSH headings, chemicals,
+completed date or status; instead book_title (Book/BookTitle: the book a chapter is in, or the
+book itself) and book_publisher (Book/Publisher/PublisherName), which articles leave None. Its
+title is the chapter's ArticleTitle, else the BookTitle; pub_date is the Book's PubDate; its
+authors are the document's author lists, else the Book's, editors left out.
 """
 from __future__ import annotations
 
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date
 from functools import lru_cache
 from typing import IO, Any
@@ -65,10 +75,7 @@ def parse_pubmed(payload: bytes) -> ParsedPage:
 def _collect(items: Iterator[tuple[str, Any]], page: ParsedPage | None = None) -> ParsedPage:
     page = page or ParsedPage()
     for kind, item in items:
-        if kind == "skipped":
-            page.skipped[item] = page.skipped.get(item, 0) + 1
-        else:
-            getattr(page, kind).append(item)
+        getattr(page, kind).append(item)
     return page
 
 
@@ -91,8 +98,6 @@ def _parse_fragments(payload: bytes) -> ParsedPage:
         page.records += single.records
         page.deleted_ids += single.deleted_ids
         page.rejects += single.rejects
-        for kind, count in single.skipped.items():
-            page.skipped[kind] = page.skipped.get(kind, 0) + count
     rest = payload[end:].strip()
     if rest and rest not in (b"</PubmedArticleSet>", b"</MedlineCitationSet>"):
         page.rejects.append(Reject(SOURCE, None, "malformed XML: truncated or garbled after the last complete record",
@@ -118,7 +123,8 @@ def iter_pubmed(stream: IO[bytes]) -> Iterator[tuple[str, Any]]:
     """Yield `(kind, item)` pairs as records complete, without holding the document.
 
     `kind` names the `ParsedPage` field the item belongs to: 'records' (dict), 'deleted_ids'
-    (PMID str), 'rejects' (Reject) or 'skipped' (the tag name of a record not parsed).
+    (PMID str) or 'rejects' (Reject). Every top-level element is one of these, so `skipped`
+    stays empty.
     """
     events = etree.iterparse(
         stream,
@@ -152,18 +158,21 @@ def _top_level(elem: Element) -> Iterator[tuple[str, Any]]:
             if text := _tidy(pmid.text):
                 yield "deleted_ids", text
     elif elem.tag == "PubmedBookArticle":
-        yield "skipped", elem.tag
+        yield _record_or_reject(elem, _child(elem, "BookDocument"), _book_record)
     else:
-        yield _article_or_reject(elem)
+        citation = elem if elem.tag == "MedlineCitation" else _child(elem, "MedlineCitation")
+        yield _record_or_reject(elem, citation, _record)
 
 
-def _article_or_reject(elem: Element) -> tuple[str, Any]:
-    citation = elem if elem.tag == "MedlineCitation" else _child(elem, "MedlineCitation")
+def _record_or_reject(elem: Element, holder: Element | None,
+                      build: Callable[[Element, Element | None], dict[str, Any]]) -> tuple[str, Any]:
+    """`build(elem, holder)` as a record, or a Reject; `holder` (MedlineCitation, BookDocument)
+    is the element whose PMID names the record."""
     try:
-        return "records", _record(elem, citation)
+        return "records", build(elem, holder)
     except Exception as exc:  # any failure quarantines this one record, never the page
         reason = str(exc) if isinstance(exc, RecordError) else f"{type(exc).__name__}: {exc}"
-        pmid = _text(_child(citation, "PMID")) if citation is not None else None
+        pmid = _text(_child(holder, "PMID")) if holder is not None else None
         raw = etree.tostring(elem, encoding="unicode", with_tail=False)[:RAW_LIMIT]
         return "rejects", Reject(SOURCE, pmid, reason, raw)
 
@@ -195,18 +204,20 @@ def _record(elem: Element, citation: Element | None) -> dict[str, Any]:
     title = _title(article)
     sections = _abstract_sections(article)
     abstract = _abstract(sections)
-    if abstract and len(abstract) > ABSTRACT_LIMIT:
-        raise RecordError(f"abstract too long: {len(abstract):,} characters (limit {ABSTRACT_LIMIT:,})")
+    _check_length(abstract)
     journal = _children(*article.get("Journal", ()))
     pub_date, precision, pub_date_raw = _pub_date(journal, article)
     nct_links = _nct_links(article, title, abstract)
     return {
         "pmid": pmid,
+        "record_type": "article",
         "title": title,
         "abstract": abstract,
         "abstract_sections": sections,
         "journal": _text(_first(journal, "Title")),
         "journal_iso": _text(_first(journal, "ISOAbbreviation")),
+        "book_title": None,
+        "book_publisher": None,
         "pub_date": pub_date,
         "pub_date_precision": precision,
         "pub_date_raw": pub_date_raw,
@@ -227,6 +238,78 @@ def _record(elem: Element, citation: Element | None) -> dict[str, Any]:
         "status": citation.get("Status"),
         "record_version": _record_version(pmid_elem),
     }
+
+
+def _book_record(elem: Element, document: Element | None) -> dict[str, Any]:
+    """One book or chapter (`PubmedBookArticle`) as a record dict with the article keys: what
+    a book has is read from BookDocument, its Book and PubmedBookData; the rest is None or []."""
+    if document is None:
+        raise RecordError("missing BookDocument")
+    doc = _children(document)
+    pmid_elem = _first(doc, "PMID")
+    pmid = _pmid(pmid_elem)
+    book_elem = _first(doc, "Book")
+    if book_elem is None:
+        raise RecordError("missing Book")
+    book = _children(book_elem)
+    book_data = _child(elem, "PubmedBookData")
+    data = _children(book_data) if book_data is not None else {}
+    article_ids = _article_ids(data)
+    for id_type, value in _article_ids(doc).items():  # BookDocument's own list, for ids PubmedBookData lacks
+        article_ids.setdefault(id_type, value)
+    book_title = _clean(_first(book, "BookTitle"))
+    title = _title(doc) or book_title
+    sections = _abstract_sections(doc)
+    abstract = _abstract(sections)
+    _check_length(abstract)
+    pub_date_elem = _first(book, "PubDate")
+    pub_date, precision, pub_date_raw = (
+        _partial_date(pub_date_elem, "Book/PubDate") if pub_date_elem is not None else (None, None, None))
+    publisher = _first(book, "Publisher")
+    nct_links = _nct_links(doc, title, abstract)
+    return {
+        "pmid": pmid,
+        "record_type": "book",
+        "title": title,
+        "abstract": abstract,
+        "abstract_sections": sections,
+        "journal": None,
+        "journal_iso": None,
+        "book_title": book_title,
+        "book_publisher": _text(_child(publisher, "PublisherName")) if publisher is not None else None,
+        "pub_date": pub_date,
+        "pub_date_precision": precision,
+        "pub_date_raw": pub_date_raw,
+        "pub_year": pub_date.year if pub_date else None,
+        "authors": [_author(author) for author in _book_authors(doc) or _book_authors(book)],
+        "languages": _languages(doc),
+        "publication_types": [{"ui": kind.get("UI"), "name": _tidy(kind.text)}
+                              for kind in doc.get("PublicationType", ())],
+        "mesh_headings": [],
+        "chemicals": [],
+        "keywords": _keywords(doc),
+        "doi": _doi(article_ids, book),
+        "pmcid": article_ids.get("pmc"),
+        "nct_links": nct_links,
+        "nct_ids": sorted({link["nct_id"] for link in nct_links}),
+        "entrez_date": _entrez_date(data),
+        "revised_date": _day(_first(doc, "DateRevised"), "DateRevised"),
+        "completed_date": None,
+        "status": None,
+        "record_version": _record_version(pmid_elem),
+    }
+
+
+def _book_authors(fields: Children) -> list[Element]:
+    """The Author elements of the author lists in `fields` (BookDocument or Book), the lists
+    typed 'editors' left out."""
+    lists = [author_list for author_list in fields.get("AuthorList", ()) if author_list.get("Type") != "editors"]
+    return _in(lists, "Author")
+
+
+def _check_length(abstract: str | None) -> None:
+    if abstract and len(abstract) > ABSTRACT_LIMIT:
+        raise RecordError(f"abstract too long: {len(abstract):,} characters (limit {ABSTRACT_LIMIT:,})")
 
 
 # Element lookups. ElementPath (`find`, `findtext`, `iterfind`) parses its path on every call,

@@ -26,4 +26,4 @@ class ParsedPage:
     records: list[dict[str, Any]] = field(default_factory=list)
     deleted_ids: list[str] = field(default_factory=list)  # PubMed DeleteCitation PMIDs
     rejects: list[Reject] = field(default_factory=list)
-    skipped: dict[str, int] = field(default_factory=dict)  # e.g. {"PubmedBookArticle": 1}
+    skipped: dict[str, int] = field(default_factory=dict)  # top-level elements not parsed, by tag

@@ -25,7 +25,8 @@ BULK_15K = "pubmed/bulk/pubmed20n0014_even.xml.gz"
 LEGACY = "pubmed/bulk/medline16n0902.xml.gz"
 CURRENT = "pubmed/bulk/test_current_medline.xml.gz"
 RECORD_KEYS = {
-    "pmid", "title", "abstract", "abstract_sections", "journal", "journal_iso",
+    "pmid", "record_type", "title", "abstract", "abstract_sections", "journal", "journal_iso",
+    "book_title", "book_publisher",
     "pub_date", "pub_date_precision", "pub_date_raw", "pub_year", "authors", "languages",
     "publication_types", "mesh_headings", "chemicals", "keywords", "doi", "pmcid",
     "nct_links", "nct_ids", "entrez_date", "revised_date", "completed_date", "status",
@@ -35,6 +36,7 @@ MONTHS = {m: i for i, m in enumerate(
     "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
 # A citation's own PMID is the first child of MedlineCitation (CommentsCorrections hold others).
 CITATION_PMID = re.compile(rb"<MedlineCitation[^>]*>\s*<PMID[^>]*>\s*([^<]*?)\s*</PMID>")
+BOOK_PMID = re.compile(rb"<BookDocument>\s*<PMID[^>]*>\s*([^<]*?)\s*</PMID>")
 DOCTYPE = (
     '<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2025//EN" '
     '"https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_250101.dtd">'
@@ -100,17 +102,23 @@ def test_every_corpus_file_parses_with_counts_from_the_raw_bytes(parsed):
     for name, (payload, page, _) in parsed.items():
         articles = len(re.findall(rb"<PubmedArticle>", payload))
         legacy = len(re.findall(rb"<MedlineCitation[\s>]", payload)) if b"<MedlineCitationSet>" in payload else 0
-        assert page.rejects == [], name
-        assert len(page.records) == articles + legacy - len(page.rejects), name
-        source_pmids = Counter(int(p) for p in CITATION_PMID.findall(payload))
-        assert Counter(r["pmid"] for r in page.records) == source_pmids, name
         books = len(re.findall(rb"<PubmedBookArticle>", payload))
-        assert page.skipped == ({"PubmedBookArticle": books} if books else {}), name
+        assert page.rejects == [], name
+        assert len(page.records) == articles + legacy + books, name
+        source_pmids = Counter(int(p) for p in CITATION_PMID.findall(payload) + BOOK_PMID.findall(payload))
+        assert Counter(r["pmid"] for r in page.records) == source_pmids, name
+        book_pmids = Counter(int(p) for p in BOOK_PMID.findall(payload))
+        assert Counter(r["pmid"] for r in page.records if r["record_type"] == "book") == book_pmids, name
+        assert page.skipped == {}, name
         deleted = [p.decode() for block in re.findall(rb"<DeleteCitation>(.*?)</DeleteCitation>", payload, re.S)
                    for p in re.findall(rb"<PMID[^>]*>(\d+)</PMID>", block)]
         assert page.deleted_ids == deleted, name
         for record in page.records:
             assert set(record) == RECORD_KEYS, name
+            if record["record_type"] == "article":
+                assert record["book_title"] is None and record["book_publisher"] is None, name
+            else:
+                assert record["record_type"] == "book" and record["journal"] is None, name
 
 
 def test_corpus_totals_match_sources_md(parsed):
@@ -327,9 +335,11 @@ def test_databank_and_abstract_nct_with_space_before_full_stop(parsed):
     assert "200 μg of budesonide" in record["abstract"]  # &#956; decoded
 
 
-def test_book_article_is_skipped_and_empty_set_is_empty(parsed):
+def test_book_article_is_a_record_and_empty_set_is_empty(parsed):
+    """Books are parsed, not skipped; their fields are checked in test_book_records.py."""
     book = parsed["pubmed/metapub/20301546.xml"][1]
-    assert book == ParsedPage(skipped={"PubmedBookArticle": 1})
+    assert [(r["pmid"], r["record_type"]) for r in book.records] == [(20301546, "book")]
+    assert (book.rejects, book.deleted_ids, book.skipped) == ([], [], {})
     assert parsed["pubmed/metapub/37909814.xml"][1] == ParsedPage()
 
 

@@ -30,6 +30,7 @@ WHERE NOT EXISTS (SELECT 1 FROM deleted_records g WHERE g.restored_at IS NULL AN
 ALTER TABLE articles ADD COLUMN record_type VARCHAR;
 ALTER TABLE articles ADD COLUMN book_title VARCHAR;
 ALTER TABLE articles ADD COLUMN book_publisher VARCHAR;
+UPDATE articles SET record_type = 'article';  -- every record stored before books were kept
 
 ALTER TABLE ingest_runs ADD COLUMN query_translation VARCHAR;
 ALTER TABLE ingest_runs ADD COLUMN query_warnings VARCHAR[];
