@@ -10,12 +10,14 @@ including how the real services misbehave:
 * ClinicalTrials.gov pages with an opaque ``nextPageToken`` that is only valid with otherwise
   identical parameters, and reports ``totalCount`` on the first page only.
 * Both fail transiently: 429, 5xx with HTML bodies, bodies cut short behind a matching
-  Content-Length, empty answers, stalls and dropped connections (see `FaultPlan`).
+  Content-Length, empty answers, stalls and dropped connections, and PubMed's esearch also with
+  an in-band "Search Backend failed" ERROR in a 200 answer (see `FaultPlan`).
 
 Each service is one class on a small shared base (`_StandIn`) that owns the server thread, the
-request log and fault handling. Every query term matches the whole store: a stand-in's store is
-the result set of whatever the client asks for, and tests change it with ``add``/``replace``
-between runs to simulate "the next night".
+request log and fault handling. Every query term matches the whole store (PubMed's date ranges
+in the term, and phrases declared to match nothing, aside): a stand-in's store is the result set of
+whatever the client asks for, and tests change it with ``add``/``replace`` between runs to simulate
+"the next night".
 
 Usage::
 
@@ -51,6 +53,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 
 __all__ = [
+    "ESEARCH_FAULT_KINDS",
     "FAULT_KINDS",
     "CtGovStandIn",
     "FaultPlan",
@@ -70,21 +73,29 @@ EPOCH = date(1970, 1, 1)
 
 @dataclass(frozen=True)
 class PubMedRecord:
-    """One PubMed record as the stand-in stores it: the serialized article plus its three dates."""
+    """One PubMed record as the stand-in stores it: the serialized article plus its dates."""
 
     pmid: int
-    xml: bytes  # one <PubmedArticle>…</PubmedArticle> element, serialized
+    xml: bytes  # one <PubmedArticle> (or <PubmedBookArticle>) element, serialized
     entrez_date: date  # edat: when the record entered PubMed
     modified_date: date  # mdat: last revision
     publication_date: date  # pdat: the journal issue's date
+    # crdt: when the record was created; None means the entrez date. They differ for a record that
+    # entered PubMed more than a year after publication: its edat is then its publication date.
+    create_date: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.create_date is None:
+            object.__setattr__(self, "create_date", self.entrez_date)
 
 
 def pubmed_records_from_xml(payload: bytes) -> list[PubMedRecord]:
     """Split a ``PubmedArticleSet`` (efetch output or an NLM baseline/update file) into records.
 
     Gzipped bytes (NLM distributes its bulk files as ``.xml.gz``) are decompressed first.
-    ``PubmedBookArticle`` and ``DeleteCitation`` elements are skipped. The DTD is neither loaded
-    nor fetched and entities are not resolved.
+    ``PubmedArticle`` and ``PubmedBookArticle`` elements become records (served by efetch as they
+    came); ``DeleteCitation`` elements are skipped. The DTD is neither loaded nor fetched and
+    entities are not resolved.
     """
     if payload[:2] == b"\x1f\x8b":
         payload = gzip.decompress(payload)
@@ -92,7 +103,7 @@ def pubmed_records_from_xml(payload: bytes) -> list[PubMedRecord]:
     for _, article in etree.iterparse(
         io.BytesIO(payload),
         events=("end",),
-        tag="PubmedArticle",
+        tag=("PubmedArticle", "PubmedBookArticle"),
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -105,16 +116,24 @@ def pubmed_records_from_xml(payload: bytes) -> list[PubMedRecord]:
     return records
 
 
+# Where each kind of record keeps its parts: (document, history, publication year).
+_RECORD_PATHS = {
+    "PubmedArticle": ("MedlineCitation", "PubmedData/History", "Article/Journal/JournalIssue/PubDate/Year"),
+    "PubmedBookArticle": ("BookDocument", "PubmedBookData/History", "Book/PubDate/Year"),
+}
+
+
 def _record_from_element(article: etree._Element) -> PubMedRecord:
-    citation = article.find("MedlineCitation")
-    history = "PubmedData/History/PubMedPubDate[@PubStatus='{}']"
+    document_path, history_path, year_path = _RECORD_PATHS[article.tag]
+    citation = article.find(document_path)
+    history = history_path + "/PubMedPubDate[@PubStatus='{}']"
     entrez = (
         _element_date(article.find(history.format("entrez")))
         or _element_date(article.find(history.format("pubmed")))
         or _element_date(citation.find("DateCompleted"))
         or EPOCH
     )
-    year = citation.findtext("Article/Journal/JournalIssue/PubDate/Year")
+    year = citation.findtext(year_path)
     return PubMedRecord(
         pmid=int(citation.findtext("PMID")),
         xml=etree.tostring(article, encoding="UTF-8", xml_declaration=False, with_tail=False),
@@ -143,6 +162,9 @@ def _element_date(element: etree._Element | None) -> date | None:
 # --------------------------------------------------------------------------------------------
 
 FAULT_KINDS = ("429", "retry-after", "500", "502", "503", "truncate", "empty", "stall", "drop")
+# Faults only one endpoint can serve (an answer in its own format), by kind: that endpoint.
+ESEARCH_FAULT_KINDS = ("backend-error",)
+_IN_BAND_ENDPOINT = dict.fromkeys(ESEARCH_FAULT_KINDS, "esearch")
 
 
 class FaultPlan:
@@ -154,13 +176,18 @@ class FaultPlan:
 
     ``rate`` faults every other request independently with that probability, the kind drawn from
     ``kinds`` with a ``random.Random(seed)`` (so a seeded run repeats exactly when the requests
-    arrive in the same order). Scripted faults come first.
+    arrive in the same order); ``rate_on`` limits that to the named endpoints. Scripted faults
+    come first.
 
     Kinds: ``429`` (the service's own rate-limit answer, no Retry-After), ``retry-after`` (429
     with ``Retry-After: 1``), ``500``/``502``/``503`` (HTML error page), ``truncate`` (200, the
     body cut to half with a matching Content-Length, so only parsing notices), ``empty`` (200,
     well-formed but without results), ``stall`` (answer normally after ``stall_seconds``),
     ``drop`` (close the connection without answering).
+
+    ``backend-error`` (esearch only, so a rate with it needs ``rate_on=["esearch"]``): HTTP 200
+    with only ``esearchresult.ERROR``, alternately the two "Search Backend failed" messages NCBI
+    sends during backend incidents (transient: a client should retry).
     """
 
     def __init__(
@@ -171,11 +198,18 @@ class FaultPlan:
         seed: int | None = None,
         kinds: Sequence[str] = FAULT_KINDS,
         stall_seconds: float = 3.0,
+        rate_on: Iterable[str] | None = None,
     ) -> None:
         script = dict(script or {})
+        rate_on = None if rate_on is None else frozenset(rate_on)
+        known = (*FAULT_KINDS, *ESEARCH_FAULT_KINDS)
         for kind in [*kinds, *(k for queue in script.values() for k in queue)]:
-            if kind not in FAULT_KINDS:
-                raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(FAULT_KINDS)}")
+            if kind not in known:
+                raise ValueError(f"unknown fault kind {kind!r}; known: {', '.join(known)}")
+        for endpoint, queue in script.items():
+            _check_in_band(queue, {endpoint})
+        if rate:
+            _check_in_band(kinds, rate_on)
         if not 0.0 <= rate <= 1.0:
             raise ValueError(f"rate must be within [0, 1], got {rate}")
         if rate and not kinds:
@@ -183,7 +217,8 @@ class FaultPlan:
         self.rate = rate
         self.kinds = tuple(kinds)
         self.stall_seconds = stall_seconds
-        self.endpoints = frozenset(script)
+        self.rate_on = rate_on
+        self.endpoints = frozenset(script) | (rate_on or frozenset())
         self._script = {endpoint: deque(queue) for endpoint, queue in script.items()}
         self._random = random.Random(seed)
         self._lock = threading.Lock()
@@ -194,9 +229,18 @@ class FaultPlan:
             queue = self._script.get(endpoint)
             if queue:
                 return queue.popleft()
-            if self.rate and self._random.random() < self.rate:
+            if self.rate and (self.rate_on is None or endpoint in self.rate_on) and self._random.random() < self.rate:
                 return self._random.choice(self.kinds)
         return None
+
+
+def _check_in_band(kinds: Iterable[str], endpoints: frozenset[str] | None) -> None:
+    """Refuse a kind that only one endpoint can serve planned for others (None: every endpoint)."""
+    for kind in kinds:
+        only = _IN_BAND_ENDPOINT.get(kind)
+        if only is not None and endpoints != {only}:
+            raise ValueError(f"fault kind {kind!r} is served by {only} only: script it for {only!r} "
+                             f"or give rate_on=[{only!r}]")
 
 
 # --------------------------------------------------------------------------------------------
@@ -207,7 +251,8 @@ class FaultPlan:
 @dataclass
 class LoggedRequest:
     """One request as the stand-in saw it. ``params`` merges the query string and a form body
-    (the last value wins for a repeated name); ``status`` is None for a dropped connection."""
+    (the last value wins for a repeated name), ``form`` is the form body alone; ``status`` is
+    None for a dropped connection."""
 
     method: str
     path: str
@@ -215,6 +260,7 @@ class LoggedRequest:
     headers: dict[str, str]
     endpoint: str | None = None
     status: int | None = None
+    form: dict[str, str] = field(default_factory=dict)
 
 
 class RequestLog:
@@ -391,10 +437,12 @@ class _StandIn:
     def _serve(self, handler: _Handler) -> None:
         split = urlsplit(handler.path)
         params = dict(parse_qsl(split.query, keep_blank_values=True))
+        form: dict[str, str] = {}
         if handler.command == "POST":
             body = handler.rfile.read(int(handler.headers.get("Content-Length") or 0))
-            params.update(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
-        entry = LoggedRequest(handler.command, split.path, params, dict(handler.headers.items()))
+            form = dict(parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True))
+            params.update(form)
+        entry = LoggedRequest(handler.command, split.path, params, dict(handler.headers.items()), form=form)
         self.requests.append(entry)
 
         route = self._route(handler.command, split.path)
@@ -440,6 +488,8 @@ class _StandIn:
         if kind == "retry-after":
             refused = self._too_many_requests(params)
             return replace(refused, headers={**refused.headers, "Retry-After": "1"})
+        if kind in ESEARCH_FAULT_KINDS:
+            return self._in_band_error(kind, params)
         return _html_error(int(kind))
 
     def _pause(self, seconds: float) -> None:
@@ -456,6 +506,10 @@ class _StandIn:
         return None
 
     def _too_many_requests(self, params: dict[str, str]) -> _Response:
+        raise NotImplementedError
+
+    def _in_band_error(self, kind: str, params: dict[str, str]) -> _Response:
+        """A failure the service reports inside a normal answer (see ``ESEARCH_FAULT_KINDS``)."""
         raise NotImplementedError
 
 
@@ -481,7 +535,16 @@ ESEARCH_PROLOG = (
     '<!DOCTYPE eSearchResult PUBLIC "-//NLM//DTD esearch 20060628//EN" '
     '"https://eutils.ncbi.nlm.nih.gov/eutils/dtd/20060628/esearch.dtd">\n'
 )
+# What esearch answers during backend incidents (HTTP 200, only ERROR), as reported in the wild.
+BACKEND_ERRORS = (
+    "Search Backend failed: Couldn't resolve #pmquerysrv-mz?dbaf=pubmed, the address table is empty",
+    "Search Backend failed: Database is not supported: pubmed",
+)
 _DATE_ATTRIBUTE = {"edat": "entrez_date", "mdat": "modified_date", "pdat": "publication_date"}
+# Date ranges inside the term, ``("2020/01/01"[dp] : "2020/12/31"[dp])``, by search field.
+_TERM_DATE_ATTRIBUTE = {"dp": "publication_date", "pdat": "publication_date", "crdt": "create_date",
+                        "edat": "entrez_date", "mdat": "modified_date"}
+_TERM_DATE_RANGE = re.compile(r'\(\s*"([^"]*)"\s*\[(\w+)\]\s*:\s*"([^"]*)"\s*\[\2\]\s*\)', re.IGNORECASE)
 _NCBI_DATE = re.compile(r"^(\d{4})(?:/(\d{1,2})(?:/(\d{1,2}))?)?$")
 
 
@@ -508,8 +571,12 @@ class PubMedStandIn(_StandIn):
     """NCBI E-utilities for ``db=pubmed``: ``esearch.fcgi`` and ``efetch.fcgi`` (GET or POST).
 
     ``url`` is the E-utilities base (``http://127.0.0.1:PORT/entrez/eutils``). Every ``term``
-    matches the whole store. Not imitated: the history server (``usehistory``, ``WebEnv``,
-    ``query_key``), ``sort``, esummary/epost/elink, and efetch formats other than XML.
+    matches the whole store, except for the date ranges in it (``("A"[dp] : "B"[dp])``, also
+    ``[crdt]``, ``[edat]``, ``[mdat]``), which filter on the record's dates. ``phrases_not_found``
+    are parts of a term that match nothing: when one occurs in a term (ignoring case) the answer
+    names it in ``warninglist.quotedphrasesnotfound`` if quoted, else ``errorlist.phrasesnotfound``
+    (the rest of the term still matches). Not imitated: the history server (``usehistory``,
+    ``WebEnv``, ``query_key``), ``sort``, esummary/epost/elink, and efetch formats other than XML.
     """
 
     ENDPOINTS = frozenset({"esearch", "efetch"})
@@ -522,10 +589,13 @@ class PubMedStandIn(_StandIn):
         faults: FaultPlan | None = None,
         enforce_rate_limit: bool = True,
         latency: float = 0.0,
+        phrases_not_found: Iterable[str] = (),
     ) -> None:
         super().__init__(faults=faults, latency=latency)
         self.enforce_rate_limit = enforce_rate_limit
+        self.phrases_not_found = tuple(phrases_not_found)
         self.rate_limited = 0
+        self._backend_errors = 0
         self._limiter = _RateLimiter()
         self._by_pmid: dict[int, PubMedRecord] = {}
         self._ordered: tuple[PubMedRecord, ...] = ()
@@ -581,6 +651,13 @@ class PubMedStandIn(_StandIn):
                    "count": str(count), "limit": str(limit)}
         return _json_response(429, payload)
 
+    def _in_band_error(self, kind: str, params: dict[str, str]) -> _Response:
+        """``backend-error``: only ``ERROR``, no count, the two real messages in turn."""
+        with self._counter_lock:
+            message = BACKEND_ERRORS[self._backend_errors % len(BACKEND_ERRORS)]
+            self._backend_errors += 1
+        return self._esearch_reply(params.get("retmode", "xml"), {"ERROR": message})
+
     # esearch ---------------------------------------------------------------------------------
 
     def _esearch(self, params: dict[str, str], empty: bool) -> _Response:
@@ -601,14 +678,13 @@ class PubMedStandIn(_StandIn):
         try:
             retstart = _non_negative(params, "retstart", 0)
             retmax = _non_negative(params, "retmax", 20)
-            window = _esearch_window(params)
+            windows = [window for window in [_esearch_window(params)] if window] + _term_windows(term)
         except ValueError as exc:
             return self._esearch_reply(retmode, {"ERROR": str(exc)})
 
         with self._store_lock:
             ordered = self._ordered
-        if window:
-            attribute, first, last = window
+        for attribute, first, last in windows:
             ordered = [r for r in ordered if first <= getattr(r, attribute) <= last]
         count = len(ordered)
         result: dict[str, object] = {"count": str(count)}
@@ -620,13 +696,17 @@ class PubMedStandIn(_StandIn):
         ids = [] if empty else [str(r.pmid) for r in ordered[retstart:stop]]
         result.update(retmax=str(len(ids)), retstart=str(retstart), idlist=ids,
                       translationset=[], querytranslation=term)
+        missing = [phrase for phrase in self.phrases_not_found if phrase.lower() in term.lower()]
+        quoted = [phrase for phrase in missing if phrase.startswith('"')]
+        unquoted = [phrase for phrase in missing if phrase not in quoted]
+        messages = []
         if retstart + retmax > ESEARCH_REACH:
             adjusted = f"{retstart}, {max(0, ESEARCH_REACH - retstart)}"
-            result["warninglist"] = {
-                "phrasesignored": [],
-                "quotedphrasesnotfound": [],
-                "outputmessages": [f"Restrictions achieved. start and count adjusted to {adjusted}"],
-            }
+            messages.append(f"Restrictions achieved. start and count adjusted to {adjusted}")
+        if unquoted:
+            result["errorlist"] = {"phrasesnotfound": unquoted, "fieldsnotfound": []}
+        if quoted or messages:
+            result["warninglist"] = {"phrasesignored": [], "quotedphrasesnotfound": quoted, "outputmessages": messages}
         return self._esearch_reply(retmode, result)
 
     @staticmethod
@@ -644,10 +724,11 @@ class PubMedStandIn(_StandIn):
                 parts.append("<IdList>\n" + "".join(f"<Id>{i}</Id>\n" for i in value) + "</IdList>")
             elif name == "translationset":
                 parts.append("<TranslationSet/>")
-            elif name == "warninglist":
-                messages = "".join(f"<OutputMessage>{escape(m)}</OutputMessage>"
-                                   for m in value["outputmessages"])
-                parts.append(f"<WarningList>{messages}</WarningList>")
+            elif name in _XML_LISTS:
+                tag, item_tags = _XML_LISTS[name]
+                items = "".join(f"<{item_tags[key]}>{escape(item)}</{item_tags[key]}>"
+                                for key, items in value.items() for item in items)
+                parts.append(f"<{tag}>{items}</{tag}>")
             else:
                 parts.append(f"<{tags[name]}>{escape(value)}</{tags[name]}>")
         parts.append("</eSearchResult>\n")
@@ -676,6 +757,14 @@ class PubMedStandIn(_StandIn):
             b"</PubmedArticleSet>\n",
         ])
         return _Response(200, body, "text/xml; charset=UTF-8")
+
+
+# esearch's JSON lists as XML: (list element, {JSON key: item element}).
+_XML_LISTS = {
+    "errorlist": ("ErrorList", {"phrasesnotfound": "PhraseNotFound", "fieldsnotfound": "FieldNotFound"}),
+    "warninglist": ("WarningList", {"phrasesignored": "PhraseIgnored", "quotedphrasesnotfound": "QuotedPhraseNotFound",
+                                    "outputmessages": "OutputMessage"}),
+}
 
 
 def _efetch_error(message: str) -> _Response:
@@ -718,6 +807,13 @@ def _esearch_window(params: dict[str, str]) -> tuple[str, date, date] | None:
     return _DATE_ATTRIBUTE[datetype], first, last
 
 
+def _term_windows(term: str) -> list[tuple[str, date, date]]:
+    """(record attribute, first day, last day) of each date range in the term, e.g.
+    ``("2020/01/01"[dp] : "2020/12/31"[dp])``; ranges on other fields are not recognised."""
+    return [(_TERM_DATE_ATTRIBUTE[field.lower()], _ncbi_date(low, end=False), _ncbi_date(high, end=True))
+            for low, field, high in _TERM_DATE_RANGE.findall(term) if field.lower() in _TERM_DATE_ATTRIBUTE]
+
+
 def _ncbi_date(text: str, *, end: bool) -> date:
     match = _NCBI_DATE.match(text.strip())
     if not match:
@@ -734,7 +830,7 @@ def _ncbi_date(text: str, *, end: bool) -> date:
 # --------------------------------------------------------------------------------------------
 
 _STUDIES_PARAMS = frozenset({
-    "format", "pageSize", "pageToken", "countTotal",
+    "format", "pageSize", "pageToken", "countTotal", "fields",
     "query.intr", "query.term", "query.cond", "query.titles", "filter.advanced",
 })
 # Parameters a pageToken does not pin: the token itself, and countTotal (first page only anyway).
@@ -818,7 +914,8 @@ class CtGovStandIn(_StandIn):
         with self._store_lock:
             ordered = self._ordered
         matching = [study for study in ordered if keep(study)]
-        payload: dict[str, object] = {"studies": matching[offset: offset + page_size]}
+        payload: dict[str, object] = {"studies": [_only_fields(study, params.get("fields"))
+                                                  for study in matching[offset: offset + page_size]]}
         if params.get("countTotal") == "true" and not token:
             payload["totalCount"] = len(matching)
         if offset + page_size < len(matching):
@@ -837,12 +934,22 @@ def _nct_id(study: dict) -> str:
     return study["protocolSection"]["identificationModule"]["nctId"]
 
 
+def _only_fields(study: dict, fields: str | None) -> dict:
+    """The study as `fields=` asks for it: whole when absent; `NCTId` alone is imitated (what
+    reconciliation asks for), as the real API nests it."""
+    if fields is None:
+        return study
+    return {"protocolSection": {"identificationModule": {"nctId": _nct_id(study)}}}
+
+
 def _studies_query(params: dict[str, str]) -> tuple[int, Callable[[dict], bool]]:
     """Validate a search's parameters: (page size, predicate over studies)."""
     unknown = sorted(set(params) - _STUDIES_PARAMS)
     if unknown:
         raise ValueError(f"unsupported parameter(s) {', '.join(unknown)} (stand-in supports "
                          f"{', '.join(sorted(_STUDIES_PARAMS))})")
+    if params.get("fields") not in (None, "NCTId"):
+        raise ValueError(f"fields={params['fields']} is not imitated by the stand-in; only fields=NCTId")
     if params.get("format", "json") != "json":
         raise ValueError(f"format={params['format']} is not served by the stand-in; use json")
     if params.get("countTotal", "false") not in ("true", "false"):

@@ -10,6 +10,7 @@ import requests
 from lxml import etree
 
 from extract.standins import (
+    BACKEND_ERRORS,
     CtGovStandIn,
     FaultPlan,
     PubMedRecord,
@@ -86,9 +87,27 @@ def test_records_from_efetch_payload(corpus_dir):
     assert element.tag == "PubmedArticle" and element.findtext("MedlineCitation/PMID") == "12091962"
 
 
-def test_records_skip_book_articles_and_empty_sets(corpus_dir):
-    assert pubmed_records_from_xml((corpus_dir / "pubmed/metapub/20301546.xml").read_bytes()) == []
+def test_book_articles_are_records_too_and_empty_sets_have_none(corpus_dir):
+    payload = (corpus_dir / "pubmed/metapub/20301546.xml").read_bytes()
+    [book] = pubmed_records_from_xml(payload)
+    assert book.pmid == 20301546
+    assert book.entrez_date == date(2020, 9, 17) == book.create_date  # PubmedBookData/History
+    assert book.modified_date == date(2020, 9, 17)  # BookDocument/DateRevised
+    assert book.publication_date == date(1993, 1, 1)  # BookDocument/Book/PubDate
+    element = etree.fromstring(book.xml)
+    assert element.tag == "PubmedBookArticle" and element.findtext("BookDocument/PMID") == "20301546"
     assert pubmed_records_from_xml((corpus_dir / "pubmed/metapub/37909814.xml").read_bytes()) == []
+
+
+def test_efetch_serves_a_book_inside_the_article_set_as_it_came(corpus_dir):
+    [book] = pubmed_records_from_xml((corpus_dir / "pubmed/metapub/20301546.xml").read_bytes())
+    with PubMedStandIn([book, *RECORDS], enforce_rate_limit=False) as server:
+        response = requests.post(f"{server.url}/efetch.fcgi", timeout=5,
+                                 data={"db": "pubmed", "retmode": "xml", "id": "100,20301546"})
+    root = _parse_set(response.content)
+    assert [child.tag for child in root] == ["PubmedArticle", "PubmedBookArticle"]
+    assert book.xml in response.content
+    assert [r.pmid for r in pubmed_records_from_xml(response.content)] == [100, 20301546]
 
 
 def test_records_from_bulk_file(corpus_dir):
@@ -139,11 +158,43 @@ def test_esearch_date_filters(pubmed):
     assert esearch(pubmed, datetype="edat", reldate=30)["count"] == "0"
 
 
+def test_create_date_defaults_to_the_entrez_date_and_ranges_in_the_term_filter():
+    late = PubMedRecord(900, b"<PubmedArticle/>", date(2019, 3, 1), date(2019, 3, 1), date(2019, 3, 1),
+                        create_date=date(2024, 1, 20))
+    assert RECORDS[0].create_date == RECORDS[0].entrez_date
+    with PubMedStandIn([*RECORDS, late], enforce_rate_limit=False) as server:
+        created = esearch(server, term='(ketamine) AND ("2024/01/12"[crdt] : "2024/01/31"[crdt])')
+        published = esearch(server, term='ketamine AND ("2023/01/01"[dp] : "2023/12/31"[dp])')
+        both = esearch(server, term='ketamine AND ("2023"[dp] : "2023"[dp])', datetype="edat",
+                       mindate="2024/01/02", maxdate="2024/01/31")
+        bad = esearch(server, term='ketamine AND ("2023/13/01"[dp] : "2023/12/31"[dp])')
+    assert created["idlist"] == ["111", "900"]  # created (= entered) 2024-01-12, and the late one
+    assert published["count"] == "4" and published["querytranslation"].endswith('"2023/12/31"[dp])')
+    assert both["idlist"] == ["103", "102", "101"]  # the datetype window and the term range together
+    assert "ERROR" in bad and "count" not in bad
+
+
 def test_esearch_reldate_counts_back_from_today():
     today = date.today()
     records = [make_record(1, today - timedelta(days=2)), make_record(2, today - timedelta(days=40))]
     with PubMedStandIn(records, enforce_rate_limit=False) as server:
         assert esearch(server, datetype="edat", reldate=7)["idlist"] == ["1"]
+
+
+def test_phrases_that_match_nothing_are_named_in_the_answer():
+    phrases = ['"comp 360"[tiab]', "zqxv[tiab]", "absent[mh]"]
+    with PubMedStandIn(RECORDS, phrases_not_found=phrases, enforce_rate_limit=False) as server:
+        warned = esearch(server, term='ketamine OR "COMP 360"[tiab] OR zqxv[tiab]')
+        clean = esearch(server, term="ketamine")
+        xml = requests.get(f"{server.url}/esearch.fcgi", timeout=5, params={"term": 'x OR "comp 360"[tiab] OR zqxv[tiab]'})
+    assert warned["count"] == "12"  # the rest of the term still matches
+    assert warned["errorlist"] == {"phrasesnotfound": ["zqxv[tiab]"], "fieldsnotfound": []}
+    assert warned["warninglist"] == {"phrasesignored": [], "quotedphrasesnotfound": ['"comp 360"[tiab]'],
+                                     "outputmessages": []}
+    assert "errorlist" not in clean and "warninglist" not in clean
+    root = etree.fromstring(xml.content, etree.XMLParser(load_dtd=False, no_network=True))
+    assert root.findtext("ErrorList/PhraseNotFound") == "zqxv[tiab]"
+    assert root.findtext("WarningList/QuotedPhraseNotFound") == '"comp 360"[tiab]'
 
 
 def test_esearch_xml(pubmed):
@@ -309,7 +360,7 @@ def test_ctgov_last_update_range(ctgov):
 
 @pytest.mark.parametrize("params", [
     {"pageSize": 1001}, {"pageSize": "ten"}, {"pageSize": 0}, {"format": "csv"},
-    {"filter.advanced": "AREA[Phase]PHASE3"}, {"fields": "NCTId"},
+    {"filter.advanced": "AREA[Phase]PHASE3"}, {"sort": "LastUpdatePostDate"},
 ])
 def test_ctgov_bad_requests(ctgov, params):
     response = studies(ctgov, **params)
@@ -387,6 +438,32 @@ def test_fault_truncate(endpoint):
     assert not _parses(endpoint, cut.content) and _parses(endpoint, whole.content)
 
 
+def test_fault_backend_error_is_esearch_answering_only_an_error():
+    with PubMedStandIn(RECORDS, faults=FaultPlan({"esearch": ["backend-error"] * 3}), enforce_rate_limit=False) as server:
+        failed = [ENDPOINT_CALLS["esearch"](server.url) for _ in range(2)]
+        xml = requests.get(f"{server.url}/esearch.fcgi", params={"term": "x"}, timeout=5)
+        normal = ENDPOINT_CALLS["esearch"](server.url)
+        assert server.faults_served == {"backend-error": 3}
+    assert [r.status_code for r in (*failed, xml)] == [200, 200, 200]
+    assert [r.json() for r in failed] == [
+        {"header": {"type": "esearch", "version": "0.3"}, "esearchresult": {"ERROR": message}} for message in BACKEND_ERRORS]
+    assert BACKEND_ERRORS[0].startswith("Search Backend failed: Couldn't resolve #pmquerysrv-mz")
+    root = etree.fromstring(xml.content, etree.XMLParser(load_dtd=False, no_network=True))
+    assert [child.tag for child in root] == ["ERROR"] and root.findtext("ERROR") == BACKEND_ERRORS[0]
+    assert normal.json()["esearchresult"]["count"] == "12"  # then esearch answers normally
+
+
+def test_backend_error_faults_are_for_esearch_only():
+    with pytest.raises(ValueError, match="esearch"):
+        FaultPlan({"efetch": ["backend-error"]})
+    with pytest.raises(ValueError, match="rate_on"):
+        FaultPlan(rate=0.5, kinds=["503", "backend-error"])
+    with pytest.raises(ValueError):
+        CtGovStandIn(STUDIES, faults=FaultPlan(rate=0.5, kinds=["backend-error"], rate_on=["esearch"]))
+    plan = FaultPlan(rate=1.0, seed=1, kinds=["backend-error"], rate_on=["esearch"])
+    assert [plan.next_fault("efetch"), plan.next_fault("esearch")] == [None, "backend-error"]
+
+
 def test_fault_empty():
     with PubMedStandIn(RECORDS, faults=FaultPlan({"esearch": ["empty"], "efetch": ["empty"]}),
                        enforce_rate_limit=False) as pubmed:
@@ -455,6 +532,13 @@ def test_latency():
         started = time.monotonic()
         ENDPOINT_CALLS["studies"](server.url)
         assert time.monotonic() - started >= 0.2
+
+
+def test_requests_log_keeps_the_form_body_apart(pubmed):
+    requests.post(f"{pubmed.url}/esearch.fcgi?db=pubmed", data={"term": "ketamine", "retmode": "json"}, timeout=5)
+    [logged] = pubmed.requests
+    assert logged.form == {"term": "ketamine", "retmode": "json"}
+    assert logged.params == {"db": "pubmed", "term": "ketamine", "retmode": "json"}
 
 
 def test_requests_log(ctgov):
