@@ -32,7 +32,8 @@ log = logging.getLogger("trialwatch.dashboard")
 CACHE_TTL_SECONDS = 600
 RETRY_DELAY_SECONDS = 0.3
 MIN_SCHEMA_OBJECTS = {"trials", "articles", "article_trials", "record_drugs", "trial_history",
-                      "v_trials", "v_articles", "v_trial_changes", "v_overdue_trials"}
+                      "v_trials", "v_articles", "v_trial_changes", "v_overdue_trials", "live_trials", "live_articles",
+                      "deleted_records"}
 
 
 class WarehouseMissing(WarehouseError):

@@ -13,7 +13,7 @@ COLUMNS = """
 SELECT column_name FROM information_schema.columns
 WHERE table_schema = 'main' AND table_name = $table ORDER BY ordinal_position
 """
-RECORD_COUNTS = "SELECT (SELECT count(*) FROM trials) AS trials, (SELECT count(*) FROM articles) AS papers"
+RECORD_COUNTS = "SELECT (SELECT count(*) FROM live_trials) AS trials, (SELECT count(*) FROM live_articles) AS papers"
 LATEST_PUBLICATION = "SELECT generation, published_at FROM publications ORDER BY generation DESC LIMIT 1"
 LAST_RUNS = """
 SELECT source, max(finished_at) AS finished_at, max(watermark) AS watermark
@@ -30,15 +30,17 @@ CONDITION_SOURCES = {
 WITH trial_conditions AS (
     SELECT DISTINCT record_id AS nct_id, concept AS condition
     FROM record_conditions WHERE record_kind = 'trial' AND concept IS NOT NULL
+      AND record_id NOT IN (SELECT record_id FROM v_deleted_records WHERE source = 'ctgov')
 ), article_conditions AS (
     SELECT DISTINCT TRY_CAST(record_id AS BIGINT) AS pmid, concept AS condition
     FROM record_conditions WHERE record_kind = 'article' AND concept IS NOT NULL
+      AND record_id NOT IN (SELECT record_id FROM v_deleted_records WHERE source = 'pubmed')
 )
 """,
     "registered": """
 WITH trial_conditions AS (
     SELECT DISTINCT nct_id, trim(condition) AS condition
-    FROM (SELECT nct_id, unnest(conditions) AS condition FROM trials)
+    FROM (SELECT nct_id, unnest(conditions) AS condition FROM live_trials)
     WHERE condition IS NOT NULL AND trim(condition) <> ''
 ), article_conditions AS (
     SELECT DISTINCT l.pmid, c.condition
@@ -60,40 +62,40 @@ SELECT condition, count(*) AS n FROM article_conditions GROUP BY condition ORDER
 """
 TRIAL_OPTIONS = """
 SELECT
-    (SELECT list(DISTINCT overall_status ORDER BY overall_status) FROM trials
+    (SELECT list(DISTINCT overall_status ORDER BY overall_status) FROM live_trials
         WHERE overall_status IS NOT NULL) AS statuses,
     (SELECT list(DISTINCT CASE WHEN phase = '' THEN 'NOT_GIVEN' ELSE phase END ORDER BY
         CASE WHEN phase = '' THEN 'NOT_GIVEN' ELSE phase END) FROM v_trials) AS phases,
-    (SELECT list(DISTINCT study_type ORDER BY study_type) FROM trials WHERE study_type IS NOT NULL) AS study_types,
-    (SELECT list(DISTINCT lead_sponsor_class ORDER BY lead_sponsor_class) FROM trials
+    (SELECT list(DISTINCT study_type ORDER BY study_type) FROM live_trials WHERE study_type IS NOT NULL) AS study_types,
+    (SELECT list(DISTINCT lead_sponsor_class ORDER BY lead_sponsor_class) FROM live_trials
         WHERE lead_sponsor_class IS NOT NULL) AS sponsor_classes,
     (SELECT list(country ORDER BY n DESC, country) FROM
-        (SELECT country, count(*) AS n FROM (SELECT unnest(countries) AS country FROM trials) GROUP BY country))
+        (SELECT country, count(*) AS n FROM (SELECT unnest(countries) AS country FROM live_trials) GROUP BY country))
         AS countries,
-    (SELECT min(start_date) FROM trials) AS first_start,
-    (SELECT max(start_date) FROM trials) AS last_start
+    (SELECT min(start_date) FROM live_trials) AS first_start,
+    (SELECT max(start_date) FROM live_trials) AS last_start
 """
 ARTICLE_OPTIONS = """
 SELECT
     (SELECT list(name ORDER BY n DESC, name) FROM
-        (SELECT p.name, count(*) AS n FROM (SELECT unnest(publication_types) AS p FROM articles) GROUP BY p.name))
+        (SELECT p.name, count(*) AS n FROM (SELECT unnest(publication_types) AS p FROM live_articles) GROUP BY p.name))
         AS publication_types,
     (SELECT list(journal ORDER BY n DESC, journal) FROM
-        (SELECT journal, count(*) AS n FROM articles WHERE journal IS NOT NULL GROUP BY journal)) AS journals,
-    (SELECT min(pub_year) FROM articles) AS first_year,
-    (SELECT max(pub_year) FROM articles) AS last_year
+        (SELECT journal, count(*) AS n FROM live_articles WHERE journal IS NOT NULL GROUP BY journal)) AS journals,
+    (SELECT min(pub_year) FROM live_articles) AS first_year,
+    (SELECT max(pub_year) FROM live_articles) AS last_year
 """
 
 # --- overview --------------------------------------------------------------------------------
 
 TRIALS_BY_DRUG_AND_STATUS = """
 SELECT d.drug, t.overall_status AS status, count(*) AS trials
-FROM record_drugs d JOIN trials t ON d.record_kind = 'trial' AND d.record_id = t.nct_id
+FROM record_drugs d JOIN live_trials t ON d.record_kind = 'trial' AND d.record_id = t.nct_id
 GROUP BY ALL ORDER BY ALL
 """
 PAPERS_BY_DRUG = """
 SELECT d.drug, count(*) AS papers
-FROM record_drugs d JOIN articles a ON d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)
+FROM record_drugs d JOIN live_articles a ON d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)
 GROUP BY ALL ORDER BY ALL
 """
 NEW_SINCE_COUNTS = "SELECT kind, count(*) AS n FROM new_since(CAST($since AS TIMESTAMP)) GROUP BY kind"
@@ -120,7 +122,7 @@ GROUP BY ALL ORDER BY ALL
 """
 PAPERS_BY_DRUG_AND_YEAR = """
 SELECT d.drug, a.pub_year AS year, count(*) AS papers
-FROM record_drugs d JOIN articles a ON d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)
+FROM record_drugs d JOIN live_articles a ON d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)
 WHERE a.pub_year IS NOT NULL
 GROUP BY ALL ORDER BY ALL
 """
@@ -166,7 +168,7 @@ SELECT t.nct_id, t.brief_title, t.drugs, coalesce(c.conditions, []) AS condition
        t.enrollment_count, t.start, t.primary_completion, t.has_results, t.countries,
        t.linked_papers, t.last_update_posted_date, t.url
 FROM v_trials t
-JOIN trials r USING (nct_id)
+JOIN live_trials r USING (nct_id)
 LEFT JOIN trial_condition_lists c USING (nct_id)
 WHERE (len(CAST($drugs AS VARCHAR[])) = 0 OR list_has_any(t.drugs, CAST($drugs AS VARCHAR[])))
   AND (len(CAST($conditions AS VARCHAR[])) = 0
@@ -201,7 +203,7 @@ TRIAL_SORTS = {
     "NCT id": "t.nct_id",
 }
 
-TRIAL_TITLES = "SELECT nct_id, brief_title FROM trials WHERE list_contains(CAST($ids AS VARCHAR[]), nct_id)"
+TRIAL_TITLES = "SELECT nct_id, brief_title FROM live_trials WHERE list_contains(CAST($ids AS VARCHAR[]), nct_id)"
 TRIAL_DETAIL = """
 SELECT t.*, v.drugs, CASE WHEN v.phase = '' THEN 'NOT_GIVEN' ELSE v.phase END AS phase,
        v.start, v.primary_completion,
@@ -209,7 +211,7 @@ SELECT t.*, v.drugs, CASE WHEN v.phase = '' THEN 'NOT_GIVEN' ELSE v.phase END AS
        partial_date(t.first_posted_date, t.first_posted_date_precision) AS first_posted,
        partial_date(t.last_update_posted_date, t.last_update_posted_date_precision) AS last_update_posted,
        v.linked_papers, v.url
-FROM trials t JOIN v_trials v USING (nct_id)
+FROM live_trials t JOIN v_trials v USING (nct_id)
 WHERE t.nct_id = $nct
 """
 TRIAL_TAGGED_CONDITIONS = """
@@ -225,7 +227,7 @@ SELECT l.pmid, a.title, a.journal, a.pub_year,
        list(DISTINCT l.evidence ORDER BY l.evidence) AS evidence,
        a.pmid IS NOT NULL AS in_warehouse,
        'https://pubmed.ncbi.nlm.nih.gov/' || l.pmid || '/' AS pubmed_url
-FROM article_trials l LEFT JOIN articles a USING (pmid)
+FROM article_trials l LEFT JOIN live_articles a USING (pmid)
 WHERE l.nct_id = $nct
 GROUP BY l.pmid, a.title, a.journal, a.pub_year, a.pmid
 ORDER BY a.pub_year DESC NULLS LAST, l.pmid
@@ -240,7 +242,7 @@ ARTICLES = """
 SELECT a.pmid, a.title, a.drugs, coalesce(c.conditions, []) AS conditions, a.journal, a.pub_year,
        a.published, a.publication_types, a.linked_trials, a.doi, a.entrez_date, a.url
 FROM v_articles a
-JOIN articles r USING (pmid)
+JOIN live_articles r USING (pmid)
 LEFT JOIN article_condition_lists c USING (pmid)
 WHERE (len(CAST($drugs AS VARCHAR[])) = 0 OR list_has_any(a.drugs, CAST($drugs AS VARCHAR[])))
   AND (len(CAST($conditions AS VARCHAR[])) = 0
@@ -265,9 +267,9 @@ ARTICLE_SORTS = {
     "PMID": "a.pmid",
 }
 
-ARTICLE_TITLES = "SELECT pmid, title FROM articles WHERE list_contains(CAST($ids AS BIGINT[]), pmid)"
+ARTICLE_TITLES = "SELECT pmid, title FROM live_articles WHERE list_contains(CAST($ids AS BIGINT[]), pmid)"
 ARTICLE_DETAIL = """
-SELECT a.*, v.drugs, v.published, v.url FROM articles a JOIN v_articles v USING (pmid) WHERE a.pmid = $pmid
+SELECT a.*, v.drugs, v.published, v.url FROM live_articles a JOIN v_articles v USING (pmid) WHERE a.pmid = $pmid
 """
 ARTICLE_TAGGED_CONDITIONS = """
 SELECT concept, mesh_id, category, evidence FROM record_conditions
@@ -278,7 +280,7 @@ SELECT l.nct_id, t.brief_title, t.overall_status,
        list(DISTINCT l.evidence ORDER BY l.evidence) AS evidence,
        t.nct_id IS NOT NULL AS in_warehouse,
        'https://clinicaltrials.gov/study/' || l.nct_id AS registry_url
-FROM article_trials l LEFT JOIN trials t USING (nct_id)
+FROM article_trials l LEFT JOIN live_trials t USING (nct_id)
 WHERE l.pmid = $pmid
 GROUP BY l.nct_id, t.brief_title, t.overall_status, t.nct_id
 ORDER BY l.nct_id
@@ -317,5 +319,6 @@ EXPORTS = {
     "trial changes (v_trial_changes)": "SELECT * FROM v_trial_changes ORDER BY observed_at DESC, nct_id, field",
     "overdue trials (v_overdue_trials)": "SELECT * FROM v_overdue_trials ORDER BY nct_id",
     "paper-trial links (article_trials)": "SELECT * FROM article_trials ORDER BY pmid, nct_id, evidence",
+    "records gone from the services (deleted_records)": "SELECT * FROM deleted_records ORDER BY detected_at, source, record_id",
     "drug labels (record_drugs)": "SELECT * FROM record_drugs ORDER BY record_kind, record_id, drug",
 }

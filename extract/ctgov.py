@@ -21,6 +21,10 @@ POLITE_RATE = 50 / 60  # requests per second: the budget API-NOTES suggests
 EMPTY_PAGE_RETRIES = 2
 
 
+class IncompleteIdSet(RuntimeError):
+    """A service's id list did not add up to the total it announced."""
+
+
 def ctgov_http(base_url: str, *, timeout: float = 30.0, max_retries: int = 6, **kwargs) -> HttpClient:
     return HttpClient("ClinicalTrials.gov", base_url, rate_per_second=kwargs.pop("rate_per_second", POLITE_RATE),
                       rate_window=60.0, timeout=timeout, max_retries=max_retries, **kwargs)
@@ -73,6 +77,31 @@ class CtGovClient:
         if self.total is not None and self.received != self.total:
             log.warning("ClinicalTrials.gov: received %d studies, first page announced %d "
                         "(studies updated while paging?)", self.received, self.total)
+
+    def all_ids(self) -> list[str]:
+        """Every NCT id the intervention query matches, paged with `fields=NCTId` (ids only, so a
+        few small pages). Raises IncompleteIdSet unless the ids add up to the announced total:
+        reconciliation must never take a short list for deletions."""
+        params = {**self.params(None), "fields": "NCTId"}
+        ids: dict[str, None] = {}
+        token: str | None = None
+        total: int | None = None
+        while True:
+            page = _studies_page(self.http.get("/studies", dict(params, pageToken=token) if token else params,
+                                               validate=_studies_page).content)
+            if total is None:
+                total = page.get("totalCount")
+            for study in page["studies"]:
+                nct_id = study.get("protocolSection", {}).get("identificationModule", {}).get("nctId")
+                if nct_id:
+                    ids[nct_id] = None
+            token = page.get("nextPageToken")
+            if not token:
+                break
+        if total is None or len(ids) != int(total):
+            raise IncompleteIdSet(f"ClinicalTrials.gov listed {len(ids):,} study ids but announced {total}; "
+                                  "not reconciling on an incomplete list")
+        return list(ids)
 
     def _get_page(self, params: dict[str, str], first: bool) -> tuple[bytes, dict]:
         """A page, asked again when it looks cut short: a first page without the `totalCount`

@@ -72,7 +72,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from flows.ingest import nightly_flow, on_task_runner
 
     with on_task_runner(nightly_flow, settings) as nightly:
-        summaries = nightly(settings, SOURCE_CHOICES[args.source], args.since, args.full)
+        summaries = nightly(settings, SOURCE_CHOICES[args.source], args.since, args.full, args.reconcile)
     return _report(summaries)
 
 
@@ -253,6 +253,9 @@ def build_parser() -> OneLineParser:
     window = ingest.add_mutually_exclusive_group()
     window.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="records added or changed since this day")
     window.add_argument("--full", action="store_true", help="everything, not just what changed")
+    ingest.add_argument("--reconcile", action="store_true",
+                        help="also compare stored ids with each service's full id set now and take records that "
+                             "are gone out of the views (the nightly run does it every $TRIALWATCH_RECONCILE_DAYS days)")
     ingest.set_defaults(handler=cmd_ingest)
 
     backfill = commands.add_parser("backfill", help="the full history of each source (resumes an interrupted backfill)")

@@ -20,23 +20,30 @@ FEED_LIMIT = 200
 NEW_TRIALS = """
 SELECT t.nct_id, t.brief_title, t.overall_status, array_to_string(t.phases, '/'),
        coalesce(list_sort(list(d.drug) FILTER (d.drug IS NOT NULL)), [])
-FROM trials t LEFT JOIN record_drugs d ON d.record_kind = 'trial' AND d.record_id = t.nct_id
+FROM live_trials t LEFT JOIN record_drugs d ON d.record_kind = 'trial' AND d.record_id = t.nct_id
 WHERE list_contains(?, t.first_run_id)
 GROUP BY ALL ORDER BY t.nct_id
 """
 TRIAL_CHANGES = """
 SELECT h.nct_id, t.brief_title, h.field, h.old_value, h.new_value
-FROM trial_history h LEFT JOIN trials t USING (nct_id)
+FROM trial_history h JOIN live_trials t USING (nct_id)
 WHERE list_contains(?, h.run_id) ORDER BY h.nct_id, h.field
 """
 NEW_LINKED_PAPERS = """
 SELECT l.pmid, a.title, l.nct_id, l.evidence
-FROM article_trials l LEFT JOIN articles a USING (pmid)
-WHERE list_contains(?, l.run_id) AND a.pmid IS NOT NULL
+FROM article_trials l JOIN live_articles a USING (pmid)
+WHERE list_contains(?, l.run_id)
 ORDER BY l.nct_id, l.pmid
 """
+GONE = """
+SELECT g.source, g.record_id, coalesce(a.title, t.brief_title), g.reason
+FROM deleted_records g
+LEFT JOIN articles a ON g.source = 'pubmed' AND CAST(a.pmid AS VARCHAR) = g.record_id
+LEFT JOIN trials t ON g.source = 'ctgov' AND t.nct_id = g.record_id
+WHERE list_contains(?, g.run_id) ORDER BY g.source, g.record_id
+"""
 RUN_COUNTS = """
-SELECT source, status, fetched, new, updated, deleted, rejected, http_retries, message
+SELECT source || CASE mode WHEN 'reconcile' THEN ' (reconcile)' ELSE '' END, status, fetched, new, updated, deleted, rejected, http_retries, message
 FROM ingest_runs WHERE list_contains(?, run_id) ORDER BY source
 """
 FEED_ENTRIES = """
@@ -45,19 +52,19 @@ SELECT * FROM (
            'New trial: ' || coalesce(brief_title, nct_id) AS title,
            nct_id || ' — ' || coalesce(overall_status, '?') || ', ' || coalesce(array_to_string(phases, '/'), '') AS summary,
            'https://clinicaltrials.gov/study/' || nct_id AS link
-    FROM trials
+    FROM live_trials
     UNION ALL
     SELECT 'trial/' || h.nct_id || '/status/' || strftime(h.observed_at, '%Y%m%dT%H%M%S'), h.observed_at,
            'Status change: ' || coalesce(t.brief_title, h.nct_id),
            h.nct_id || ': ' || coalesce(h.old_value, '∅') || ' → ' || coalesce(h.new_value, '∅'),
            'https://clinicaltrials.gov/study/' || h.nct_id
-    FROM trial_history h LEFT JOIN trials t USING (nct_id) WHERE h.field = 'overall_status'
+    FROM trial_history h JOIN live_trials t USING (nct_id) WHERE h.field = 'overall_status'
     UNION ALL
     SELECT 'link/' || l.pmid || '/' || l.nct_id, min(l.first_seen_at),
            'Paper on ' || l.nct_id || ': ' || any_value(a.title),
            'PMID ' || l.pmid || ' reports on ' || l.nct_id,
            'https://pubmed.ncbi.nlm.nih.gov/' || l.pmid || '/'
-    FROM article_trials l JOIN articles a USING (pmid) GROUP BY l.pmid, l.nct_id
+    FROM article_trials l JOIN live_articles a USING (pmid) GROUP BY l.pmid, l.nct_id
 ) ORDER BY seen_at DESC, entry_id LIMIT ?
 """
 
@@ -69,6 +76,7 @@ class Digest:
     new_trials: list[tuple] = field(default_factory=list)
     trial_changes: list[tuple] = field(default_factory=list)
     new_linked_papers: list[tuple] = field(default_factory=list)
+    gone: list[tuple] = field(default_factory=list)
 
 
 def build_digest(conn: duckdb.DuckDBPyConnection, run_ids: Sequence[str], published_at: datetime) -> Digest:
@@ -79,11 +87,18 @@ def build_digest(conn: duckdb.DuckDBPyConnection, run_ids: Sequence[str], publis
         new_trials=conn.execute(NEW_TRIALS, [ids]).fetchall(),
         trial_changes=conn.execute(TRIAL_CHANGES, [ids]).fetchall(),
         new_linked_papers=conn.execute(NEW_LINKED_PAPERS, [ids]).fetchall(),
+        gone=conn.execute(GONE, [ids]).fetchall(),
     )
 
 
 def _md(text: object) -> str:
     return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def _record_link(source: str, record_id: str) -> str:
+    if source == "pubmed":
+        return f"[PMID {record_id}](https://pubmed.ncbi.nlm.nih.gov/{record_id}/)"
+    return f"[{record_id}](https://clinicaltrials.gov/study/{record_id})"
 
 
 def render_markdown(digest: Digest, *, limit: int | None = None, full_digest: str | None = None) -> str:
@@ -111,6 +126,9 @@ def render_markdown(digest: Digest, *, limit: int | None = None, full_digest: st
     section("New papers linked to trials", digest.new_linked_papers,
             lambda pmid, title, nct, evidence: f"- [PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) {_md(title)} "
                                                f"→ {nct} ({evidence})")
+    if digest.gone:
+        section("Gone from the services (taken out of the views; rows kept)", digest.gone,
+                lambda source, record_id, title, reason: f"- {_record_link(source, record_id)} {_md(title)} — {_md(reason)}")
     return "\n".join(lines) + "\n"
 
 

@@ -20,7 +20,7 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_sett
 from extract.archive import RawArchive
 from extract.catalogue import Catalogue
 from extract.pages import RawPage
-from flows import digest, pipeline, prepare
+from flows import digest, pipeline, prepare, reconcile
 from flows.settings import Settings
 from flows.workers import PageWorkers, dask_task_runner, open_workers
 from warehouse.db import WarehouseError
@@ -132,12 +132,28 @@ def write_outputs(settings: Settings, report: RunReport) -> None:
                              description="What the last trialwatch run changed")
 
 
+@task(name="reconcile-ids", cache_policy=NONE)
+def reconcile_task(working: Working, settings: Settings, source: str) -> reconcile.ReconcileSummary:
+    return reconcile.reconcile_source(working.conn, settings, source, catalogue=Catalogue.load(), progress=_progress)
+
+
+def _to_reconcile(working: Working, settings: Settings, summaries: list[pipeline.SourceSummary],
+                  forced: bool) -> list[str]:
+    """Sources to reconcile after their pulls: forced, or due (settings.reconcile_days); never a
+    source whose pull failed this run (its service is not answering well)."""
+    today = datetime.now(timezone.utc).date()
+    return [summary.source for summary in summaries if summary.status == "succeeded"
+            and (forced or reconcile.is_due(working.conn, summary.source, settings.reconcile_days, today))]
+
+
 @flow(name="trialwatch-nightly", validate_parameters=False)
 def nightly_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgov"),
-                 since: date | None = None, full: bool = False) -> list[pipeline.SourceSummary]:
-    """fetch → archive → parse → load per source into a private copy of the warehouse, then
-    summarize and publish it atomically (see warehouse/publish.py), then write digest and feed.
-    Every source downloads from the start; they are stored one after the other."""
+                 since: date | None = None, full: bool = False,
+                 reconcile_now: bool = False) -> list[pipeline.SourceSummary | reconcile.ReconcileSummary]:
+    """fetch → archive → parse → load per source into a private copy of the warehouse, reconcile
+    the sources that are due (or all, with `reconcile_now`), then summarize and publish it
+    atomically (see warehouse/publish.py), then write digest and feed. Every source downloads from
+    the start; they are stored one after the other."""
     with writing(settings.db_path) as conn, open_workers(settings.workers, settings.task_runner) as workers:
         # one pool of workers for both sources: started (and its tagger built) once
         working = Working(conn)
@@ -146,6 +162,8 @@ def nightly_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgo
                                     workers=workers) as pulls:
             working.pulls = pulls
             summaries = [_subflow(source_flow)(working, source, workers) for source in sources]
+        summaries += [reconcile_task(working, settings, source)
+                      for source in _to_reconcile(working, settings, summaries, reconcile_now)]
         report = summarize(working, settings, summaries)
     write_outputs(settings, report)
     return summaries

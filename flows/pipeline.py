@@ -24,7 +24,7 @@ from extract.pubmed import EARLIEST, DateSlice, PubMedClient, ncbi_http
 from flows.prepare import PreparedPage, tag
 from flows.settings import Settings
 from flows.workers import InlineWorkers, PageWorkers
-from warehouse import backfill, runs
+from warehouse import backfill, deletions, runs
 from warehouse.load import LoadCounts, concat_batches, load_batch, transaction
 from warehouse.tags import TagTables, replace_tags, store_tags
 
@@ -36,6 +36,12 @@ log = logging.getLogger("trialwatch.pipeline")
 Progress = Callable[[str], None]
 REPLAY_BATCH = 25  # pages per replay transaction (~5,000 records)
 LOAD_BATCH = 2_000  # records per upsert
+SOURCE_OF = {"article": "pubmed", "trial": "ctgov"}
+KEY_OF = {"article": "pmid", "trial": "nct_id"}
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,11 @@ class SourceSummary:
     http_requests: int = 0
     http_retries: int = 0
     message: str | None = None
+    query_translation: str | None = None  # PubMed: what esearch made of the catalogue term
+    query_warnings: list[str] = field(default_factory=list)  # PubMed: parts of the term that matched nothing
+
+    def keep_query(self, client: PubMedClient) -> None:
+        self.query_translation, self.query_warnings = client.query_translation, list(client.query_warnings)
 
     def line(self) -> str:
         if self.status == "failed":
@@ -85,7 +96,8 @@ def _finish(conn: duckdb.DuckDBPyConnection, summary: SourceSummary, http: HttpC
         summary.http_requests, summary.http_retries = http.stats.requests, http.stats.retries
     runs.finish(conn, summary.run_id, status=summary.status, fetched=summary.fetched, counts=summary.counts,
                 http_requests=summary.http_requests, http_retries=summary.http_retries,
-                watermark=watermark, message=summary.message)
+                watermark=watermark, message=summary.message, query_translation=summary.query_translation,
+                query_warnings=summary.query_warnings)
 
 
 def resolve_window(conn: duckdb.DuckDBPyConnection, source: str, *, since: date | None,
@@ -110,12 +122,13 @@ def make_http(source: str, settings: Settings) -> HttpClient:
 
 
 def fetch_pages(source: str, http: HttpClient, catalogue: Catalogue, window: Window,
-                progress: Progress) -> Iterator[RawPage]:
+                progress: Progress, summary: SourceSummary) -> Iterator[RawPage]:
     """Pages of an incremental (or --since) pull. Full PubMed pulls go slice by slice instead
-    (`_pubmed_backfill`)."""
+    (`_pubmed_backfill`). PubMed's reading of the query goes into `summary`."""
     if source == "pubmed":
         client = PubMedClient(http, catalogue.pubmed_term())
         ids, plans = client.window_ids(window.since)
+        summary.keep_query(client)
         slices = sum(len(plan.slices) for plan in plans)
         progress(f"pubmed: {len(ids):,} records to fetch ({counted(slices, 'date slice')})")
         yield from client.fetch(ids)
@@ -126,22 +139,22 @@ def fetch_pages(source: str, http: HttpClient, catalogue: Catalogue, window: Win
 def _pubmed_backfill(conn: duckdb.DuckDBPyConnection, http: HttpClient, catalogue: Catalogue,
                      summary: SourceSummary, archive: RawArchive, workers: PageWorkers, progress: Progress,
                      today: date) -> date:
-    """Everything PubMed has, one Entrez-date slice per transaction. The plan is stored first,
-    so a killed or failed backfill resumes at its first unfinished slice (the plan's window
-    ends on the day it was made; the next incremental run picks up from there). Pages are
-    fetched (and archived) ahead in the background and prepared by the workers while earlier
-    ones are loaded."""
+    """Everything PubMed has, one Entrez-date slice (a day over the cap: one publication-date part
+    of it) per transaction. The plan is stored first, so a killed or failed backfill resumes at its
+    first unfinished slice (the plan's window ends on the day it was made; the next incremental run
+    picks up from there). Pages are fetched (and archived) ahead in the background and prepared by
+    the workers while earlier ones are loaded."""
     client = PubMedClient(http, catalogue.pubmed_term())
     plan_id = backfill.pending_plan(conn, "pubmed")
     if plan_id is None:
         plan = client.plan("edat", EARLIEST, today + timedelta(days=1))
         plan_id = summary.run_id
-        backfill.save_plan(conn, plan_id, "pubmed", [(s.datetype, s.start, s.end, s.count) for s in plan.slices])
+        backfill.save_plan(conn, plan_id, "pubmed", plan.slices)
     else:
         progress(f"pubmed: resuming the unfinished backfill planned by run {plan_id}")
     slices = backfill.plan_slices(conn, plan_id)
-    pending = [(number, DateSlice(datetype, start, end, count))
-               for number, datetype, start, end, count, done in slices if not done]
+    pending = [(s.slice_no, DateSlice(s.datetype, s.start, s.end, s.expected, s.pdat_start, s.pdat_end))
+               for s in slices if not s.done]
     expected = sum(piece.count for _, piece in pending)
     progress(f"pubmed: {expected:,} records to fetch in {len(pending)} of {len(slices)} date slices")
 
@@ -160,8 +173,9 @@ def _pubmed_backfill(conn: duckdb.DuckDBPyConnection, http: HttpClient, catalogu
                     break
                 store_group(conn, group, summary.run_id, summary)
             backfill.mark_done(conn, plan_id, number, summary.run_id)
-        progress(f"pubmed: slice {piece.start}..{piece.end} stored; {summary.fetched:,} of {expected:,} records")
-    planned_on = max((end for _, _, _, end, _, _ in slices), default=today + timedelta(days=1)) - timedelta(days=1)
+        progress(f"pubmed: slice {piece.label} stored; {summary.fetched:,} of {expected:,} records")
+    summary.keep_query(client)
+    planned_on = max((s.end for s in slices), default=today + timedelta(days=1)) - timedelta(days=1)
     return min(planned_on, today)
 
 
@@ -200,12 +214,15 @@ def store_group(conn: duckdb.DuckDBPyConnection, group: list[PreparedPage], run_
     """Load prepared pages of one source in one upsert, and store the tags of the records it
     wrote (new or changed; unchanged ones keep their tags until `retag`)."""
     kind = group[0].kind
-    counts = load_batch(conn, kind, concat_batches(kind, [page.batch for page in group]), run_id=run_id,
+    batch = concat_batches(kind, [page.batch for page in group])
+    counts = load_batch(conn, kind, batch, run_id=run_id,
                         deleted_ids=[pmid for page in group for pmid in page.deleted_ids],
                         rejects=[reject for page in group for reject in page.rejects])
     if counts.stored_ids:  # stored records come from pages with records, which were tagged
         version = next(page.tagger_version for page in group if page.tags is not None)
         store_tags(conn, _latest_tags(group, set(counts.stored_ids)), version)
+    if batch is not None:  # a record a pull fetched is there: if it was gone, it is back
+        deletions.restore(conn, SOURCE_OF[kind], batch.column(KEY_OF[kind]).to_pylist(), run_id=run_id, now=_now())
     summary.fetched += sum(page.record_count for page in group)
     summary.pages += len(group)
     counts.stored_ids = []  # not carried into the run summary
@@ -274,7 +291,7 @@ def start_pull(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str,
     http = make_http(source, settings)
     pull = Pull(source, window, summary, http, archive, None)
     if not pull.is_backfill:
-        pull.pages = Prefetch(archiving(fetch_pages(source, http, catalogue, window, progress), archive, summary.run_id))
+        pull.pages = Prefetch(archiving(fetch_pages(source, http, catalogue, window, progress, summary), archive, summary.run_id))
         if workers is not None and workers.in_background:
             pull.prepared = Prefetch(workers.map(pull.pages))
     return pull
@@ -341,6 +358,34 @@ def ingest_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source: s
     return store_pull(conn, pull, catalogue=catalogue, progress=progress, today=today, workers=workers)
 
 
+def _replay_until_id_set(conn: duckdb.DuckDBPyConnection, archived: Iterator[RawPage], summary: SourceSummary,
+                         workers: PageWorkers, progress: Progress) -> RawPage | None:
+    """Load archived record pages until the next reconciliation id set (returned) or the end
+    (None), committing every REPLAY_BATCH pages."""
+    found: list[RawPage] = []
+
+    def record_pages() -> Iterator[RawPage]:
+        for page in archived:
+            if deletions.id_set(page):
+                found.append(page)
+                return
+            yield page
+
+    groups = load_groups(workers.map(Prefetch(record_pages())))
+    finished = False
+    while not finished:
+        finished = True
+        with transaction(conn):
+            committed_at = summary.pages
+            for group in groups:
+                store_group(conn, group, summary.run_id, summary)
+                if summary.pages - committed_at >= REPLAY_BATCH:
+                    finished = False
+                    break
+        progress(f"{summary.source}: replayed {summary.pages:,} pages, {summary.fetched:,} records")
+    return found[0] if found else None
+
+
 def replay_archive(conn: duckdb.DuckDBPyConnection, archive: RawArchive, *, catalogue: Catalogue,
                    progress: Progress, sources: tuple[str, ...] = SOURCES,
                    workers: PageWorkers | None = None) -> list[SourceSummary]:
@@ -353,19 +398,13 @@ def replay_archive(conn: duckdb.DuckDBPyConnection, archive: RawArchive, *, cata
         summary = SourceSummary(source, runs.new_run_id(source), Window("replay"))
         runs.start(conn, summary.run_id, source, "replay", None)
         try:
-            pages = Prefetch(archived.page for archived in archive.pages((source,)))
-            groups = load_groups(workers.map(pages))
-            finished = False
-            while not finished:
-                finished = True
-                with transaction(conn):
-                    committed_at = summary.pages
-                    for group in groups:
-                        store_group(conn, group, summary.run_id, summary)
-                        if summary.pages - committed_at >= REPLAY_BATCH:
-                            finished = False
-                            break
-                progress(f"{source}: replayed {summary.pages:,} pages, {summary.fetched:,} records")
+            archived = (entry.page for entry in archive.pages((source,)))
+            while True:
+                id_set = _replay_until_id_set(conn, archived, summary, workers, progress)
+                if id_set is None:
+                    break
+                with transaction(conn):  # a reconciliation, at the point of the archive it was made
+                    summary.counts.deleted += len(deletions.apply_id_set(conn, id_set, summary.run_id).gone)
             summary.status = "succeeded"
             _finish(conn, summary, None, watermark=None)
         except Exception as error:  # noqa: BLE001

@@ -293,6 +293,24 @@ def test_literature_filters_change_the_rows(demo_db, monkeypatch):
     assert len(main_table(at)) == scalar(demo_db, "SELECT count(*) FROM articles WHERE journal = ?", [journal])
 
 
+def test_records_gone_from_the_services_leave_the_lists_and_counts(db_copy, monkeypatch):
+    with duckdb.connect(str(db_copy)) as conn:
+        nct_id, pmid = conn.execute("SELECT (SELECT min(nct_id) FROM trials), (SELECT min(pmid) FROM articles)").fetchall()[0]
+        conn.execute("INSERT INTO deleted_records (source, record_id, detected_at, reason, run_id) VALUES "
+                     "('ctgov', ?, now(), 'gone', 'r'), ('pubmed', ?, now(), 'gone', 'r')", [nct_id, str(pmid)])
+    trials = ok(open_page(db_copy, "trials", monkeypatch))
+    papers = ok(open_page(db_copy, "literature", monkeypatch))
+    overview = ok(open_page(db_copy, "overview", monkeypatch))
+
+    assert nct_id not in set(main_table(trials)["nct_id"])
+    assert len(main_table(trials)) == scalar(db_copy, "SELECT count(*) FROM trials") - 1
+    assert pmid not in set(main_table(papers)["pmid"])
+    assert len(main_table(papers)) == scalar(db_copy, "SELECT count(*) FROM articles") - 1
+    live_ketamine = scalar(db_copy, "SELECT count(*) FROM record_drugs d JOIN live_trials t ON d.record_id = t.nct_id "
+                                    "WHERE d.record_kind = 'trial' AND d.drug = 'ketamine'")
+    assert ("Trials", f"{live_ketamine:,}") in [(m.label, m.value) for m in overview.metric]
+
+
 def test_literature_search_drug_and_url(demo_db, monkeypatch):
     at = ok(open_page(demo_db, "literature", monkeypatch, {"drug": "mdma", "q": "ptsd"}))
     expected = scalar(demo_db, """SELECT count(*) FROM articles a JOIN record_drugs d ON d.record_kind = 'article'

@@ -7,7 +7,7 @@ from warehouse.db import connect
 
 # Fixed whitelist: these names are the only identifiers that reach SQL here.
 EXPORTED = ("articles", "trials", "article_trials", "record_drugs", "trial_history", "ingest_runs",
-            "rejects", "v_trials", "v_articles", "v_trial_changes", "v_overdue_trials")
+            "rejects", "deleted_records", "v_trials", "v_articles", "v_trial_changes", "v_overdue_trials")
 SELECT_ALL = {name: f"SELECT * FROM {name}" for name in EXPORTED}  # names from the whitelist above
 
 

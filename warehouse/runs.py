@@ -14,7 +14,7 @@ VALUES (?, ?, ?, ?, ?, 'running')
 FINISH_RUN = """
 UPDATE ingest_runs SET finished_at = ?, status = ?, fetched = ?, new = ?, updated = ?,
        unchanged = ?, deleted = ?, rejected = ?, http_requests = ?, http_retries = ?,
-       watermark = ?, message = ?
+       watermark = ?, message = ?, query_translation = ?, query_warnings = ?
 WHERE run_id = ?
 """
 LAST_WATERMARK = """
@@ -38,10 +38,12 @@ def start(conn: duckdb.DuckDBPyConnection, run_id: str, source: str, mode: str, 
 
 
 def finish(conn: duckdb.DuckDBPyConnection, run_id: str, *, status: str, fetched: int, counts: LoadCounts,
-           http_requests: int, http_retries: int, watermark: date | None, message: str | None) -> None:
+           http_requests: int, http_retries: int, watermark: date | None, message: str | None,
+           query_translation: str | None = None, query_warnings: list[str] | None = None) -> None:
     conn.execute(FINISH_RUN, [
         _now(), status, fetched, counts.new, counts.updated, counts.unchanged, counts.deleted,
-        counts.rejected, http_requests, http_retries, watermark, message, run_id,
+        counts.rejected, http_requests, http_retries, watermark, message, query_translation,
+        query_warnings or [], run_id,
     ])
 
 

@@ -15,8 +15,14 @@ ROW_COUNTS = """
 SELECT 'articles', count(*) FROM articles UNION ALL
 SELECT 'trials', count(*) FROM trials UNION ALL
 SELECT 'article_trials', count(*) FROM article_trials UNION ALL
-SELECT 'rejects', count(*) FROM rejects
+SELECT 'rejects', count(*) FROM rejects UNION ALL
+SELECT 'gone from the services (deleted_records, not restored)', count(*) FROM v_deleted_records
 """
+LAST_QUERY = """
+SELECT query_translation, query_warnings FROM ingest_runs
+WHERE source = 'pubmed' AND query_translation IS NOT NULL ORDER BY started_at DESC LIMIT 1
+"""
+QUERY_SHOWN = 400  # characters of PubMed's query translation shown (it runs to thousands)
 WATERMARKS = """
 SELECT source, max(watermark) FROM ingest_runs WHERE status = 'succeeded' GROUP BY source ORDER BY source
 """
@@ -38,6 +44,10 @@ def _lines(conn: duckdb.DuckDBPyConnection, db_path: Path) -> list[str]:
     lines += [f"  {name}: {count:,}" for name, count in conn.execute(ROW_COUNTS).fetchall()]
     lines.append("watermarks (the next incremental run starts here minus the overlap):")
     lines += [f"  {source}: {mark}" for source, mark in conn.execute(WATERMARKS).fetchall()] or ["  none yet"]
+    for translation, warnings in conn.execute(LAST_QUERY).fetchall():
+        shown = translation if len(translation) <= QUERY_SHOWN else translation[:QUERY_SHOWN] + "…"
+        lines.append(f"pubmed query, as PubMed read it on the last run: {shown}")
+        lines.append("  warnings: " + ("; ".join(warnings) if warnings else "none (every part of the term matched)"))
     lines.append("last runs:")
     for (source, mode, status, started, fetched, new, updated, rejected, retries,
          message) in conn.execute(LAST_RUNS).fetchall():

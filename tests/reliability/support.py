@@ -237,7 +237,7 @@ INVARIANTS = {
         JOIN trials t USING (nct_id) WHERE h.latest IS DISTINCT FROM t.overall_status""",
     "runs still marked running": "SELECT count(*) FROM ingest_runs WHERE status = 'running'",
     "succeeded runs without a watermark": """
-        SELECT count(*) FROM ingest_runs WHERE status = 'succeeded' AND mode <> 'replay' AND watermark IS NULL""",
+        SELECT count(*) FROM ingest_runs WHERE status = 'succeeded' AND mode NOT IN ('replay', 'reconcile') AND watermark IS NULL""",
     "failed runs with a watermark": "SELECT count(*) FROM ingest_runs WHERE status = 'failed' AND watermark IS NOT NULL",
 }
 
