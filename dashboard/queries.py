@@ -239,7 +239,8 @@ ARTICLES = """
 , article_condition_lists AS (
     SELECT pmid, list(condition ORDER BY condition) AS conditions FROM article_conditions GROUP BY pmid
 )
-SELECT a.pmid, a.title, a.drugs, coalesce(c.conditions, []) AS conditions, a.journal, a.pub_year,
+SELECT a.pmid, a.title, a.drugs, coalesce(c.conditions, []) AS conditions,
+       coalesce(a.journal, 'Book: ' || a.book_title) AS journal, a.pub_year,
        a.published, a.publication_types, a.linked_trials, a.doi, a.entrez_date, a.url
 FROM v_articles a
 JOIN live_articles r USING (pmid)

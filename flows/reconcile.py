@@ -25,8 +25,9 @@ from warehouse.load import LoadCounts, transaction
 
 log = logging.getLogger("trialwatch.reconcile")
 
+# A full pull counts as a fresh start of the clock: it listed everything the service has.
 LAST_RECONCILED = """
-SELECT max(started_at) FROM ingest_runs WHERE source = ? AND mode = 'reconcile' AND status = 'succeeded'
+SELECT max(started_at) FROM ingest_runs WHERE source = ? AND mode IN ('reconcile', 'full') AND status = 'succeeded'
 """
 HAS_STORED = {"pubmed": "SELECT count(*) FROM articles", "ctgov": "SELECT count(*) FROM trials"}
 
@@ -54,7 +55,7 @@ def _now() -> datetime:
 
 def is_due(conn: duckdb.DuckDBPyConnection, source: str, every_days: int, today: date) -> bool:
     """Whether `source` should be reconciled on `today`: it has stored records and no successful
-    reconciliation in the last `every_days` days (0: every run)."""
+    reconciliation (or full pull) in the last `every_days` days (0: every run)."""
     if not conn.execute(HAS_STORED[source]).fetchall()[0][0]:
         return False
     last = conn.execute(LAST_RECONCILED, [source]).fetchall()[0][0]

@@ -353,7 +353,7 @@ def test_overdue_lists_the_view_with_reasons(demo_db, monkeypatch):
     at = ok(open_page(demo_db, "overdue", monkeypatch))
     rows = main_table(at)
     assert len(rows) == scalar(demo_db, "SELECT count(*) FROM v_overdue_trials") > 0
-    assert rows["reason"].str.contains("no results submitted").all()
+    assert rows["reason"].str.contains("no results posted").all()
     assert (rows["months_since_primary_completion"] > 12).all()
     ok(at.multiselect(key="drug").set_value(["ketamine"]).run())
     assert len(main_table(at)) == scalar(demo_db, """SELECT count(*) FROM v_overdue_trials o JOIN record_drugs d

@@ -168,3 +168,24 @@ def test_a_catalogue_id_set_that_does_not_add_up_is_refused(monkeypatch, when, n
         with pytest.raises(IncompleteIdSet, match=problem):
             client.catalogue_ids()
     assert issubclass(IncompleteIdSet, RuntimeError)
+
+
+def test_a_full_ingest_stores_every_record_with_30_percent_of_esearch_calls_failing_in_band(monkeypatch, tmp_path):
+    from extract.catalogue import Catalogue
+    from flows import pipeline
+    from flows.settings import Settings
+    from pydantic import SecretStr
+    from warehouse.db import open_warehouse
+
+    monkeypatch.setattr(extract.pubmed, "ESEARCH_CAP", 40)  # a backfill of many slices: many searches
+    records = minimal_records(300, TODAY - timedelta(days=90))
+    faults = FaultPlan(rate=0.3, seed=11, kinds=["backend-error"], rate_on=["esearch"])
+    settings = Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path, ncbi_api_key=SecretStr("k"))
+    with PubMedStandIn(records, faults=faults) as server, open_warehouse(settings.db_path) as conn:
+        summary = pipeline.ingest_source(conn, settings.with_overrides(pubmed_url=server.url), "pubmed",
+                                         pipeline.Window("full"), catalogue=Catalogue.load(),
+                                         progress=lambda _: None, today=TODAY)
+        stored = {pmid for (pmid,) in conn.execute("SELECT pmid FROM articles").fetchall()}
+    assert server.faults_served["backend-error"] >= 5
+    assert summary.status == "succeeded" and summary.http_retries >= server.faults_served["backend-error"]
+    assert stored == {r.pmid for r in records}

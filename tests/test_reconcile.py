@@ -153,15 +153,17 @@ def test_a_record_that_comes_back_is_restored_and_replay_rebuilds_the_deletions(
     assert query(rebuilt, VIEWS["v_articles"]) == query(services.db, VIEWS["v_articles"])
 
 
-@pytest.mark.parametrize("days_ago, every, due", [(None, 7, True), (3, 7, False), (7, 7, True), (3, 0, True)])
-def test_the_nightly_run_reconciles_a_source_when_its_last_reconciliation_is_old_enough(days_ago, every, due):
+@pytest.mark.parametrize("mode, days_ago, every, due", [
+    (None, None, 7, True), ("reconcile", 3, 7, False), ("reconcile", 7, 7, True), ("reconcile", 3, 0, True),
+    ("full", 3, 7, False), ("full", 8, 7, True), ("incremental", 3, 7, True)])
+def test_the_nightly_run_reconciles_a_source_when_its_last_reconciliation_is_old_enough(mode, days_ago, every, due):
     conn = duckdb.connect()
     migrate(conn)
     conn.execute("INSERT INTO articles (pmid, content_hash, first_seen_at, updated_at, first_run_id, last_run_id) "
                  "VALUES (1, 'h', now(), now(), 'r', 'r')")
-    if days_ago is not None:
+    if mode is not None:
         conn.execute("INSERT INTO ingest_runs (run_id, source, mode, started_at, status) "
-                     "VALUES ('x', 'pubmed', 'reconcile', ?, 'succeeded')", [TODAY - timedelta(days=days_ago)])
+                     "VALUES ('x', 'pubmed', ?, ?, 'succeeded')", [mode, TODAY - timedelta(days=days_ago)])
     assert is_due(conn, "pubmed", every, TODAY) is due
     assert is_due(conn, "ctgov", every, TODAY) is False      # nothing stored: nothing to reconcile
 

@@ -19,12 +19,20 @@ import pyarrow as pa
 from extract.pages import RawPage
 
 ID_SET_SUFFIX = "ids"  # raw-archive pages that hold a reconciliation's id set, not records
-# The stored ids of a source that are not gone, and those that are: record_id as text.
-LIVE_IDS = {
-    "pubmed": "SELECT CAST(pmid AS VARCHAR) AS record_id FROM live_articles",
-    "ctgov": "SELECT nct_id AS record_id FROM live_trials",
+# Per source, over the service's id set registered as `remote` (record_id as text): how many
+# stored records are not gone, which of them the service no longer lists, which gone ones are back.
+LIVE_COUNT = {
+    "pubmed": "SELECT count(*) FROM live_articles",
+    "ctgov": "SELECT count(*) FROM live_trials",
 }
-GONE_NOW = "SELECT record_id FROM v_deleted_records WHERE source = $source"
+VANISHED = {
+    "pubmed": "SELECT CAST(pmid AS VARCHAR) FROM live_articles EXCEPT SELECT record_id FROM remote ORDER BY 1",
+    "ctgov": "SELECT nct_id FROM live_trials EXCEPT SELECT record_id FROM remote ORDER BY 1",
+}
+RETURNED = """
+SELECT record_id FROM v_deleted_records WHERE source = $source
+INTERSECT SELECT record_id FROM remote ORDER BY 1
+"""
 ANY_GONE = "SELECT count(*) FROM v_deleted_records WHERE source = ?"
 LOG_GONE = """
 INSERT INTO deleted_records (source, record_id, detected_at, reason, run_id)
@@ -64,11 +72,9 @@ def reconcile(conn: duckdb.DuckDBPyConnection, source: str, remote_ids: Iterable
     remote = _ids_table(remote_ids)
     conn.register("remote", remote)
     try:
-        stored = conn.execute(f"SELECT count(*) FROM ({LIVE_IDS[source]})").fetchall()[0][0]
-        gone = conn.execute(f"SELECT record_id FROM ({LIVE_IDS[source]}) EXCEPT SELECT record_id FROM remote "
-                            "ORDER BY record_id").fetchall()
-        back = conn.execute(f"SELECT record_id FROM ({GONE_NOW}) INTERSECT SELECT record_id FROM remote "
-                            "ORDER BY record_id", {"source": source}).fetchall()
+        stored = conn.execute(LIVE_COUNT[source]).fetchall()[0][0]
+        gone = conn.execute(VANISHED[source]).fetchall()
+        back = conn.execute(RETURNED, {"source": source}).fetchall()
     finally:
         conn.unregister("remote")
     result = Reconciliation(stored, remote.num_rows, [r for (r,) in gone], [r for (r,) in back])
