@@ -44,7 +44,7 @@ Nights. ``generate_sample(today=D, night=2)`` is the world one day after
 * three changed studies, each with ``lastUpdatePostDateStruct.date == D``: the
   ACTIVE_NOT_RECRUITING study about to finish becomes COMPLETED with ACTUAL completion dates;
   one RECRUITING study changes its enrollment count; one overdue study gets ``hasResults`` true
-  (results submitted), so it leaves the overdue set;
+  (results posted), so it leaves the overdue set;
 * one night-1 article revised: its MeSH indexing arrives and ``DateRevised`` = ``D``.
 
 Sizes: ``n_articles``/``n_trials`` are the night-1 counts; night 2 adds the records above.

@@ -8,7 +8,7 @@ from dashboard import data, ui
 QP = "query-params"
 
 st.title("Overdue trials")
-st.caption("Completed trials whose primary completion was over 12 months ago, with no results submitted to "
+st.caption("Completed trials whose primary completion was over 12 months ago, with no results posted on "
            "ClinicalTrials.gov and no linked publication — what FDAAA TrialsTracker flags (view "
            "`v_overdue_trials`).")
 left, right = st.columns(2)

@@ -44,7 +44,7 @@ def filters_from_sidebar() -> data.TrialFilters:
             if chosen and chosen != (first, last):
                 start_from = chosen[0]
                 start_to = chosen[1] if len(chosen) > 1 else None
-        results = st.selectbox("Results submitted", ["any", "yes", "no"], key="results", bind=QP)
+        results = st.selectbox("Results posted", ["any", "yes", "no"], key="results", bind=QP)
         search = st.text_input("Search titles and summaries", key="q", bind=QP,
                                placeholder="e.g. treatment-resistant")
         sort = st.selectbox("Sort by", list(TRIAL_SORTS), key="sort", bind=QP)
@@ -109,7 +109,7 @@ def facts(trial: dict) -> list[tuple[str, str]]:
         ("Completion", when("completion", "completion_date_type")),
         ("First posted", trial.get("first_posted") or "—"),
         ("Last update posted", trial.get("last_update_posted") or "—"),
-        ("Results submitted", "yes" if trial.get("has_results") else "no"),
+        ("Results posted", "yes" if trial.get("has_results") else "no"),
         ("Countries", ", ".join(trial.get("countries") or []) or "—"),
     ]
 
