@@ -77,6 +77,7 @@ def _extra_fields(table: str) -> dict[str, pa.DataType]:
     """Batch columns that are not table columns: they feed record_drugs and article_trials."""
     extra = {"drugs": pa.list_(pa.string())}
     if table == "articles":
+        extra["mentioned_drugs"] = pa.list_(pa.string())  # of `drugs`, those only mentioned (record_drugs.role)
         extra["nct_links"] = pa.list_(pa.struct([("nct_id", pa.string()), ("evidence", pa.string())]))
     return extra
 
@@ -158,6 +159,8 @@ def build_batch(kind: str, records: list[dict[str, Any]]) -> tuple[pa.Table | No
     prepared = []
     for record in _dedupe([dict(r) for r in records], key):
         record.setdefault("drugs", [])
+        if kind == "article":
+            record.setdefault("mentioned_drugs", [])
         record["content_hash"] = content_hash(record)
         prepared.append(record)
     if not prepared:

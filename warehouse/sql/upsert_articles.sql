@@ -10,13 +10,15 @@ WHERE a.content_hash IS DISTINCT FROM b.content_hash;
 DELETE FROM articles WHERE pmid IN (SELECT pmid FROM staged WHERE NOT is_new);
 
 INSERT INTO articles BY NAME
-SELECT * EXCLUDE (is_new, drugs, nct_links), $now AS updated_at, $run_id AS last_run_id FROM staged;
+SELECT * EXCLUDE (is_new, drugs, mentioned_drugs, nct_links), $now AS updated_at, $run_id AS last_run_id FROM staged;
 
 DELETE FROM record_drugs
 WHERE record_kind = 'article' AND record_id IN (SELECT CAST(pmid AS VARCHAR) FROM staged);
 
-INSERT INTO record_drugs
-SELECT DISTINCT 'article', CAST(pmid AS VARCHAR), unnest(drugs) FROM staged;
+INSERT INTO record_drugs (record_kind, record_id, drug, role)
+SELECT DISTINCT 'article', CAST(pmid AS VARCHAR), drug,
+       CASE WHEN list_contains(mentioned_drugs, drug) THEN 'mention' ELSE 'subject' END
+FROM (SELECT pmid, unnest(drugs) AS drug, mentioned_drugs FROM staged);
 
 -- Links: keep the ones that still hold (with when they were first seen), drop the rest, add new.
 CREATE OR REPLACE TEMP TABLE staged_links AS

@@ -35,8 +35,9 @@ SELECT * EXCLUDE (is_new, drugs), $now AS updated_at, $run_id AS last_run_id FRO
 DELETE FROM record_drugs
 WHERE record_kind = 'trial' AND record_id IN (SELECT nct_id FROM staged);
 
-INSERT INTO record_drugs
-SELECT DISTINCT 'trial', nct_id, unnest(drugs) FROM staged;
+-- A trial found by the intervention query is about its drugs: role subject.
+INSERT INTO record_drugs (record_kind, record_id, drug, role)
+SELECT DISTINCT 'trial', nct_id, unnest(drugs), 'subject' FROM staged;
 
 -- Links from the registry's references: keep those that still hold, drop the rest, add new.
 CREATE OR REPLACE TEMP TABLE staged_links AS
