@@ -33,7 +33,7 @@ CACHE_TTL_SECONDS = 600
 RETRY_DELAY_SECONDS = 0.3
 MIN_SCHEMA_OBJECTS = {"trials", "articles", "article_trials", "record_drugs", "trial_history",
                       "v_trials", "v_articles", "v_trial_changes", "v_overdue_trials", "live_trials", "live_articles",
-                      "deleted_records"}
+                      "deleted_records", "grants", "comments_corrections"}
 
 
 class WarehouseMissing(WarehouseError):
@@ -89,6 +89,8 @@ class ArticleFilters:
     journals: tuple[str, ...] = ()
     search: str = ""
     sort: str = next(iter(q.ARTICLE_SORTS))
+    designs: tuple[str, ...] = ()
+    include_mentions: bool = False  # papers that only mention a drug (e.g. as an anaesthetic)
 
 
 @dataclass(frozen=True)
@@ -374,7 +376,8 @@ def articles(conn: duckdb.DuckDBPyConnection, filters: ArticleFilters) -> pd.Dat
         "drugs": list(filters.drugs), "conditions": list(filters.conditions),
         "publication_types": list(filters.publication_types),
         "year_from": filters.year_from, "year_to": filters.year_to, "journals": list(filters.journals),
-        "search": like_pattern(filters.search),
+        "search": like_pattern(filters.search), "designs": list(filters.designs),
+        "include_mentions": filters.include_mentions,
     })
 
 
@@ -386,6 +389,16 @@ def article_titles(conn: duckdb.DuckDBPyConnection, ids: tuple[int, ...]) -> dic
 @_query
 def article_detail(conn: duckdb.DuckDBPyConnection, pmid: int) -> dict | None:
     return _one(conn, q.ARTICLE_DETAIL, {"pmid": int(pmid)})
+
+
+@_query
+def article_grants(conn: duckdb.DuckDBPyConnection, pmid: int) -> pd.DataFrame:
+    return _df(conn, q.ARTICLE_GRANTS, {"pmid": int(pmid)})
+
+
+@_query
+def article_corrections(conn: duckdb.DuckDBPyConnection, pmid: int) -> pd.DataFrame:
+    return _df(conn, q.ARTICLE_CORRECTIONS, {"pmid": int(pmid)})
 
 
 @_query

@@ -82,6 +82,8 @@ SELECT
         AS publication_types,
     (SELECT list(journal ORDER BY n DESC, journal) FROM
         (SELECT journal, count(*) AS n FROM live_articles WHERE journal IS NOT NULL GROUP BY journal)) AS journals,
+    (SELECT list(DISTINCT study_design ORDER BY study_design) FROM live_articles WHERE study_design IS NOT NULL)
+        AS study_designs,
     (SELECT min(pub_year) FROM live_articles) AS first_year,
     (SELECT max(pub_year) FROM live_articles) AS last_year
 """
@@ -239,7 +241,8 @@ ARTICLES = """
 , article_condition_lists AS (
     SELECT pmid, list(condition ORDER BY condition) AS conditions FROM article_conditions GROUP BY pmid
 )
-SELECT a.pmid, a.title, a.drugs, coalesce(c.conditions, []) AS conditions,
+SELECT a.pmid, CASE WHEN a.retracted THEN '⚠ RETRACTED · ' ELSE '' END || coalesce(a.title, '') AS title,
+       a.drugs, a.subject_drugs, coalesce(c.conditions, []) AS conditions, a.study_design,
        coalesce(a.journal, 'Book: ' || a.book_title) AS journal, a.pub_year,
        a.published, a.publication_types, a.linked_trials, a.doi, a.entrez_date, a.url
 FROM v_articles a
@@ -253,6 +256,10 @@ WHERE (len(CAST($drugs AS VARCHAR[])) = 0 OR list_has_any(a.drugs, CAST($drugs A
   AND (CAST($year_from AS INTEGER) IS NULL OR a.pub_year >= CAST($year_from AS INTEGER))
   AND (CAST($year_to AS INTEGER) IS NULL OR a.pub_year <= CAST($year_to AS INTEGER))
   AND (len(CAST($journals AS VARCHAR[])) = 0 OR list_contains(CAST($journals AS VARCHAR[]), a.journal))
+  AND (len(CAST($designs AS VARCHAR[])) = 0 OR list_contains(CAST($designs AS VARCHAR[]), a.study_design))
+  AND (CAST($include_mentions AS BOOLEAN)  -- else: a chosen drug (any, if none chosen) is the paper's subject
+       OR (len(CAST($drugs AS VARCHAR[])) = 0 AND (len(a.drugs) = 0 OR len(a.subject_drugs) > 0))
+       OR len(list_intersect(a.subject_drugs, CAST($drugs AS VARCHAR[]))) > 0)
   AND (CAST($search AS VARCHAR) IS NULL
        OR CAST(r.pmid AS VARCHAR) ILIKE $search ESCAPE '\\'
        OR r.title ILIKE $search ESCAPE '\\'
@@ -270,7 +277,13 @@ ARTICLE_SORTS = {
 
 ARTICLE_TITLES = "SELECT pmid, title FROM live_articles WHERE list_contains(CAST($ids AS BIGINT[]), pmid)"
 ARTICLE_DETAIL = """
-SELECT a.*, v.drugs, v.published, v.url FROM live_articles a JOIN v_articles v USING (pmid) WHERE a.pmid = $pmid
+SELECT a.*, v.drugs, v.subject_drugs, v.published, v.url FROM live_articles a JOIN v_articles v USING (pmid) WHERE a.pmid = $pmid
+"""
+ARTICLE_GRANTS = "SELECT grant_id, acronym, agency, country FROM grants WHERE pmid = $pmid ORDER BY agency, grant_id"
+ARTICLE_CORRECTIONS = """
+SELECT c.ref_type, c.ref_pmid, c.ref_source,
+       CASE WHEN c.ref_pmid IS NOT NULL THEN 'https://pubmed.ncbi.nlm.nih.gov/' || c.ref_pmid || '/' END AS pubmed_url
+FROM comments_corrections c WHERE c.pmid = $pmid ORDER BY c.ref_type, c.ref_pmid
 """
 ARTICLE_TAGGED_CONDITIONS = """
 SELECT concept, mesh_id, category, evidence FROM record_conditions

@@ -35,6 +35,24 @@ FROM article_trials l JOIN live_articles a USING (pmid)
 WHERE list_contains(?, l.run_id)
 ORDER BY l.nct_id, l.pmid
 """
+# New papers, those about a catalogue drug first (not only mentioning it), trials and reviews before the rest.
+NEW_PAPERS = """
+SELECT v.pmid, v.title, coalesce(v.journal, v.book_title), v.study_design, v.drugs, v.subject_drugs, v.retracted
+FROM v_articles v JOIN live_articles a USING (pmid)
+WHERE list_contains(?, a.first_run_id)
+ORDER BY len(v.subject_drugs) = 0 AND len(v.drugs) > 0,
+         CASE v.study_design WHEN 'randomized controlled trial' THEN 0 WHEN 'clinical trial' THEN 1
+              WHEN 'meta-analysis' THEN 2 WHEN 'systematic review' THEN 3 ELSE 4 END,
+         v.pmid DESC
+"""
+# Stored papers that a run found retracted (a new version with the retraction link or type).
+NEWLY_RETRACTED = """
+SELECT a.pmid, a.title, coalesce((SELECT any_value(c.ref_source) FROM comments_corrections c
+                                  WHERE c.pmid = a.pmid AND c.ref_type = 'RetractionIn'), '')
+FROM live_articles a
+WHERE a.retracted AND list_contains(?, a.last_run_id) AND NOT list_contains(?, a.first_run_id)
+ORDER BY a.pmid
+"""
 GONE = """
 SELECT g.source, g.record_id, coalesce(a.title, t.brief_title), g.reason
 FROM deleted_records g
@@ -77,6 +95,8 @@ class Digest:
     trial_changes: list[tuple] = field(default_factory=list)
     new_linked_papers: list[tuple] = field(default_factory=list)
     gone: list[tuple] = field(default_factory=list)
+    new_papers: list[tuple] = field(default_factory=list)
+    retracted: list[tuple] = field(default_factory=list)
 
 
 def build_digest(conn: duckdb.DuckDBPyConnection, run_ids: Sequence[str], published_at: datetime) -> Digest:
@@ -88,11 +108,20 @@ def build_digest(conn: duckdb.DuckDBPyConnection, run_ids: Sequence[str], publis
         trial_changes=conn.execute(TRIAL_CHANGES, [ids]).fetchall(),
         new_linked_papers=conn.execute(NEW_LINKED_PAPERS, [ids]).fetchall(),
         gone=conn.execute(GONE, [ids]).fetchall(),
+        new_papers=conn.execute(NEW_PAPERS, [ids]).fetchall(),
+        retracted=conn.execute(NEWLY_RETRACTED, [ids, ids]).fetchall(),
     )
 
 
 def _md(text: object) -> str:
     return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
+
+
+def _new_paper_line(pmid, title, journal, design, drugs, subject_drugs, retracted) -> str:
+    mentioned = [d for d in drugs if d not in subject_drugs]
+    about = ", ".join(subject_drugs) + (f"; mentions {', '.join(mentioned)}" if mentioned else "")
+    return (f"- {'⚠ RETRACTED ' if retracted else ''}[PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) "
+            f"{_md(title)} — {_md(journal) or 'no journal'}; {design or 'design not known'} ({about or 'drug not named'})")
 
 
 def _record_link(source: str, record_id: str) -> str:
@@ -117,6 +146,11 @@ def render_markdown(digest: Digest, *, limit: int | None = None, full_digest: st
         if limit is not None and len(rows) > limit:
             lines.append(f"- … and {len(rows) - limit:,} more" + (f" (all of them: {full_digest})" if full_digest else ""))
 
+    if digest.retracted:
+        section("Retracted since the last run", digest.retracted,
+                lambda pmid, title, notice: f"- ⚠ [PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) {_md(title)}"
+                                            + (f" — retraction: {_md(notice)}" if notice else ""))
+    section("New papers", digest.new_papers, _new_paper_line)
     section("New trials", digest.new_trials,
             lambda nct, title, status, phase, drugs: f"- [{nct}](https://clinicaltrials.gov/study/{nct}) {_md(title)} — "
                                                      f"{status}, {phase or 'no phase'} ({', '.join(drugs) or 'drug not named'})")

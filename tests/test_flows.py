@@ -61,12 +61,15 @@ def test_second_night_asks_only_for_the_new_window_and_reports_the_changes(tmp_p
     with duckdb.connect(str(settings.db_path), read_only=True) as conn:
         changed = conn.execute("SELECT DISTINCT nct_id FROM trial_history WHERE field = 'overall_status'").fetchall()
         new_trials = conn.execute("SELECT nct_id FROM trials WHERE first_run_id = ?", [second[1].run_id]).fetchall()
-    assert changed and new_trials
+        new_papers = conn.execute("SELECT pmid FROM articles WHERE first_run_id = ?", [second[0].run_id]).fetchall()
+    assert changed and new_trials and new_papers
 
     digest = (settings.data_dir / "digests" / "latest.md").read_text()
     for (nct,) in changed + new_trials:
         assert nct in digest
     assert "overall_status" in digest
+    assert f"## New papers ({len(new_papers)})" in digest   # every new paper, linked to a trial or not
+    assert all(f"[PMID {pmid}]" in digest for (pmid,) in new_papers)
 
     feed = etree.fromstring((settings.data_dir / "feeds" / "new.xml").read_bytes())
     assert feed.tag == f"{ATOM}feed" and feed.findtext(f"{ATOM}id") and feed.findtext(f"{ATOM}updated")

@@ -29,13 +29,22 @@ def filters_from_sidebar() -> data.ArticleFilters:
                                key="year", bind=QP)
             if tuple(chosen) != (first, last):
                 year_from, year_to = chosen
+        designs = st.multiselect("Study design", options["study_designs"] or [], key="design", bind=QP,
+                                 placeholder="e.g. randomized controlled trial",
+                                 help="From the publication types where NLM or the publisher gave them, otherwise "
+                                      "derived from the title and abstract (docs/study_design.md).")
         journals = st.multiselect("Journal", options["journals"], key="journal", bind=QP)
+        include_mentions = st.toggle("Include papers that only mention a drug", key="mentions", bind=QP,
+                                     help="Off: papers about a catalogue drug. On: also papers where it is only "
+                                          "mentioned — e.g. ketamine as the anaesthetic in an animal study of "
+                                          "something else (docs/drug_role.md).")
         search = st.text_input("Search titles and abstracts", key="q", bind=QP, placeholder="e.g. suicidal ideation")
         sort = st.selectbox("Sort by", list(ARTICLE_SORTS), key="sort", bind=QP)
         st.caption(ui.SHARE_HINT)
     return data.ArticleFilters(
         drugs=tuple(drug_keys), conditions=tuple(conditions), publication_types=tuple(types),
         year_from=year_from, year_to=year_to, journals=tuple(journals), search=search or "", sort=sort,
+        designs=tuple(designs), include_mentions=bool(include_mentions),
     )
 
 
@@ -68,6 +77,11 @@ def render_paper(pmid: int) -> None:
         return
     with st.container(border=True):
         st.header(ui.md_escape(paper["title"] or f"PMID {pmid}"))
+        if paper.get("retracted"):
+            st.error("**This paper has been retracted.** See the retraction notice under Corrections and comments.",
+                     icon=":material/report:")
+        elif paper.get("expression_of_concern"):
+            st.warning("An expression of concern has been published about this paper.", icon=":material/flag:")
         st.caption(" · ".join(ui.md_escape(part) for part in (
             authors_line(paper.get("authors")), paper.get("journal"), paper.get("published"), f"PMID {pmid}") if part))
         buttons = st.container(horizontal=True)
@@ -95,8 +109,13 @@ def render_paper(pmid: int) -> None:
             st.markdown("**Publication types:** " + (" · ".join(ui.md_escape(t) for t in types) or "—"))
             keywords = paper.get("keywords") or []
             st.markdown("**Keywords:** " + (" · ".join(ui.md_escape(k) for k in keywords) or "—"))
-            drugs = ", ".join(ui.drug_label(d) for d in paper.get("drugs") or [])
+            subject = set(paper.get("subject_drugs") or [])
+            drugs = ", ".join(ui.drug_label(d) + ("" if d in subject else " (mentioned only)")
+                              for d in paper.get("drugs") or [])
             st.markdown("**Drugs:** " + (ui.md_escape(drugs) or "—"))
+            if paper.get("study_design"):
+                st.markdown(f"**Study design:** {ui.md_escape(paper['study_design'])} "
+                            f"(from the {ui.md_escape(paper.get('study_design_source') or '?')})")
         with right:
             mesh = paper.get("mesh_headings") or []
             st.markdown("**MeSH headings** (★ major topic):")
@@ -108,6 +127,19 @@ def render_paper(pmid: int) -> None:
                     for m in mesh))
             else:
                 st.caption("Not indexed yet (NLM adds MeSH weeks to months after a paper appears).")
+
+        affiliations = sorted({place for author in paper.get("authors") or [] for place in author.get("affiliations") or []})
+        if affiliations:
+            st.markdown("**Affiliations:**\n" + "\n".join(f"- {ui.md_escape(place)}" for place in affiliations))
+        grants = data.article_grants(pmid)
+        if not grants.empty:
+            st.subheader("Funding")
+            ui.table(grants, f"{pmid}-grants", key="paper-grants")
+        corrections = data.article_corrections(pmid)
+        if not corrections.empty:
+            st.subheader("Corrections and comments")
+            ui.table(corrections, f"{pmid}-corrections", key="paper-corrections",
+                     column_config=ui.link_columns(pubmed_url="PubMed"))
 
         tagged = data.article_tagged_conditions(pmid)
         if tagged is not None:

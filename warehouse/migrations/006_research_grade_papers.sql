@@ -75,3 +75,33 @@ COMMENT ON COLUMN grants.grant_id IS 'GrantID as written (e.g. R01 MH123456).';
 COMMENT ON COLUMN grants.acronym IS 'Funder acronym (e.g. MH).';
 COMMENT ON COLUMN grants.agency IS 'Funding agency.';
 COMMENT ON COLUMN grants.country IS 'Country of the agency.';
+
+CREATE OR REPLACE VIEW v_articles AS
+SELECT
+    a.pmid,
+    a.title,
+    coalesce((SELECT list(d.drug ORDER BY d.drug) FROM record_drugs d
+              WHERE d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)), []) AS drugs,
+    a.journal,
+    a.pub_year,
+    partial_date(a.pub_date, a.pub_date_precision) AS published,
+    [p.name FOR p IN a.publication_types] AS publication_types,
+    [m.name FOR m IN a.mesh_headings] AS mesh_terms,
+    coalesce((SELECT list(DISTINCT l.nct_id ORDER BY l.nct_id) FROM article_trials l WHERE l.pmid = a.pmid), [])
+        AS linked_trials,
+    a.doi,
+    a.entrez_date,
+    a.first_seen_at,
+    'https://pubmed.ncbi.nlm.nih.gov/' || a.pmid || '/' AS url,
+    a.record_type,
+    a.book_title,
+    coalesce((SELECT list(d.drug ORDER BY d.drug) FROM record_drugs d
+              WHERE d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)
+                AND d.role IS DISTINCT FROM 'mention'), []) AS subject_drugs,
+    a.study_design,
+    a.study_design_source,
+    coalesce(a.retracted, false) AS retracted,
+    coalesce(a.expression_of_concern, false) AS expression_of_concern
+FROM live_articles a;
+
+COMMENT ON VIEW v_articles IS 'One row per paper still in PubMed: drugs (subject_drugs: those the paper is about, not only mentioning), journal, year, publication types, study design, retraction, MeSH terms, linked trials, PubMed URL, record type (article or book). Filter len(subject_drugs) > 0 to leave out papers that only mention a drug (e.g. ketamine as an anaesthetic).';
