@@ -152,6 +152,10 @@ class Catalogue:
                             return True
         return False
 
+    def name_pattern(self, key: str) -> re.Pattern[str]:
+        """The pattern that finds drug `key`'s names in a text, by the labelling rule."""
+        return self._patterns[key]
+
     def drugs_in(self, *texts: str | None) -> list[str]:
         """Keys of the drugs named anywhere in `texts`, in catalogue order."""
         joined = "\n".join(text for text in texts if text)
