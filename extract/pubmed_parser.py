@@ -15,10 +15,28 @@ Record keys (None when absent, [] for empty lists):
     pub_date, pub_date_precision, pub_date_raw, pub_year,
     authors, languages, publication_types, mesh_headings, chemicals, keywords,
     doi, pmcid, nct_links, nct_ids, entrez_date, revised_date, completed_date,
-    status, record_version
+    status, record_version,
+    retracted, expression_of_concern, journal_volume, journal_issue, journal_pages,
+    issn_print, issn_electronic, nlm_journal_id, publication_status,
+    received_date, accepted_date, epublish_date, coi_statement, suppl_mesh,
+    comments_corrections, grants
 
-record_type is 'article' or 'book'. A book record has no journal, MeSH headings, chemicals,
-completed date or status; instead book_title (Book/BookTitle: the book a chapter is in, or the
+authors are dicts last_name, fore_name, initials, collective_name, affiliations (every
+AffiliationInfo/Affiliation, in order), identifier (the author's ORCID as
+https://orcid.org/XXXX-XXXX-XXXX-XXXX; an ORCID value that is not 16 digits/X is kept as written)
+and equal_contrib (EqualContrib "Y" → True, "N" → False, absent → None: PubMed said nothing).
+comments_corrections (dicts ref_type exactly as RefType is written, ref_pmid int or None,
+ref_source) and grants (dicts grant_id, acronym, agency, country) are not articles columns:
+the loader writes them to their own tables. retracted is True exactly when the record has a
+RetractionIn link or the publication type Retracted Publication (D016441); a retraction notice
+(Retraction of Publication) is not itself retracted. expression_of_concern is True with an
+ExpressionOfConcernIn link. Both are False otherwise, never None. The history dates received,
+accepted and epublish (and ArticleDate) are ancillary: one that cannot exist is left None
+instead of rejecting the record.
+
+record_type is 'article' or 'book'. A book record has no journal (nor its volume, issue, ISSNs or
+NLM id), MeSH headings, supplementary MeSH, comments/corrections, chemicals, completed date or
+status; instead book_title (Book/BookTitle: the book a chapter is in, or the
 book itself) and book_publisher (Book/Publisher/PublisherName), which articles leave None. Its
 title is the chapter's ArticleTitle, else the BookTitle; pub_date is the Book's PubDate; its
 authors are the document's author lists, else the Book's, editors left out.
@@ -47,6 +65,9 @@ NCT_PATTERN = re.compile(r"\bNCT\d{8}\b", re.IGNORECASE)
 # fast, while the case-insensitive NCT_PATTERN is tried at every position of an abstract.
 _NCT_HINT = re.compile(r"nct\d")
 PMC_PATTERN = re.compile(r"^PMC\d+")
+_ORCID_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?orcid\.org/", re.IGNORECASE)
+_ORCID = re.compile(r"^(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$")
+RETRACTED_PUBLICATION = ("D016441", "Retracted Publication")  # the paper was retracted (not D016440, the notice)
 ABSTRACT_LIMIT = 100_000  # characters; real abstracts stay under ~10,000
 _FRAGMENT = re.compile(rb"<(PubmedArticle|PubmedBookArticle|DeleteCitation)>.*?</\1>", re.DOTALL)
 _PMID_IN_FRAGMENT = re.compile(rb"<PMID[^>]*>\s*(\d+)\s*</PMID>")
@@ -206,8 +227,14 @@ def _record(elem: Element, citation: Element | None) -> dict[str, Any]:
     abstract = _abstract(sections)
     _check_length(abstract)
     journal = _children(*article.get("Journal", ()))
-    pub_date, precision, pub_date_raw = _pub_date(journal, article)
+    issue = _children(*journal.get("JournalIssue", ()))
+    pub_date, precision, pub_date_raw = _pub_date(issue, article)
     nct_links = _nct_links(article, title, abstract)
+    publication_types = _publication_types(article)
+    links = _comments_corrections(cited)
+    history = _history(data)
+    issns = _issns(journal)
+    journal_info = _first(cited, "MedlineJournalInfo")
     return {
         "pmid": pmid,
         "record_type": "article",
@@ -224,7 +251,7 @@ def _record(elem: Element, citation: Element | None) -> dict[str, Any]:
         "pub_year": pub_date.year if pub_date else None,
         "authors": [_author(author) for author in _in(article.get("AuthorList", ()), "Author")],
         "languages": _languages(article),
-        "publication_types": _publication_types(article),
+        "publication_types": publication_types,
         "mesh_headings": _mesh_headings(cited),
         "chemicals": _chemicals(cited),
         "keywords": _keywords(cited),
@@ -232,11 +259,27 @@ def _record(elem: Element, citation: Element | None) -> dict[str, Any]:
         "pmcid": _pmcid(article_ids, cited),
         "nct_links": nct_links,
         "nct_ids": sorted({link["nct_id"] for link in nct_links}),
-        "entrez_date": _entrez_date(data),
+        "entrez_date": _entrez_date(history),
         "revised_date": _day(_first(cited, "DateRevised"), "DateRevised"),
         "completed_date": _day(_first(cited, "DateCompleted"), "DateCompleted"),
         "status": citation.get("Status"),
         "record_version": _record_version(pmid_elem),
+        "retracted": _retracted(publication_types, links),
+        "expression_of_concern": any(link["ref_type"] == "ExpressionOfConcernIn" for link in links),
+        "journal_volume": _text(_first(issue, "Volume")),
+        "journal_issue": _text(_first(issue, "Issue")),
+        "journal_pages": _pages(article),
+        "issn_print": issns.get("Print"),
+        "issn_electronic": issns.get("Electronic"),
+        "nlm_journal_id": _text(_child(journal_info, "NlmUniqueID")) if journal_info is not None else None,
+        "publication_status": _text(_first(data, "PublicationStatus")),
+        "received_date": _lenient_day(history.get("received")),
+        "accepted_date": _lenient_day(history.get("accepted")),
+        "epublish_date": _epublish_date(article, history),
+        "coi_statement": _clean(_first(cited, "CoiStatement")),
+        "suppl_mesh": _suppl_mesh(cited),
+        "comments_corrections": links,
+        "grants": _grants(article),
     }
 
 
@@ -267,6 +310,8 @@ def _book_record(elem: Element, document: Element | None) -> dict[str, Any]:
         _partial_date(pub_date_elem, "Book/PubDate") if pub_date_elem is not None else (None, None, None))
     publisher = _first(book, "Publisher")
     nct_links = _nct_links(doc, title, abstract)
+    publication_types = [{"ui": kind.get("UI"), "name": _tidy(kind.text)} for kind in doc.get("PublicationType", ())]
+    history = _history(data)
     return {
         "pmid": pmid,
         "record_type": "book",
@@ -283,8 +328,7 @@ def _book_record(elem: Element, document: Element | None) -> dict[str, Any]:
         "pub_year": pub_date.year if pub_date else None,
         "authors": [_author(author) for author in _book_authors(doc) or _book_authors(book)],
         "languages": _languages(doc),
-        "publication_types": [{"ui": kind.get("UI"), "name": _tidy(kind.text)}
-                              for kind in doc.get("PublicationType", ())],
+        "publication_types": publication_types,
         "mesh_headings": [],
         "chemicals": [],
         "keywords": _keywords(doc),
@@ -292,11 +336,27 @@ def _book_record(elem: Element, document: Element | None) -> dict[str, Any]:
         "pmcid": article_ids.get("pmc"),
         "nct_links": nct_links,
         "nct_ids": sorted({link["nct_id"] for link in nct_links}),
-        "entrez_date": _entrez_date(data),
+        "entrez_date": _entrez_date(history),
         "revised_date": _day(_first(doc, "DateRevised"), "DateRevised"),
         "completed_date": None,
         "status": None,
         "record_version": _record_version(pmid_elem),
+        "retracted": _retracted(publication_types, []),
+        "expression_of_concern": False,
+        "journal_volume": None,
+        "journal_issue": None,
+        "journal_pages": _pages(doc),
+        "issn_print": None,
+        "issn_electronic": None,
+        "nlm_journal_id": None,
+        "publication_status": _text(_first(data, "PublicationStatus")),
+        "received_date": _lenient_day(history.get("received")),
+        "accepted_date": _lenient_day(history.get("accepted")),
+        "epublish_date": _lenient_day(history.get("epublish")),
+        "coi_statement": _clean(_first(doc, "CoiStatement")),
+        "suppl_mesh": [],
+        "comments_corrections": [],
+        "grants": _grants(doc),
     }
 
 
@@ -421,9 +481,9 @@ def _abstract(sections: list[dict[str, str | None]]) -> str | None:
     return "\n\n".join(rendered) or None
 
 
-def _pub_date(journal: Children, article: Children) -> PartialDate:
+def _pub_date(issue: Children, article: Children) -> PartialDate:
     """The issue's PubDate; the electronic ArticleDate when PubDate gives no usable year."""
-    pub_date = _first(_children(*journal.get("JournalIssue", ())), "PubDate")
+    pub_date = _first(issue, "PubDate")
     found = _partial_date(pub_date, "PubDate") if pub_date is not None else (None, None, None)
     if found[0] is None:
         for article_date in article.get("ArticleDate", ()):
@@ -471,26 +531,142 @@ def _day(elem: Element | None, where: str) -> date | None:
     return _partial_date(elem, where)[0] if elem is not None else None
 
 
-def _entrez_date(data: Children) -> date | None:
-    """The first 'entrez' History date, else the first 'pubmed' one."""
-    pubmed = None
+def _lenient_day(elem: Element | None) -> date | None:
+    """An ancillary date (received, accepted, epublish): one that cannot exist is left None
+    rather than quarantining the whole record."""
+    if elem is None:
+        return None
+    try:
+        return _partial_date(elem, elem.tag)[0]
+    except RecordError:
+        return None
+
+
+def _history(data: Children) -> dict[str, Element]:
+    """PubStatus → the first History/PubMedPubDate with that status."""
+    found: dict[str, Element] = {}
     for history_date in _in(data.get("History", ()), "PubMedPubDate"):
-        status = history_date.get("PubStatus")
-        if status == "entrez":
-            return _day(history_date, "History/entrez")
-        if status == "pubmed" and pubmed is None:
-            pubmed = history_date
-    return _day(pubmed, "History/pubmed")
+        found.setdefault(history_date.get("PubStatus"), history_date)
+    return found
 
 
-def _author(author: Element) -> dict[str, str | None]:
-    fields = _first_children(author)
+def _entrez_date(history: dict[str, Element]) -> date | None:
+    """The first 'entrez' History date, else the first 'pubmed' one."""
+    if "entrez" in history:
+        return _day(history["entrez"], "History/entrez")
+    return _day(history.get("pubmed"), "History/pubmed")
+
+
+def _epublish_date(article: Children, history: dict[str, Element]) -> date | None:
+    """ArticleDate of type Electronic (the DTD's fixed and only type), else History 'epublish'."""
+    for article_date in article.get("ArticleDate", ()):
+        if article_date.get("DateType", "Electronic") == "Electronic":
+            found = _lenient_day(article_date)
+            if found is not None:
+                return found
+    return _lenient_day(history.get("epublish"))
+
+
+def _author(author: Element) -> dict[str, Any]:
+    """One Author, read in one pass over its children: names (first of each tag), every
+    AffiliationInfo/Affiliation, the first ORCID Identifier."""
+    fields: dict[Any, Element] = {}
+    affiliations: list[str] = []
+    orcid = None
+    for child in author[:]:
+        tag = child.tag
+        if tag == "AffiliationInfo":
+            for part in child[:]:
+                if part.tag == "Affiliation" and (text := _clean(part)):
+                    affiliations.append(text)
+        elif tag == "Identifier":
+            if orcid is None and child.get("Source") == "ORCID":
+                orcid = _orcid(child.text)
+        elif tag not in fields:
+            fields[tag] = child
+    equal = author.get("EqualContrib")
     return {
         "last_name": _text(fields.get("LastName")),
         "fore_name": _text(fields.get("ForeName")),
         "initials": _text(fields.get("Initials")),
         "collective_name": _clean(fields.get("CollectiveName")),
+        "affiliations": affiliations,
+        "identifier": orcid,
+        "equal_contrib": True if equal == "Y" else False if equal == "N" else None,
     }
+
+
+def _orcid(text: str | None) -> str | None:
+    """An ORCID as https://orcid.org/XXXX-XXXX-XXXX-XXXX, whichever way PubMed wrote it (bare,
+    http:// or https:// URL, with or without dashes, lowercase x); a value that is not an ORCID's
+    16 characters is kept as written rather than guessed at."""
+    text = _tidy(text)
+    if text is None:
+        return None
+    match = _ORCID.match(_ORCID_PREFIX.sub("", text).replace(" ", "").upper())
+    return f"https://orcid.org/{'-'.join(match.groups())}" if match else text
+
+
+def _retracted(publication_types: list[dict[str, str | None]], links: list[dict[str, Any]]) -> bool:
+    return (any(link["ref_type"] == "RetractionIn" for link in links)
+            or any(kind["ui"] == RETRACTED_PUBLICATION[0] or kind["name"] == RETRACTED_PUBLICATION[1]
+                   for kind in publication_types))
+
+
+def _comments_corrections(cited: Children) -> list[dict[str, Any]]:
+    """MedlineCitation/CommentsCorrectionsList links, RefType exactly as written."""
+    links = []
+    for link in _in(cited.get("CommentsCorrectionsList", ()), "CommentsCorrections"):
+        ref_type = link.get("RefType")
+        if not ref_type:
+            raise RecordError("CommentsCorrections without RefType")
+        fields = _first_children(link)
+        ref_pmid = _text(fields.get("PMID"))
+        links.append({
+            "ref_type": ref_type,
+            "ref_pmid": int(ref_pmid) if ref_pmid and ref_pmid.isdigit() else None,
+            "ref_source": _clean(fields.get("RefSource")),
+        })
+    return links
+
+
+def _grants(fields: Children) -> list[dict[str, str | None]]:
+    grants = []
+    for grant in _in(fields.get("GrantList", ()), "Grant"):
+        parts = _first_children(grant)
+        grants.append({
+            "grant_id": _text(parts.get("GrantID")),
+            "acronym": _text(parts.get("Acronym")),
+            "agency": _text(parts.get("Agency")),
+            "country": _text(parts.get("Country")),
+        })
+    return grants
+
+
+def _pages(fields: Children) -> str | None:
+    """Pagination/MedlinePgn, else StartPage-EndPage (StartPage alone without an EndPage)."""
+    pagination = _first(fields, "Pagination")
+    if pagination is None:
+        return None
+    parts = _first_children(pagination)
+    if pages := _text(parts.get("MedlinePgn")):
+        return pages
+    start, end = _text(parts.get("StartPage")), _text(parts.get("EndPage"))
+    return f"{start}-{end}" if start and end else start or end
+
+
+def _issns(journal: Children) -> dict[str, str]:
+    """IssnType (Print, Electronic) → the first ISSN of that type."""
+    issns: dict[str, str] = {}
+    for issn in journal.get("ISSN", ()):
+        if text := _tidy(issn.text):
+            issns.setdefault(issn.get("IssnType") or "", text)
+    return issns
+
+
+def _suppl_mesh(cited: Children) -> list[dict[str, str | None]]:
+    return [{"ui": name.get("UI"), "name": _clean(name), "type": name.get("Type")}
+            for name in _in(cited.get("SupplMeshList", ()), "SupplMeshName")]
 
 
 def _languages(article: Children) -> list[str]:

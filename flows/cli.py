@@ -188,7 +188,8 @@ def cmd_retag(args: argparse.Namespace, settings: Settings) -> int:
 
     with without_heartbeats_on_a_temporary_server():
         done = retag_flow(settings, args.all)
-    print(f"retagged {done['article']:,} articles and {done['trial']:,} trials")
+    print(f"retagged {done['article']:,} articles and {done['trial']:,} trials; "
+          f"study design and drug roles derived again for {done['derived']:,} papers")
     return 0
 
 
@@ -281,7 +282,8 @@ def build_parser() -> OneLineParser:
     status = commands.add_parser("status", help="last runs, watermarks, row counts and rejects")
     status.set_defaults(handler=cmd_status)
 
-    retag = commands.add_parser("retag", help="re-run the condition tagger over stored records (no refetching)")
+    retag = commands.add_parser("retag", help="re-run the condition tagger, study design and drug role rules over "
+                                "stored records (no refetching)")
     retag.add_argument("--all", action="store_true", help="every record, not only those tagged by an older tagger")
     retag.set_defaults(handler=cmd_retag)
 

@@ -179,9 +179,11 @@ def backfill_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctg
 @task(name="retag", cache_policy=NONE)
 def retag_task(working: Working, everything: bool) -> dict[str, int]:
     from extract.tagger import Tagger
-    from flows.retag import retag
+    from flows.retag import rederive, retag
 
-    return retag(working.conn, everything=everything, tagger=Tagger(), progress=_progress)
+    done = retag(working.conn, everything=everything, tagger=Tagger(), progress=_progress)
+    done["derived"] = rederive(working.conn, everything=everything, catalogue=Catalogue.load(), progress=_progress)
+    return done
 
 
 @flow(name="trialwatch-retag", validate_parameters=False)

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from extract.catalogue import Catalogue
 from extract.ctgov_parser import parse_ctgov_page
+from extract.derive import derive_article
 from extract.pages import RawPage
 from extract.pubmed_parser import parse_pubmed
 from extract.records import Reject
@@ -80,9 +81,11 @@ def prepare_page(page: RawPage, catalogue: Catalogue | None = None, tagger: Tagg
     else:
         parsed = parse_ctgov_page(page.body)
         label = catalogue.drugs_for_trial
+    kind = RECORD_KIND[page.source]
     for record in parsed.records:
         record["drugs"] = label(record)
-    kind = RECORD_KIND[page.source]
+        if kind == "article":
+            derive_article(record, catalogue)
     batch, unfit = build_batch(kind, parsed.records)
     prepared = PreparedPage(page.source, len(parsed.records), batch, parsed.deleted_ids, [*parsed.rejects, *unfit],
                             parsed.skipped)

@@ -5,13 +5,17 @@ from __future__ import annotations
 from typing import Callable
 
 import duckdb
+import pyarrow as pa
 
+from extract.catalogue import Catalogue
+from extract.derive import DERIVATION_VERSION, derive_article
 from extract.evaluate_tagger import Report, evaluate_records
 from extract.tagger import Tagger
 from flows.pipeline import tag_records
 from warehouse.load import transaction
 
 CHUNK = 2_000
+DERIVED_FIELDS = ("pmid", "study_design", "study_design_source", "mentioned_drugs", "derivation_version")
 
 # Records whose tags come from another tagger version (or none yet); `$all` selects every one.
 STALE_ARTICLES = """
@@ -34,6 +38,24 @@ SELECT nct_id, brief_title, official_title, conditions, keywords, brief_summary,
        eligibility_criteria
 FROM trials WHERE list_contains($ids, nct_id)
 """
+# Papers whose study design and drug roles come from other rule versions; their fields and drug labels.
+STALE_DERIVATIONS = """
+SELECT pmid FROM articles WHERE $all OR derivation_version IS DISTINCT FROM $version ORDER BY pmid
+"""
+DERIVATION_INPUT = """
+SELECT a.*, coalesce((SELECT list(d.drug ORDER BY d.drug) FROM record_drugs d
+                      WHERE d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)), []) AS drugs
+FROM articles a WHERE list_contains($ids, a.pmid)
+"""
+STORE_DESIGNS = """
+UPDATE articles SET study_design = d.study_design, study_design_source = d.study_design_source,
+       derivation_version = d.derivation_version
+FROM derived d WHERE articles.pmid = d.pmid
+"""
+STORE_ROLES = """
+UPDATE record_drugs SET role = CASE WHEN list_contains(d.mentioned_drugs, record_drugs.drug) THEN 'mention' ELSE 'subject' END
+FROM derived d WHERE record_drugs.record_kind = 'article' AND record_drugs.record_id = CAST(d.pmid AS VARCHAR)
+"""
 INDEXED_ARTICLES = "SELECT * FROM articles WHERE len(mesh_headings) > 0"
 INDEXED_TRIALS = "SELECT * FROM trials WHERE len(condition_mesh) > 0"
 
@@ -55,6 +77,31 @@ def retag(conn: duckdb.DuckDBPyConnection, *, everything: bool, tagger: Tagger,
                 done[kind] += tag_records(conn, kind, records, tagger)
             progress(f"retag: {done[kind]:,} of {len(ids):,} {kind}s")
     return done
+
+
+def rederive(conn: duckdb.DuckDBPyConnection, *, everything: bool, catalogue: Catalogue,
+             progress: Callable[[str], None]) -> int:
+    """Derive study design and drug roles again for papers derived by other rule versions (all
+    with `everything`), from their stored fields — no refetching."""
+    ids = [row[0] for row in conn.execute(STALE_DERIVATIONS, {"all": everything,
+                                                               "version": DERIVATION_VERSION}).fetchall()]
+    for start in range(0, len(ids), CHUNK):
+        records = _rows(conn, DERIVATION_INPUT, {"ids": ids[start:start + CHUNK]})
+        for record in records:
+            derive_article(record, catalogue)
+        derived = pa.Table.from_pylist(
+            [{key: record[key] for key in DERIVED_FIELDS} for record in records],
+            schema=pa.schema([("pmid", pa.int64()), ("study_design", pa.string()), ("study_design_source", pa.string()),
+                              ("mentioned_drugs", pa.list_(pa.string())), ("derivation_version", pa.string())]))
+        conn.register("derived", derived)
+        try:
+            with transaction(conn):
+                conn.execute(STORE_DESIGNS)
+                conn.execute(STORE_ROLES)
+        finally:
+            conn.unregister("derived")
+        progress(f"retag: study design and drug roles of {min(start + CHUNK, len(ids)):,} of {len(ids):,} papers")
+    return len(ids)
 
 
 def evaluate_stored(conn: duckdb.DuckDBPyConnection, tagger: Tagger) -> Report:

@@ -148,7 +148,8 @@ def test_a_whole_book_takes_its_title_and_authors_from_the_book():
     [record] = parse_pubmed(article_set(xml)).records
     assert record["title"] == record["book_title"] == "Depression in adults: treatment"
     assert record["authors"] == [{"last_name": None, "fore_name": None, "initials": None,
-                                  "collective_name": "National Guideline Centre (UK)"}]
+                                  "collective_name": "National Guideline Centre (UK)", "affiliations": [],
+                                  "identifier": None, "equal_contrib": None}]
     assert (record["pub_date"], record["pub_date_precision"], record["pub_date_raw"]) == (
         date(2019, 3, 1), "day", "2019 Mar 1")
     assert record["entrez_date"] == date(2019, 3, 2)  # no 'entrez' date: the 'pubmed' one

@@ -4,7 +4,6 @@ from __future__ import annotations
 import csv
 import gzip
 import re
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -221,21 +220,6 @@ def test_per_role_agreement(sample):
         score, _ = _agreement(items)
         print(f"\n{human}: {score:.3f} of {len(items)}")
         assert score >= {"subject": 1.0, "mention": 0.96}[human] - MARGIN
-
-
-def test_throughput_on_corpus(corpus_dir, catalogue):
-    """Fast enough for every parsed article. Worst case, every drug asked of every record of the
-    1970s bulk file: ~5,800 records/s measured (docs/drug_role.md); the bound leaves room for a
-    slow machine. Asked only about labelled drugs, as prepare.py does, it is far faster."""
-    payload = gzip.decompress((corpus_dir / "pubmed/bulk/pubmed20n0014_even.xml.gz").read_bytes())
-    records = parse_pubmed(payload).records[:3000]
-    keys = [drug.key for drug in catalogue.drugs]
-    start = time.perf_counter()
-    for rec in records:
-        mentioned_drugs(rec, keys, catalogue)
-    rate = len(records) / (time.perf_counter() - start)
-    print(f"\n{rate:,.0f} records/s (every drug asked of every record)")
-    assert rate > 1_500
 
 
 def test_drug_role_single(catalogue):

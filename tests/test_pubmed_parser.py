@@ -31,6 +31,10 @@ RECORD_KEYS = {
     "publication_types", "mesh_headings", "chemicals", "keywords", "doi", "pmcid",
     "nct_links", "nct_ids", "entrez_date", "revised_date", "completed_date", "status",
     "record_version",
+    "retracted", "expression_of_concern", "journal_volume", "journal_issue", "journal_pages",
+    "issn_print", "issn_electronic", "nlm_journal_id", "publication_status",
+    "received_date", "accepted_date", "epublish_date", "coi_statement", "suppl_mesh",
+    "comments_corrections", "grants",
 }
 MONTHS = {m: i for i, m in enumerate(
     "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)}
@@ -246,10 +250,19 @@ def test_structured_abstract_databank_and_collective_author(parsed):
     ]
     assert record["nct_ids"] == ["NCT01245062"]
     assert len(record["authors"]) == 26
+    no_extras = {"affiliations": [], "identifier": None, "equal_contrib": None}
     assert record["authors"][-1] == {"last_name": None, "fore_name": None, "initials": None,
-                                     "collective_name": "METRIC Study Group"}
+                                     "collective_name": "METRIC Study Group", **no_extras}
     assert record["authors"][17] == {"last_name": "Becker", "fore_name": "Jürgen C", "initials": "JC",
-                                     "collective_name": None}
+                                     "collective_name": None, **no_extras}
+    assert record["authors"][0]["affiliations"] == [
+        "Massachusetts General Hospital Cancer Center, Boston, USA. kflaherty@partners.org"]
+    assert [link["ref_pmid"] for link in record["comments_corrections"]] == [22663012, 23034028, 23034029]
+    assert {link["ref_type"] for link in record["comments_corrections"]} == {"CommentIn"}
+    assert (record["journal_volume"], record["journal_issue"], record["journal_pages"]) == ("367", "2", "107-14")
+    assert (record["issn_print"], record["issn_electronic"], record["nlm_journal_id"]) == (None, "1533-4406", "0255562")
+    assert (record["publication_status"], record["epublish_date"]) == ("ppublish", date(2012, 6, 4))
+    assert (record["retracted"], record["expression_of_concern"], record["grants"]) == (False, False, [])
     assert (record["pub_date"], record["pub_date_precision"], record["pub_date_raw"]) == (
         date(2012, 7, 12), "day", "2012 Jul 12")
     assert record["pub_year"] == 2012

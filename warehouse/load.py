@@ -74,11 +74,16 @@ def _now() -> datetime:
 
 @cache
 def _extra_fields(table: str) -> dict[str, pa.DataType]:
-    """Batch columns that are not table columns: they feed record_drugs and article_trials."""
+    """Batch columns that are not table columns: they feed record_drugs, article_trials,
+    comments_corrections and grants."""
     extra = {"drugs": pa.list_(pa.string())}
     if table == "articles":
         extra["mentioned_drugs"] = pa.list_(pa.string())  # of `drugs`, those only mentioned (record_drugs.role)
         extra["nct_links"] = pa.list_(pa.struct([("nct_id", pa.string()), ("evidence", pa.string())]))
+        extra["comments_corrections"] = pa.list_(pa.struct(
+            [("ref_type", pa.string()), ("ref_pmid", pa.int64()), ("ref_source", pa.string())]))
+        extra["grants"] = pa.list_(pa.struct(
+            [("grant_id", pa.string()), ("acronym", pa.string()), ("agency", pa.string()), ("country", pa.string())]))
     return extra
 
 

@@ -26,6 +26,7 @@ ALTER TABLE articles ADD COLUMN coi_statement VARCHAR;
 ALTER TABLE articles ADD COLUMN suppl_mesh STRUCT(ui VARCHAR, name VARCHAR, type VARCHAR)[];
 ALTER TABLE articles ADD COLUMN study_design VARCHAR;
 ALTER TABLE articles ADD COLUMN study_design_source VARCHAR;
+ALTER TABLE articles ADD COLUMN derivation_version VARCHAR;
 
 ALTER TABLE record_drugs ADD COLUMN role VARCHAR;
 
@@ -61,6 +62,7 @@ COMMENT ON COLUMN articles.coi_statement IS 'Conflict-of-interest statement (Coi
 COMMENT ON COLUMN articles.suppl_mesh IS 'Supplementary MeSH concepts (SupplMeshList: ui, name, type Disease/Protocol/Organism).';
 COMMENT ON COLUMN articles.study_design IS 'randomized controlled trial, clinical trial, systematic review, meta-analysis, review, observational study, case report, preclinical, protocol, guideline, editorial, letter, comment or other.';
 COMMENT ON COLUMN articles.study_design_source IS '"publication type" where NLM or the publisher typed it, "text" where derived from title, abstract and keywords.';
+COMMENT ON COLUMN articles.derivation_version IS 'Versions of the rules that derived study_design and record_drugs.role (e.g. "design 1; role 1"); `trialwatch retag` re-derives records made by other versions.';
 COMMENT ON COLUMN record_drugs.role IS 'subject (the research is about the drug''s use or effects) or mention (incidental: an anaesthetic for a procedure, background, a list of other drugs). Trials found by the intervention query are subject.';
 
 COMMENT ON TABLE comments_corrections IS 'PubMed CommentsCorrectionsList: one row per link from a paper to another (retractions, errata, comments, updates, expressions of concern), replaced with its paper.';

@@ -10,7 +10,9 @@ WHERE a.content_hash IS DISTINCT FROM b.content_hash;
 DELETE FROM articles WHERE pmid IN (SELECT pmid FROM staged WHERE NOT is_new);
 
 INSERT INTO articles BY NAME
-SELECT * EXCLUDE (is_new, drugs, mentioned_drugs, nct_links), $now AS updated_at, $run_id AS last_run_id FROM staged;
+SELECT * EXCLUDE (is_new, drugs, mentioned_drugs, nct_links, comments_corrections, grants),
+       $now AS updated_at, $run_id AS last_run_id
+FROM staged;
 
 DELETE FROM record_drugs
 WHERE record_kind = 'article' AND record_id IN (SELECT CAST(pmid AS VARCHAR) FROM staged);
@@ -31,3 +33,16 @@ WHERE evidence IN ('databank', 'abstract') AND pmid IN (SELECT pmid FROM staged)
 
 INSERT OR IGNORE INTO article_trials
 SELECT pmid, nct_id, evidence, $now, $run_id FROM staged_links;
+
+-- Comments/corrections and grants belong to their paper: a changed paper's rows are replaced.
+DELETE FROM comments_corrections WHERE pmid IN (SELECT pmid FROM staged);
+
+INSERT INTO comments_corrections (pmid, ref_type, ref_pmid, ref_source)
+SELECT pmid, link.ref_type, link.ref_pmid, link.ref_source
+FROM (SELECT pmid, unnest(comments_corrections) AS link FROM staged);
+
+DELETE FROM grants WHERE pmid IN (SELECT pmid FROM staged);
+
+INSERT INTO grants (pmid, grant_id, acronym, agency, country)
+SELECT pmid, g.grant_id, g.acronym, g.agency, g.country
+FROM (SELECT pmid, unnest(grants) AS g FROM staged);

@@ -1,0 +1,90 @@
+"""Study design and drug role through the whole pipeline: ingested over HTTP from the stand-in,
+stored on articles / record_drugs, shown by v_articles, and derived again by retag after a rule
+change — from the stored fields, with no refetching."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import duckdb
+
+from extract.catalogue import Catalogue
+from extract.derive import DERIVATION_VERSION
+from extract.standins import CtGovStandIn, PubMedRecord, PubMedStandIn
+from flows import pipeline
+from flows.retag import rederive
+from flows.settings import Settings
+from tests.helpers import TODAY
+from warehouse.db import open_warehouse
+
+ANAESTHESIA = (
+    "Hippocampal long-term potentiation after fear conditioning in rats",
+    "Rats were anaesthetised with ketamine (80 mg/kg) and xylazine (10 mg/kg) before electrodes were implanted. "
+    "Fear conditioning increased long-term potentiation in CA1.", [])
+TRIAL = (
+    "Esketamine nasal spray for treatment-resistant depression: a randomized, double-blind trial",
+    "Adults with treatment-resistant depression were randomized to esketamine or placebo nasal spray. "
+    "Esketamine reduced MADRS scores at day 28.", [("D016449", "Randomized Controlled Trial")])
+
+
+def article(pmid: int, title: str, abstract: str, types: list[tuple[str, str]]) -> PubMedRecord:
+    kinds = "".join(f'<PublicationType UI="{ui}">{name}</PublicationType>' for ui, name in types)
+    xml = (f'<PubmedArticle><MedlineCitation><PMID Version="1">{pmid}</PMID><Article>'
+           f"<ArticleTitle>{title}</ArticleTitle><Abstract><AbstractText>{abstract}</AbstractText></Abstract>"
+           f"<PublicationTypeList>{kinds}</PublicationTypeList></Article></MedlineCitation></PubmedArticle>").encode()
+    day = TODAY - timedelta(days=10)
+    return PubMedRecord(pmid, xml, day, day, day)
+
+
+def test_design_and_roles_are_stored_shown_and_derived_again_after_a_rule_change(tmp_path):
+    settings = Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path, workers=1)
+    records = [article(31_000_001, *ANAESTHESIA), article(31_000_002, *TRIAL)]
+    with PubMedStandIn(records) as pubmed, CtGovStandIn([]) as ctgov, open_warehouse(settings.db_path) as conn:
+        served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)
+        summary = pipeline.ingest_source(conn, served, "pubmed", pipeline.Window("full"), catalogue=Catalogue.load(),
+                                         progress=lambda _: None, today=TODAY)
+        shown = "SELECT pmid, drugs, subject_drugs, study_design, study_design_source FROM v_articles ORDER BY pmid"
+        ingested = conn.execute(shown).fetchall()
+        roles = conn.execute("SELECT record_id, drug, role FROM record_drugs ORDER BY ALL").fetchall()
+        versions = conn.execute("SELECT DISTINCT derivation_version FROM articles").fetchall()
+
+        conn.execute("UPDATE articles SET study_design = NULL, study_design_source = NULL, derivation_version = 'old'")
+        conn.execute("UPDATE record_drugs SET role = NULL")
+        derived = rederive(conn, everything=False, catalogue=Catalogue.load(), progress=lambda _: None)
+        again = conn.execute(shown).fetchall()
+        roles_again = conn.execute("SELECT record_id, drug, role FROM record_drugs ORDER BY ALL").fetchall()
+        second = rederive(conn, everything=False, catalogue=Catalogue.load(), progress=lambda _: None)
+
+    assert summary.status == "succeeded"
+    assert roles == [("31000001", "ketamine", "mention"), ("31000002", "ketamine", "subject")]
+    anaesthesia, trial = ingested
+    assert anaesthesia[1] == ["ketamine"] and anaesthesia[2] == []          # labelled, but only mentioned
+    assert anaesthesia[3] == "preclinical" and anaesthesia[4] == "text"
+    assert trial[2] == ["ketamine"] and trial[3:] == ("randomized controlled trial", "publication type")
+    assert versions == [(DERIVATION_VERSION,)]
+    assert derived == 2 and again == ingested and roles_again == roles and second == 0
+
+
+def test_the_literature_list_leaves_out_papers_that_only_mention_a_drug_unless_asked(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_dashboard import APP, PAGES, main_table, ok
+
+    settings = Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path, workers=1)
+    with PubMedStandIn([article(31_000_001, *ANAESTHESIA), article(31_000_002, *TRIAL)]) as pubmed, \
+            CtGovStandIn([]) as ctgov, open_warehouse(settings.db_path) as conn:
+        served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)
+        pipeline.ingest_source(conn, served, "pubmed", pipeline.Window("full"), catalogue=Catalogue.load(),
+                               progress=lambda _: None, today=TODAY)
+        conn.execute("CHECKPOINT")
+    monkeypatch.setenv("TRIALWATCH_DB", str(settings.db_path))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at = ok(at.switch_page(PAGES["literature"]).run())
+    default = set(main_table(at)["pmid"])
+    ok(at.toggle(key="mentions").set_value(True).run())
+    with_mentions = set(main_table(at)["pmid"])
+
+    assert default == {31_000_002}
+    assert with_mentions == {31_000_001, 31_000_002}
+    with duckdb.connect(str(settings.db_path), read_only=True) as check:
+        assert check.execute("SELECT count(*) FROM v_articles").fetchall() == [(2,)]   # the view keeps both

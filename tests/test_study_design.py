@@ -1,0 +1,246 @@
+"""study_design: publication types decide when present, text cues otherwise, and the text path
+keeps the agreement with publication types that docs/study_design.md reports."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from extract import study_design as sd
+from extract.study_design import study_design
+
+SAMPLE = Path(__file__).parent / "data" / "study_design_sample.tsv"
+
+
+def pt(*pairs: tuple[str | None, str]) -> list[dict]:
+    return [{"ui": ui, "name": name} for ui, name in pairs]
+
+
+JOURNAL = ("D016428", "Journal Article")
+RCT = ("D016449", "Randomized Controlled Trial")
+CT = ("D016430", "Clinical Trial")
+PHASE2 = ("D017427", "Clinical Trial, Phase II")
+SR = ("D000078182", "Systematic Review")
+MA = ("D017418", "Meta-Analysis")
+REVIEW = ("D016454", "Review")
+CASE = ("D002363", "Case Reports")
+LETTER = ("D016422", "Letter")
+COMMENT = ("D016420", "Comment")
+EDITORIAL = ("D016421", "Editorial")
+PROTOCOL = ("D000075742", "Clinical Trial Protocol")
+GUIDELINE = ("D017065", "Practice Guideline")
+OBS = ("D064888", "Observational Study")
+
+
+# ------------------------------------------------------------------ publication types decide
+
+
+@pytest.mark.parametrize(("types", "expected"), [
+    ([JOURNAL, RCT], "randomized controlled trial"),
+    ([JOURNAL, PHASE2], "clinical trial"),
+    ([("D018848", "Controlled Clinical Trial")], "clinical trial"),
+    ([JOURNAL, CASE], "case report"),
+    ([JOURNAL, OBS], "observational study"),
+    ([EDITORIAL], "editorial"),
+    ([LETTER], "letter"),
+    ([COMMENT], "comment"),
+    ([("D016433", "News")], "other"),
+    # precedence
+    ([REVIEW, SR, MA], "meta-analysis"),
+    ([REVIEW, SR], "systematic review"),
+    ([SR, RCT], "systematic review"),
+    ([RCT, CT, PHASE2], "randomized controlled trial"),
+    ([PROTOCOL, RCT], "protocol"),
+    ([GUIDELINE, REVIEW], "guideline"),
+    ([CASE, REVIEW], "case report"),
+    ([LETTER, CASE], "case report"),
+    ([CT, CASE], "clinical trial"),
+    ([LETTER, COMMENT], "letter"),
+    ([EDITORIAL, COMMENT], "editorial"),
+    # publisher types without a UI are matched by name
+    ([(None, "Journal Article"), (None, "Review")], "review"),
+    ([(None, "systematic review")], "systematic review"),
+])
+def test_publication_types_decide(types, expected):
+    record = {"title": "Ketamine in rats: a randomised trial and case report",  # text says otherwise
+              "abstract": None, "keywords": [], "publication_types": pt(*types)}
+    assert study_design(record) == (expected, "publication type")
+
+
+def test_journal_article_alone_falls_back_to_text():
+    record = {"title": "A double-blind trial of ketamine", "publication_types": pt(JOURNAL, (
+        "D013485", "Research Support, Non-U.S. Gov't"), ("D003160", "Comparative Study"))}
+    assert study_design(record) == ("randomized controlled trial", "text")
+
+
+def test_missing_fields_are_other():
+    assert study_design({}) == ("other", "text")
+    assert study_design({"title": None, "abstract": None, "keywords": None,
+                         "publication_types": None}) == ("other", "text")
+
+
+def test_every_mapped_design_is_in_the_contract():
+    assert set(sd.PUBLICATION_TYPE_UIS.values()) <= set(sd.DESIGNS)
+    assert set(sd.PUBLICATION_TYPE_NAMES.values()) <= set(sd.DESIGNS)
+    assert set(sd.PRECEDENCE) == set(sd.DESIGNS)
+    assert isinstance(sd.STUDY_DESIGN_VERSION, str) and sd.STUDY_DESIGN_VERSION
+
+
+# ------------------------------------------------------------------ text cues
+
+
+def read_sample() -> list[tuple[str, str, str]]:
+    rows = []
+    with SAMPLE.open(encoding="utf-8", newline="") as handle:
+        for row in csv.reader(handle, delimiter="\t"):
+            if row and not row[0].startswith("#"):
+                rows.append((row[0], row[1], row[2] if len(row) > 2 else ""))
+    return rows
+
+
+@pytest.mark.parametrize(("expected", "title", "abstract"), read_sample())
+def test_labelled_sample(expected, title, abstract):
+    assert expected in sd.DESIGNS
+    record = {"title": title, "abstract": abstract or None, "keywords": [], "publication_types": []}
+    assert study_design(record) == (expected, "text")
+
+
+# Real titles / sentences from the corpus (PMID, file), quoted; labels from their publication types.
+REAL = [
+    (422615, "Recurrent giant-cell tumor of bone in a thirteen-year-old girl. A case report.", None,
+     "case report"),
+    (419857, "Fibromuscular dysplasia of the splenic artery in a child; case report.", None, "case report"),
+    (409159, "Selective hepatic artery embolization to control massive hepatic hemorrhage after trauma.",
+     "Two patients who sustained liver trauma with intrahepatic and intraperitoneal hemorrhage are "
+     "reported.", "case report"),
+    (406299, "Allergen injection therapy with glutaraldehyde-modified--ragweed pollen-tyrosine "
+     "adsorbate. A double-blind trial.", None, "randomized controlled trial"),
+    (408522, "Comparison of erythromycin base and estolate in gonococcal urethritis.",
+     "A randomized double-blind trial of 152 men with gonococcal urethritis compared the therapeutic "
+     "efficacy", "randomized controlled trial"),
+    (400972, "Widening perspectives of lead toxicity. A review of health effects of lead exposure in "
+     "adults.", None, "review"),
+    (26056739, "Human African trypanosomiasis prevention, treatment and control costs: a systematic "
+     "review.", None, "systematic review"),
+    (409489, "Comparative effects of a series of prolactin inhibitors, 17beta-estradiol and "
+     "2alpha-methyldihydrotestosterone", "Eight ergot alkaloids and ergoline derivatives, effective "
+     "prolactin inhibitors, were tested for activity against DMBA-induced rat mammary carcinomas.",
+     "preclinical"),
+]
+
+
+@pytest.mark.parametrize(("pmid", "title", "abstract", "expected"), REAL)
+def test_real_sentences(pmid, title, abstract, expected):
+    record = {"title": title, "abstract": abstract, "keywords": [], "publication_types": []}
+    assert study_design(record) == (expected, "text")
+
+
+@pytest.fixture(scope="session")
+def corpus_records(corpus_dir):
+    return sd.load_corpus_records(corpus_dir)
+
+
+@pytest.mark.parametrize(("pmid", "title", "abstract", "expected"), REAL)
+def test_real_records_whole(corpus_records, pmid, title, abstract, expected):
+    """The whole corpus record agrees with its quoted sentence, without its publication types."""
+    by_pmid = {r["pmid"]: r for part in corpus_records.values() for r in part}
+    record = by_pmid[pmid]
+    assert record["title"].startswith(title[:40])
+    assert study_design({**record, "publication_types": []}) == (expected, "text")
+    if expected != "preclinical":
+        assert study_design(record)[1] == "publication type"
+
+
+def test_keywords_are_searched():
+    record = {"title": "Semaglutide and weight", "abstract": None,
+              "keywords": ["meta-analysis", "type 2 diabetes"], "publication_types": []}
+    assert study_design(record) == ("meta-analysis", "text")
+
+
+def test_people_override_animal_words():
+    """'rats' alone is preclinical; the same words about patients are not."""
+    assert study_design({"title": "Ketamine and sleep in rats"})[0] == "preclinical"
+    assert study_design({"title": "Ketamine and sleep in rats and in patients with depression"})[0] != "preclinical"
+
+
+# ------------------------------------------------------------------ agreement on the corpus
+
+# The test's own gold: NLM publication type UIs per evaluated class, not the module's table.
+GOLD_UIS = {
+    "trials": {"D016449", "D016430", "D017426", "D017427", "D017428", "D017429", "D018848"},
+    "rct": {"D016449"},
+    "case": {"D002363"},
+    "reviews": {"D016454", "D000078182", "D017418"},
+}
+PREDICTED = {
+    "trials": {"randomized controlled trial", "clinical trial"},
+    "rct": {"randomized controlled trial"},
+    "case": {"case report"},
+    "reviews": {"review", "systematic review", "meta-analysis"},
+}
+# Classes that outrank a class in the publication-type precedence: a record that is both is
+# gold for the higher one only (a case report with a review of the literature is a case report).
+OUTRANKED_BY = {
+    "trials": {"D017418", "D000078182", "D000075742", "D017065", "D016431"},
+    "rct": {"D017418", "D000078182", "D000075742", "D017065", "D016431"},
+    "case": {"D017418", "D000078182", "D000075742", "D017065", "D016431", "D016449", "D016430",
+             "D017426", "D017427", "D017428", "D017429", "D018848", "D064888"},
+    "reviews": {"D000075742", "D017065", "D016431", "D016449", "D016430", "D017426", "D017427",
+                "D017428", "D017429", "D018848", "D064888", "D002363"},
+}
+
+# Floors: the figures in docs/study_design.md minus 0.05 (a regression fails, noise does not).
+FLOORS = {
+    ("modern", "trials"): (0.45, 0.85),
+    ("modern", "rct"): (0.72, 0.82),
+    ("modern", "reviews"): (0.88, 0.45),
+    ("bulk", "trials"): (0.85, 0.44),
+    ("bulk", "rct"): (0.45, 0.46),
+    ("bulk", "case"): (0.93, 0.31),
+    ("bulk", "reviews"): (0.44, 0.12),
+}
+
+
+def agreement(records: list[dict], cls: str) -> tuple[float, float, int]:
+    tp = fp = fn = 0
+    for record in records:
+        uis = {p.get("ui") for p in record.get("publication_types") or ()}
+        if not sd.from_publication_types(record.get("publication_types") or ()):
+            continue  # only records whose publication types name a design
+        gold = bool(uis & GOLD_UIS[cls]) and not uis & OUTRANKED_BY[cls]
+        predicted = study_design({**record, "publication_types": []})[0] in PREDICTED[cls]
+        tp += gold and predicted
+        fp += predicted and not gold
+        fn += gold and not predicted
+    return tp / max(tp + fp, 1), tp / max(tp + fn, 1), tp + fn
+
+
+@pytest.mark.parametrize(("part", "cls"), sorted(FLOORS))
+def test_text_path_agrees_with_publication_types(corpus_records, part, cls):
+    precision, recall, gold = agreement(corpus_records[part], cls)
+    p_floor, r_floor = FLOORS[(part, cls)]
+    assert gold >= 5
+    assert precision >= p_floor and recall >= r_floor, (part, cls, precision, recall, gold)
+
+
+def test_preclinical_against_mesh_proxy(corpus_records):
+    """Gold proxy: MeSH 'Animals' without 'Humans' (1970s bulk file, all MeSH-indexed)."""
+    tp = fp = fn = 0
+    for record in corpus_records["bulk"]:
+        mesh = {h["name"] for h in record["mesh_headings"]}
+        gold = "Animals" in mesh and "Humans" not in mesh
+        predicted = study_design({**record, "publication_types": []})[0] == "preclinical"
+        tp += gold and predicted
+        fp += predicted and not gold
+        fn += gold and not predicted
+    assert tp / (tp + fp) >= 0.78 and tp / (tp + fn) >= 0.57, (tp, fp, fn)
+
+
+def test_evaluate_matches_an_independent_count(corpus_records):
+    """evaluate()'s trial figures are the same as the count above, made with the test's own gold."""
+    result = sd.evaluate(corpus_records["bulk"])
+    counts = result.classes["trials (RCT + clinical trial)"]
+    precision, recall, gold = agreement(corpus_records["bulk"], "trials")
+    assert counts.tp + counts.fn == gold
+    assert counts.precision == pytest.approx(precision) and counts.recall == pytest.approx(recall)
