@@ -132,8 +132,14 @@ GROUP BY ALL ORDER BY ALL
 # --- what's new --------------------------------------------------------------------------------
 
 NEW_SINCE_FEED = """
-SELECT kind, record_id, title, detail, seen_at, drugs FROM (
+SELECT kind, record_id, title, detail, seen_at, drugs, about_drug, retracted FROM (
     SELECT n.kind, n.record_id, n.title, n.detail, n.seen_at,
+           -- a new paper is about a drug unless every drug it names is only mentioned
+           n.kind <> 'new paper' OR coalesce((SELECT bool_or(d.role IS DISTINCT FROM 'mention') FROM record_drugs d
+                                              WHERE d.record_kind = 'article' AND d.record_id = n.record_id), true)
+               AS about_drug,
+           n.kind = 'new paper' AND coalesce((SELECT any_value(a.retracted) FROM articles a
+                                              WHERE CAST(a.pmid AS VARCHAR) = n.record_id), false) AS retracted,
            coalesce((SELECT list(DISTINCT d.drug ORDER BY d.drug) FROM record_drugs d
                      WHERE (n.kind IN ('new trial', 'trial change')
                             AND d.record_kind = 'trial' AND d.record_id = n.record_id)
@@ -225,13 +231,14 @@ SELECT observed_at, field, old_value, new_value, run_id FROM trial_history
 WHERE nct_id = $nct ORDER BY observed_at DESC, field
 """
 TRIAL_PAPERS = """
-SELECT l.pmid, a.title, a.journal, a.pub_year,
+SELECT l.pmid, CASE WHEN a.retracted THEN '⚠ RETRACTED · ' ELSE '' END || coalesce(a.title, '') AS title,
+       a.journal, a.pub_year,
        list(DISTINCT l.evidence ORDER BY l.evidence) AS evidence,
        a.pmid IS NOT NULL AS in_warehouse,
        'https://pubmed.ncbi.nlm.nih.gov/' || l.pmid || '/' AS pubmed_url
 FROM article_trials l LEFT JOIN live_articles a USING (pmid)
 WHERE l.nct_id = $nct
-GROUP BY l.pmid, a.title, a.journal, a.pub_year, a.pmid
+GROUP BY l.pmid, a.title, a.retracted, a.journal, a.pub_year, a.pmid
 ORDER BY a.pub_year DESC NULLS LAST, l.pmid
 """
 

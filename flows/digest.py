@@ -13,6 +13,8 @@ from xml.etree import ElementTree as ET
 
 import duckdb
 
+from flows.pipeline import counted
+
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_ID = "tag:trialwatch,2026:feed/new"
 FEED_LIMIT = 200
@@ -35,15 +37,19 @@ FROM article_trials l JOIN live_articles a USING (pmid)
 WHERE list_contains(?, l.run_id)
 ORDER BY l.nct_id, l.pmid
 """
-# New papers, those about a catalogue drug first (not only mentioning it), trials and reviews before the rest.
+# New papers about a catalogue drug (not only mentioning it, e.g. as an anaesthetic), trials and
+# reviews first; and how many only mention one.
 NEW_PAPERS = """
 SELECT v.pmid, v.title, coalesce(v.journal, v.book_title), v.study_design, v.drugs, v.subject_drugs, v.retracted
 FROM v_articles v JOIN live_articles a USING (pmid)
-WHERE list_contains(?, a.first_run_id)
-ORDER BY len(v.subject_drugs) = 0 AND len(v.drugs) > 0,
-         CASE v.study_design WHEN 'randomized controlled trial' THEN 0 WHEN 'clinical trial' THEN 1
+WHERE list_contains(?, a.first_run_id) AND (len(v.subject_drugs) > 0 OR len(v.drugs) = 0)
+ORDER BY CASE v.study_design WHEN 'randomized controlled trial' THEN 0 WHEN 'clinical trial' THEN 1
               WHEN 'meta-analysis' THEN 2 WHEN 'systematic review' THEN 3 ELSE 4 END,
          v.pmid DESC
+"""
+NEW_MENTION_ONLY = """
+SELECT count(*) FROM v_articles v JOIN live_articles a USING (pmid)
+WHERE list_contains(?, a.first_run_id) AND len(v.subject_drugs) = 0 AND len(v.drugs) > 0
 """
 # Stored papers that a run found retracted (a new version with the retraction link or type).
 NEWLY_RETRACTED = """
@@ -97,6 +103,7 @@ class Digest:
     gone: list[tuple] = field(default_factory=list)
     new_papers: list[tuple] = field(default_factory=list)
     retracted: list[tuple] = field(default_factory=list)
+    mention_only_papers: int = 0
 
 
 def build_digest(conn: duckdb.DuckDBPyConnection, run_ids: Sequence[str], published_at: datetime) -> Digest:
@@ -110,6 +117,7 @@ def build_digest(conn: duckdb.DuckDBPyConnection, run_ids: Sequence[str], publis
         gone=conn.execute(GONE, [ids]).fetchall(),
         new_papers=conn.execute(NEW_PAPERS, [ids]).fetchall(),
         retracted=conn.execute(NEWLY_RETRACTED, [ids, ids]).fetchall(),
+        mention_only_papers=conn.execute(NEW_MENTION_ONLY, [ids]).fetchall()[0][0],
     )
 
 
@@ -119,7 +127,7 @@ def _md(text: object) -> str:
 
 def _new_paper_line(pmid, title, journal, design, drugs, subject_drugs, retracted) -> str:
     mentioned = [d for d in drugs if d not in subject_drugs]
-    about = ", ".join(subject_drugs) + (f"; mentions {', '.join(mentioned)}" if mentioned else "")
+    about = ", ".join(subject_drugs) + (f"; also mentions {', '.join(mentioned)}" if mentioned else "")
     return (f"- {'⚠ RETRACTED ' if retracted else ''}[PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) "
             f"{_md(title)} — {_md(journal) or 'no journal'}; {design or 'design not known'} ({about or 'drug not named'})")
 
@@ -151,6 +159,9 @@ def render_markdown(digest: Digest, *, limit: int | None = None, full_digest: st
                 lambda pmid, title, notice: f"- ⚠ [PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) {_md(title)}"
                                             + (f" — retraction: {_md(notice)}" if notice else ""))
     section("New papers", digest.new_papers, _new_paper_line)
+    if digest.mention_only_papers:
+        lines.append(f"- and {counted(digest.mention_only_papers, 'new paper')} that only mention(s) a catalogue drug (e.g. as an "
+                     "anaesthetic): the dashboard's Literature page shows them with “Include papers that only mention a drug”")
     section("New trials", digest.new_trials,
             lambda nct, title, status, phase, drugs: f"- [{nct}](https://clinicaltrials.gov/study/{nct}) {_md(title)} — "
                                                      f"{status}, {phase or 'no phase'} ({', '.join(drugs) or 'drug not named'})")

@@ -75,16 +75,58 @@ def test_the_literature_list_leaves_out_papers_that_only_mention_a_drug_unless_a
         served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)
         pipeline.ingest_source(conn, served, "pubmed", pipeline.Window("full"), catalogue=Catalogue.load(),
                                progress=lambda _: None, today=TODAY)
+        conn.execute("UPDATE articles SET retracted = true WHERE pmid = 31000002")
         conn.execute("CHECKPOINT")
     monkeypatch.setenv("TRIALWATCH_DB", str(settings.db_path))
-    at = AppTest.from_file(str(APP), default_timeout=60)
-    at.run()
-    at = ok(at.switch_page(PAGES["literature"]).run())
-    default = set(main_table(at)["pmid"])
-    ok(at.toggle(key="mentions").set_value(True).run())
-    with_mentions = set(main_table(at)["pmid"])
 
-    assert default == {31_000_002}
-    assert with_mentions == {31_000_001, 31_000_002}
+    def page(name: str) -> AppTest:
+        at = AppTest.from_file(str(APP), default_timeout=60)
+        at.run()
+        return ok(at.switch_page(PAGES[name]).run())
+
+    def new_papers_metric(at: AppTest) -> str:
+        return next(m.value for m in at.metric if m.label == "New papers")
+
+    literature, whats_new = page("literature"), page("whats_new")
+    default, new_by_default = main_table(literature), new_papers_metric(whats_new)
+    ok(literature.toggle(key="mentions").set_value(True).run())
+    ok(whats_new.toggle(key="mentions").set_value(True).run())
+
+    assert list(default["pmid"]) == [31_000_002]
+    assert default["title"].iloc[0].startswith("⚠ RETRACTED · Esketamine nasal spray")
+    assert set(main_table(literature)["pmid"]) == {31_000_001, 31_000_002}
+    assert (new_by_default, new_papers_metric(whats_new)) == ("1", "2")
     with duckdb.connect(str(settings.db_path), read_only=True) as check:
         assert check.execute("SELECT count(*) FROM v_articles").fetchall() == [(2,)]   # the view keeps both
+
+
+def test_the_digest_lists_papers_about_a_drug_and_a_retraction_arriving_for_a_stored_paper(tmp_path):
+    from datetime import datetime
+
+    from flows.digest import build_digest, render_markdown
+
+    settings = Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path, workers=1)
+    retracted = article(31_000_002, *TRIAL)
+    retracted = PubMedRecord(retracted.pmid, retracted.xml.replace(
+        b"</Article>", b"</Article><CommentsCorrectionsList><CommentsCorrections RefType=\"RetractionIn\">"
+                       b"<RefSource>J Psych. 2026;1:1</RefSource><PMID Version=\"1\">31000099</PMID>"
+                       b"</CommentsCorrections></CommentsCorrectionsList>"),
+        retracted.entrez_date, TODAY, retracted.publication_date)
+    with PubMedStandIn([article(31_000_001, *ANAESTHESIA), article(31_000_002, *TRIAL)]) as pubmed, \
+            CtGovStandIn([]) as ctgov, open_warehouse(settings.db_path) as conn:
+        served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)
+
+        def night(window: pipeline.Window) -> str:
+            summary = pipeline.ingest_source(conn, served, "pubmed", window, catalogue=Catalogue.load(),
+                                             progress=lambda _: None, today=TODAY)
+            return render_markdown(build_digest(conn, [summary.run_id], datetime.now()))
+
+        first = night(pipeline.Window("full"))
+        pubmed.add([retracted])
+        second = night(pipeline.Window("since", TODAY - timedelta(days=2)))
+
+    assert "## New papers (1)" in first and "[PMID 31000002]" in first and "[PMID 31000001]" not in first
+    assert "and 1 new paper that only mention(s) a catalogue drug" in first
+    assert "Retracted since the last run" not in first
+    assert "## Retracted since the last run (1)" in second and "⚠ [PMID 31000002]" in second
+    assert "retraction: J Psych. 2026;1:1" in second

@@ -11,9 +11,15 @@ since = left.date_input("Seen by trialwatch since", value=ui.week_ago(), max_val
                         key="since", bind="query-params")
 drug_keys = right.multiselect("Drugs", data.drugs(), key="drug", bind="query-params", help=ui.DRUG_HELP,
                               placeholder="All drugs")
+include_mentions = st.toggle("Include papers that only mention a drug", key="mentions", bind="query-params",
+                             help="Off: new papers about a catalogue drug. On: also those where it is only "
+                                  "mentioned — e.g. ketamine as the anaesthetic in an animal study.")
 st.caption(ui.SHARE_HINT)
 
 feed = data.new_since_feed(since, tuple(drug_keys))
+if not include_mentions:
+    feed = feed[feed["about_drug"]]
+feed = feed.assign(title=feed["title"].where(~feed["retracted"], "⚠ RETRACTED · " + feed["title"].fillna("")))
 changes = data.trial_changes_since(since, tuple(drug_keys))
 new_trials = feed[feed["kind"] == "new trial"].rename(
     columns={"record_id": "nct_id", "detail": "status", "seen_at": "first_seen"})
