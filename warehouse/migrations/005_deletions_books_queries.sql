@@ -58,7 +58,7 @@ FROM backfill_slices;
 DROP TABLE backfill_slices;
 ALTER TABLE backfill_slices_v5 RENAME TO backfill_slices;
 
--- The analyst views, without the records that are gone.
+-- The analyst views, without the records that are gone (v_articles: migration 006).
 CREATE OR REPLACE VIEW v_trials AS
 SELECT
     t.nct_id,
@@ -82,27 +82,6 @@ SELECT
     t.first_seen_at,
     'https://clinicaltrials.gov/study/' || t.nct_id AS url
 FROM live_trials t;
-
-CREATE OR REPLACE VIEW v_articles AS
-SELECT
-    a.pmid,
-    a.title,
-    coalesce((SELECT list(d.drug ORDER BY d.drug) FROM record_drugs d
-              WHERE d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)), []) AS drugs,
-    a.journal,
-    a.pub_year,
-    partial_date(a.pub_date, a.pub_date_precision) AS published,
-    [p.name FOR p IN a.publication_types] AS publication_types,
-    [m.name FOR m IN a.mesh_headings] AS mesh_terms,
-    coalesce((SELECT list(DISTINCT l.nct_id ORDER BY l.nct_id) FROM article_trials l WHERE l.pmid = a.pmid), [])
-        AS linked_trials,
-    a.doi,
-    a.entrez_date,
-    a.first_seen_at,
-    'https://pubmed.ncbi.nlm.nih.gov/' || a.pmid || '/' AS url,
-    a.record_type,
-    a.book_title
-FROM live_articles a;
 
 CREATE OR REPLACE VIEW v_trial_changes AS
 SELECT h.observed_at, h.nct_id, t.brief_title, h.field, h.old_value, h.new_value, h.run_id
@@ -183,7 +162,6 @@ COMMENT ON COLUMN backfill_slices.done_run_id IS 'Run that stored the slice; NUL
 COMMENT ON COLUMN backfill_slices.done_at IS 'When the slice was stored (UTC); NULL while pending.';
 
 COMMENT ON VIEW v_trials IS 'One row per trial still in the registry: drugs, conditions, phase, status, sponsor, dates at their precision, linked paper count, registry URL.';
-COMMENT ON VIEW v_articles IS 'One row per paper still in PubMed: drugs, journal, year, publication types, MeSH terms, linked trials, PubMed URL, record type (article or book).';
 COMMENT ON VIEW v_trial_changes IS 'trial_history with trial titles (trials still in the registry), newest changes being the interesting ones.';
 COMMENT ON VIEW v_overdue_trials IS 'Completed trials with primary completion over 12 months ago, no results posted and no linked publication.';
 COMMENT ON VIEW v_new_this_week IS 'new_since(current_date - 7 days): new trials, trial changes, new papers and new links (records that are gone left out).';
