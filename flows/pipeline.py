@@ -25,6 +25,7 @@ from flows.prepare import PreparedPage, tag
 from flows.settings import Settings
 from flows.workers import InlineWorkers, PageWorkers
 from warehouse import backfill, deletions, runs
+from warehouse.children import latest_rows, replace_children
 from warehouse.load import LoadCounts, concat_batches, load_batch, transaction
 from warehouse.tags import TagTables, replace_tags, store_tags
 
@@ -221,6 +222,10 @@ def store_group(conn: duckdb.DuckDBPyConnection, group: list[PreparedPage], run_
     if counts.stored_ids:  # stored records come from pages with records, which were tagged
         version = next(page.tagger_version for page in group if page.tags is not None)
         store_tags(conn, _latest_tags(group, set(counts.stored_ids)), version)
+        if kind == "trial":
+            pages = [(page.batch.column("nct_id").to_pylist(), page.children) for page in group if page.children]
+            replace_children(conn, latest_rows(pages, set(counts.stored_ids)), counts.stored_ids,
+                             run_id=run_id, now=_now())
     if batch is not None:  # a record a pull fetched is there: if it was gone, it is back
         deletions.restore(conn, SOURCE_OF[kind], batch.column(KEY_OF[kind]).to_pylist(), run_id=run_id, now=_now())
     summary.fetched += sum(page.record_count for page in group)

@@ -6,6 +6,7 @@ busy loading what is already prepared (see `flows.workers`).
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ import pyarrow as pa
 
 from extract.catalogue import Catalogue
 from extract.ctgov_parser import parse_ctgov_page
+from extract.aact import study_tables
 from extract.derive import derive_article
 from extract.pages import RawPage
 from extract.pubmed_parser import parse_pubmed
@@ -42,6 +44,7 @@ class PreparedPage:
     skipped: dict[str, int] = field(default_factory=dict)
     tags: TagTables | None = None
     tagger_version: str = ""
+    children: dict[str, pa.Table] | None = None  # trials: their AACT-named tables (extract/aact.py)
 
     @property
     def kind(self) -> str:
@@ -89,11 +92,21 @@ def prepare_page(page: RawPage, catalogue: Catalogue | None = None, tagger: Tagg
     batch, unfit = build_batch(kind, parsed.records)
     prepared = PreparedPage(page.source, len(parsed.records), batch, parsed.deleted_ids, [*parsed.rejects, *unfit],
                             parsed.skipped)
+    if kind == "trial" and batch is not None:
+        prepared.children = aact_tables(page.body, set(batch.column("nct_id").to_pylist()))
     if parsed.records:
         tagger = tagger or default_tagger()
         prepared.tags = tag_tables(tag(kind, parsed.records, tagger), tagger.version)
         prepared.tagger_version = tagger.version
     return prepared
+
+
+def aact_tables(body: bytes, nct_ids: set[str]) -> dict[str, pa.Table]:
+    """The AACT-named tables of the page's studies that made it into the batch (a rejected study
+    has none)."""
+    studies = json.loads(body.decode("utf-8", errors="surrogateescape")).get("studies") or []
+    return study_tables([study for study in studies if isinstance(study, dict)
+                         and study.get("protocolSection", {}).get("identificationModule", {}).get("nctId") in nct_ids])
 
 
 def prepare_pages(pages: list[RawPage], catalogue: Catalogue | None = None) -> list[PreparedPage]:
