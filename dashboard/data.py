@@ -33,7 +33,8 @@ CACHE_TTL_SECONDS = 600
 RETRY_DELAY_SECONDS = 0.3
 MIN_SCHEMA_OBJECTS = {"trials", "articles", "article_trials", "record_drugs", "trial_history",
                       "v_trials", "v_articles", "v_trial_changes", "v_overdue_trials", "live_trials", "live_articles",
-                      "deleted_records", "grants", "comments_corrections"}
+                      "deleted_records", "grants", "comments_corrections",
+                      "v_trial_design", "v_outcome_changes", "design_outcomes"}
 
 
 class WarehouseMissing(WarehouseError):
@@ -359,6 +360,21 @@ def trial_tagged_conditions(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.
 @_query
 def trial_history(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.DataFrame:
     return _df(conn, q.TRIAL_HISTORY, {"nct": nct_id})
+
+
+@_query
+def trial_design(conn: duckdb.DuckDBPyConnection, nct_id: str) -> dict | None:
+    return _one(conn, q.TRIAL_DESIGN, {"nct": nct_id})
+
+
+@_query
+def trial_outcomes(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.DataFrame:
+    return _df(conn, q.TRIAL_OUTCOMES, {"nct": nct_id})
+
+
+@_query
+def trial_outcome_changes(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.DataFrame:
+    return _df(conn, q.TRIAL_OUTCOME_CHANGES, {"nct": nct_id})
 
 
 @_query

@@ -212,6 +212,19 @@ TRIAL_SORTS = {
 }
 
 TRIAL_TITLES = "SELECT nct_id, brief_title FROM live_trials WHERE list_contains(CAST($ids AS VARCHAR[]), nct_id)"
+TRIAL_DESIGN = """
+SELECT allocation, intervention_model, primary_purpose, masking, subject_masked, caregiver_masked,
+       investigator_masked, outcomes_assessor_masked, comparator, comparator_interventions
+FROM v_trial_design WHERE nct_id = $nct
+"""
+TRIAL_OUTCOMES = """
+SELECT outcome_type, measure, time_frame, description FROM design_outcomes WHERE nct_id = $nct
+ORDER BY CASE outcome_type WHEN 'primary' THEN 0 WHEN 'secondary' THEN 1 ELSE 2 END, id
+"""
+TRIAL_OUTCOME_CHANGES = """
+SELECT detected_at, outcome_type, change, old_measure, new_measure, after_start FROM v_outcome_changes
+WHERE nct_id = $nct ORDER BY detected_at DESC, outcome_type, change
+"""
 TRIAL_DETAIL = """
 SELECT t.*, v.drugs, CASE WHEN v.phase = '' THEN 'NOT_GIVEN' ELSE v.phase END AS phase,
        v.start, v.primary_completion,

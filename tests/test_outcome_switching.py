@@ -119,3 +119,30 @@ def test_the_design_view_classes_the_comparator_from_arm_types_and_intervention_
     assert found == expected
     assert sorted(types) == sorted(["EXPERIMENTAL", comparator_type])
     assert names == ([] if expected == "none" else [comparator])
+
+
+def test_the_trial_page_shows_design_comparator_outcomes_and_the_outcome_change(tmp_path, corpus_dir, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from tests.test_dashboard import APP, PAGES, ok, texts
+
+    study = arms(with_outcomes(corpus_dir), "NCT99990002", "PLACEBO_COMPARATOR", "Niacin")
+    study["protocolSection"].setdefault("designModule", {})["designInfo"] = {
+        "allocation": "RANDOMIZED", "interventionModel": "PARALLEL", "primaryPurpose": "TREATMENT",
+        "maskingInfo": {"masking": "DOUBLE", "whoMasked": ["PARTICIPANT", "OUTCOMES_ASSESSOR"]}}
+    switched = updated(study, TODAY.isoformat())
+    module = switched["protocolSection"]["outcomesModule"]
+    module["primaryOutcomes"][0], module["secondaryOutcomes"][0] = (module["secondaryOutcomes"][0],
+                                                                    module["primaryOutcomes"][0])
+    assert ingest_twice(tmp_path, study, switched)
+    monkeypatch.setenv("TRIALWATCH_DB", str(tmp_path / "w.duckdb"))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    at.query_params.update({"nct": "NCT99990002"})
+    at = ok(at.switch_page(PAGES["trials"]).run())
+    shown = texts(at)
+
+    assert any("Registered outcomes changed" in w.value for w in at.warning)
+    assert "**Comparator:** active placebo — Niacin" in shown
+    assert "**Masking:** Double (participants, outcome assessors)" in shown
+    assert "Outcomes" in [s.value for s in at.subheader]

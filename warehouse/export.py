@@ -3,11 +3,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from extract.aact import AACT_TABLES
 from warehouse.db import connect
 
 # Fixed whitelist: these names are the only identifiers that reach SQL here.
 EXPORTED = ("articles", "trials", "article_trials", "record_drugs", "trial_history", "ingest_runs",
-            "rejects", "deleted_records", "v_trials", "v_articles", "v_trial_changes", "v_overdue_trials")
+            "rejects", "deleted_records", "comments_corrections", "grants", "outcome_changes", *AACT_TABLES,
+            "v_trials", "v_articles", "v_trial_changes", "v_overdue_trials", "v_trial_design", "v_outcome_changes")
 SELECT_ALL = {name: f"SELECT * FROM {name}" for name in EXPORTED}  # names from the whitelist above
 
 

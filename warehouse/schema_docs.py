@@ -91,6 +91,31 @@ SELECT * FROM v_overdue_trials ORDER BY months_since_primary_completion DESC;
 ```
 
 From pandas: `duckdb.connect(path, read_only=True).sql("SELECT * FROM v_trials").df()`.
+
+### From AACT
+
+The trial tables carry AACT's names (`designs`, `design_groups`, `design_group_interventions`,
+`interventions`, `design_outcomes`, `eligibilities`, `facilities`, `id_information`, `sponsors`,
+`outcomes`, `outcome_measurements`, `outcome_analyses`, `reported_events`, …), so an AACT query
+carries over; ids are text (`<nct_id>:<table>:<n>`) instead of integers, enums are the v2 API's
+(`RANDOMIZED`, `PLACEBO_COMPARATOR`). Randomised, participant-blinded trials with a placebo arm —
+in AACT (`ctgov` schema):
+```sql
+SELECT DISTINCT d.nct_id FROM ctgov.designs d JOIN ctgov.design_groups g ON g.nct_id = d.nct_id
+WHERE d.allocation = 'Randomized' AND d.subject_masked AND g.group_type = 'Placebo Comparator';
+```
+and in trialwatch (the same tables, or `v_trial_design`, which also classes active placebos):
+```sql
+SELECT DISTINCT d.nct_id FROM designs d JOIN design_groups g ON g.nct_id = d.nct_id
+WHERE d.allocation = 'RANDOMIZED' AND d.subject_masked AND g.group_type = 'PLACEBO_COMPARATOR';
+SELECT nct_id, brief_title, comparator FROM v_trial_design
+WHERE allocation = 'RANDOMIZED' AND subject_masked AND comparator IN ('placebo', 'active placebo');
+```
+
+Outcome switching — trials whose registered primary outcome changed after they started:
+```sql
+SELECT * FROM v_outcome_changes WHERE outcome_type = 'primary' AND after_start ORDER BY detected_at DESC;
+```
 """
 
 

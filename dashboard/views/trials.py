@@ -131,6 +131,28 @@ def render_trial(nct_id: str) -> None:
         for column, chunk in zip(st.columns(2), (pairs[:half], pairs[half:])):
             column.markdown("\n".join(f"- **{label}:** {ui.md_escape(value)}" for label, value in chunk))
 
+        changes = data.trial_outcome_changes(nct_id)
+        if not changes.empty:
+            st.warning(f"**Registered outcomes changed** ({len(changes)} change(s) seen by trialwatch"
+                       + (", after the trial started" if changes["after_start"].any() else "") + "): see Outcomes.",
+                       icon=":material/published_with_changes:")
+        design = data.trial_design(nct_id)
+        if design and (design.get("allocation") or design.get("masking")):
+            masked = [who for who, flag in (("participants", "subject_masked"), ("care providers", "caregiver_masked"),
+                                            ("investigators", "investigator_masked"),
+                                            ("outcome assessors", "outcomes_assessor_masked")) if design.get(flag)]
+            st.subheader("Design")
+            st.markdown("\n".join([
+                f"- **Allocation:** {ui.enum_label(design.get('allocation'))}",
+                f"- **Model:** {ui.enum_label(design.get('intervention_model'))} · "
+                f"**purpose:** {ui.enum_label(design.get('primary_purpose'))}",
+                f"- **Masking:** {ui.enum_label(design.get('masking'))}"
+                + (f" ({', '.join(masked)})" if masked else ""),
+                f"- **Comparator:** {ui.md_escape(design.get('comparator'))}"
+                + (f" — {ui.md_escape(', '.join(design.get('comparator_interventions') or []))}"
+                   if design.get("comparator_interventions") else ""),
+            ]))
+
         st.subheader("Conditions")
         registered = trial.get("conditions") or []
         st.markdown("**Registered:** " + (" · ".join(ui.md_escape(c) for c in registered) or "none"))
@@ -180,7 +202,15 @@ def render_trial(nct_id: str) -> None:
         if trial.get("brief_summary"):
             with st.expander("Brief summary"):
                 st.markdown(ui.md_escape(trial["brief_summary"]))
-        if trial.get("primary_outcomes"):
+        outcomes = data.trial_outcomes(nct_id)
+        if not outcomes.empty or not changes.empty:
+            st.subheader("Outcomes")
+            if not outcomes.empty:
+                ui.table(outcomes, f"{nct_id}-outcomes", key="outcomes")
+            if not changes.empty:
+                st.markdown("**Changes to the registered outcomes** (before → after, as trialwatch saw them):")
+                ui.table(changes, f"{nct_id}-outcome-changes", key="outcome-changes")
+        elif trial.get("primary_outcomes"):
             with st.expander("Primary outcomes"):
                 st.markdown("\n".join(f"- {ui.md_escape(o)}" for o in trial["primary_outcomes"]))
 
