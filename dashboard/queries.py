@@ -208,6 +208,9 @@ TRIAL_SORTS = {
     "Start date (oldest first)": "r.start_date ASC NULLS LAST, t.nct_id",
     "Enrollment (largest first)": "t.enrollment_count DESC NULLS LAST, t.nct_id",
     "Linked papers (most first)": "t.linked_papers DESC, t.nct_id",
+    # upcoming readouts: the nearest primary completion still ahead first, past ones after
+    "Primary completion soonest": "r.primary_completion_date < current_date, r.primary_completion_date ASC NULLS LAST, "
+                                  "t.nct_id",
     "NCT id": "t.nct_id",
 }
 

@@ -227,6 +227,13 @@ def test_trial_search_results_and_dates(demo_db, monkeypatch):
     assert 0 < expected and len(main_table(at)) == expected
 
 
+def test_primary_completion_soonest_puts_the_next_readout_first(demo_db, monkeypatch):
+    at = ok(open_page(demo_db, "trials", monkeypatch, {"sort": "Primary completion soonest"}))
+    soonest = scalar(demo_db, "SELECT nct_id FROM trials WHERE primary_completion_date >= current_date "
+                              "ORDER BY primary_completion_date, nct_id LIMIT 1")
+    assert soonest is not None and main_table(at)["nct_id"].iloc[0] == soonest
+
+
 def test_trial_filters_start_from_the_url(demo_db, monkeypatch):
     at = ok(open_page(demo_db, "trials", monkeypatch, {"drug": "psilocybin", "status": "COMPLETED"}))
     assert at.multiselect(key="drug").value == ["psilocybin"]
