@@ -104,6 +104,11 @@ def parse_study(study: dict) -> dict:
     }
 
 
+def study_objects(payload: Any) -> list:
+    """The study objects of a page or single-study response (none if it is neither)."""
+    return _studies(payload) or []
+
+
 def _studies(payload: Any) -> list | None:
     if isinstance(payload, dict) and "protocolSection" in payload:
         return [payload]

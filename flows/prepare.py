@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from extract.catalogue import Catalogue
-from extract.ctgov_parser import parse_ctgov_page
+from extract.ctgov_parser import parse_ctgov_page, study_objects
 from extract.aact import study_tables
 from extract.derive import derive_article
 from extract.pages import RawPage
@@ -82,7 +82,8 @@ def prepare_page(page: RawPage, catalogue: Catalogue | None = None, tagger: Tagg
         parsed = parse_pubmed(page.body)
         label = catalogue.drugs_for_article
     else:
-        parsed = parse_ctgov_page(page.body)
+        studies = _json_or_bytes(page.body)  # read once: for the trial records and their AACT tables
+        parsed = parse_ctgov_page(studies)
         label = catalogue.drugs_for_trial
     kind = RECORD_KIND[page.source]
     for record in parsed.records:
@@ -93,7 +94,7 @@ def prepare_page(page: RawPage, catalogue: Catalogue | None = None, tagger: Tagg
     prepared = PreparedPage(page.source, len(parsed.records), batch, parsed.deleted_ids, [*parsed.rejects, *unfit],
                             parsed.skipped)
     if kind == "trial" and batch is not None:
-        prepared.children = aact_tables(page.body, set(batch.column("nct_id").to_pylist()))
+        prepared.children = aact_tables(studies, set(batch.column("nct_id").to_pylist()))
     if parsed.records:
         tagger = tagger or default_tagger()
         prepared.tags = tag_tables(tag(kind, parsed.records, tagger), tagger.version)
@@ -101,11 +102,18 @@ def prepare_page(page: RawPage, catalogue: Catalogue | None = None, tagger: Tagg
     return prepared
 
 
-def aact_tables(body: bytes, nct_ids: set[str]) -> dict[str, pa.Table]:
+def _json_or_bytes(body: bytes) -> dict | bytes:
+    """A studies page as JSON; its bytes when they are not JSON (the parser quarantines them)."""
+    try:
+        return json.loads(body.decode("utf-8", errors="surrogateescape"))
+    except ValueError:
+        return body
+
+
+def aact_tables(page: dict | bytes, nct_ids: set[str]) -> dict[str, pa.Table]:
     """The AACT-named tables of the page's studies that made it into the batch (a rejected study
     has none)."""
-    studies = json.loads(body.decode("utf-8", errors="surrogateescape")).get("studies") or []
-    return study_tables([study for study in studies if isinstance(study, dict)
+    return study_tables([study for study in study_objects(page) if isinstance(study, dict)
                          and study.get("protocolSection", {}).get("identificationModule", {}).get("nctId") in nct_ids])
 
 

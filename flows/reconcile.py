@@ -17,6 +17,7 @@ import duckdb
 from extract.archive import RawArchive
 from extract.catalogue import Catalogue
 from extract.ctgov import CtGovClient
+from extract.http import HttpClient
 from extract.pubmed import PubMedClient
 from flows.pipeline import Progress, counted, make_http
 from flows.settings import Settings
@@ -62,19 +63,11 @@ def is_due(conn: duckdb.DuckDBPyConnection, source: str, every_days: int, today:
     return last is None or last.date() <= today - timedelta(days=every_days)
 
 
-def remote_ids(source: str, settings: Settings, catalogue: Catalogue) -> tuple[list[str], int, int]:
-    """Every id the service lists for the catalogue query, with the HTTP requests and retries spent."""
-    http = make_http(source, settings)
-    try:
-        if source == "pubmed":
-            ids = PubMedClient(http, catalogue.pubmed_term(), warn=False).catalogue_ids()
-        else:
-            ids = CtGovClient(http, catalogue.ctgov_intervention_query()).all_ids()
-        return ids, http.stats.requests, http.stats.retries
-    except Exception as error:
-        raise type(error)(http.scrub(str(error))) from None
-    finally:
-        http.close()
+def remote_ids(source: str, http: HttpClient, catalogue: Catalogue) -> list[str]:
+    """Every id the service lists for the catalogue query."""
+    if source == "pubmed":
+        return PubMedClient(http, catalogue.pubmed_term(), warn=False).catalogue_ids()
+    return CtGovClient(http, catalogue.ctgov_intervention_query()).all_ids()
 
 
 def reconcile_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, *, catalogue: Catalogue,
@@ -84,10 +77,10 @@ def reconcile_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source
     and is reported in the summary."""
     summary = ReconcileSummary(source, runs.new_run_id(source))
     runs.start(conn, summary.run_id, source, "reconcile", None)
-    requests = retries = 0
+    http = make_http(source, settings)
     try:
         progress(f"{source}: listing every id the service has for the catalogue query (reconciliation)")
-        ids, requests, retries = remote_ids(source, settings, catalogue)
+        ids = remote_ids(source, http, catalogue)
         now = _now()
         with transaction(conn):
             result = deletions.reconcile(conn, source, ids, run_id=summary.run_id, now=now,
@@ -95,18 +88,21 @@ def reconcile_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source
             RawArchive(settings.archive_dir).write(summary.run_id, 1, deletions.id_set_page(source, ids, now))
             summary.status, summary.remote = "succeeded", result.remote
             summary.gone, summary.restored = len(result.gone), len(result.restored)
-            _finish(conn, summary, requests, retries)
+            _finish(conn, summary, http)
         for record_id in result.gone[:20]:
             log.info("%s %s is gone from the service", source, record_id)
     except Exception as error:  # noqa: BLE001 — reported in the summary, the run fails loudly
         log.debug("%s reconciliation failed", source, exc_info=True)
-        summary.status, summary.message = "failed", f"{type(error).__name__}: {error}"
-        _finish(conn, summary, requests, retries)
+        summary.status, summary.message = "failed", http.scrub(f"{type(error).__name__}: {error}")
+        _finish(conn, summary, http)
+    finally:
+        http.close()
     return summary
 
 
-def _finish(conn: duckdb.DuckDBPyConnection, summary: ReconcileSummary, requests: int, retries: int) -> None:
+def _finish(conn: duckdb.DuckDBPyConnection, summary: ReconcileSummary, http: HttpClient) -> None:
     runs.finish(conn, summary.run_id, status=summary.status, fetched=summary.remote,
-                counts=LoadCounts(deleted=summary.gone), http_requests=requests, http_retries=retries,
+                counts=LoadCounts(deleted=summary.gone), http_requests=http.stats.requests,
+                http_retries=http.stats.retries,
                 watermark=None, message=summary.message if summary.status == "failed" else
                 (f"{summary.gone:,} gone, {summary.restored:,} back" if summary.gone or summary.restored else None))

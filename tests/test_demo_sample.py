@@ -10,8 +10,8 @@ import pytest
 from lxml import etree
 
 from flows.demo_sample import NIGHT2_NEW_ARTICLES, NIGHT2_NEW_TRIALS, generate_sample
+from tests.helpers import TODAY
 
-TODAY = date(2026, 3, 15)
 NEXT_DAY = TODAY + timedelta(days=1)
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=True)
 NCT = re.compile(r"\bNCT\d{8}\b")
