@@ -7,8 +7,12 @@ caller. `fields=`-filtered responses carry only some modules; whatever is absent
 Record keys (one per warehouse column):
     nct_id, brief_title, official_title, acronym, overall_status, why_stopped,
     <d>, <d>_precision, <d>_type for d in start_date, primary_completion_date, completion_date,
-        first_posted_date, last_update_posted_date (first day of the period; 'day'|'month'|'year';
+        first_posted_date, last_update_posted_date, results_first_posted_date,
+        disposition_first_posted_date (first day of the period; 'day'|'month'|'year';
         'ACTUAL'|'ESTIMATED'|None),
+    study_first_submitted_date, results_first_submitted_date, disposition_first_submitted_date,
+        last_update_submitted_date, verification_date (+ _precision), last_known_status,
+    is_fda_regulated_drug, is_fda_regulated_device, has_dmc,
     study_type, phases, enrollment_count, enrollment_type, has_results,
     lead_sponsor_name, lead_sponsor_class, collaborators [{name, class}],
     conditions, keywords, interventions [{type, name, other_names, description}],
@@ -34,6 +38,15 @@ _DATE_STRUCTS = {
     "completion_date": "completionDateStruct",
     "first_posted_date": "studyFirstPostDateStruct",
     "last_update_posted_date": "lastUpdatePostDateStruct",
+    "results_first_posted_date": "resultsFirstPostDateStruct",
+    "disposition_first_posted_date": "dispFirstPostDateStruct",
+}
+# Plain submission dates (full days) under statusModule, named as AACT's `studies` names them.
+_SUBMIT_DATES = {
+    "study_first_submitted_date": "studyFirstSubmitDate",
+    "results_first_submitted_date": "resultsFirstSubmitDate",
+    "disposition_first_submitted_date": "dispFirstSubmitDate",
+    "last_update_submitted_date": "lastUpdateSubmitDate",
 }
 
 
@@ -89,6 +102,7 @@ def parse_study(study: dict) -> dict:
         **_identification(ps),
         **_status(ps),
         **_design(ps),
+        **_oversight(ps),
         "has_results": _has_results(study),
         **_sponsors(ps),
         **_conditions(ps),
@@ -160,15 +174,37 @@ def _status(ps: dict) -> dict:
     }
     for name, struct_name in _DATE_STRUCTS.items():
         record.update(_date_struct(status, struct_name, name))
+    for name, key in _SUBMIT_DATES.items():
+        record[name] = _partial_date(status.get(key), key)[0]
+    record["verification_date"], record["verification_date_precision"] = _partial_date(
+        status.get("statusVerifiedDate"), "statusVerifiedDate")
+    record["last_known_status"] = _text(status.get("lastKnownStatus"), "lastKnownStatus")
     return record
+
+
+def _partial_date(value: Any, where: str) -> tuple:
+    try:
+        return parse_iso_partial(_text(value, where))
+    except ValueError as exc:
+        raise ValueError(f"{where}: {exc}") from exc
+
+
+def _oversight(ps: dict) -> dict:
+    oversight = _module(ps, "oversightModule")
+    return {name: _flag(oversight.get(key), key) for name, key in (
+        ("is_fda_regulated_drug", "isFdaRegulatedDrug"), ("is_fda_regulated_device", "isFdaRegulatedDevice"),
+        ("has_dmc", "oversightHasDmc"))}
+
+
+def _flag(value: Any, where: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise ValueError(f"{where}: expected a boolean, got {value!r}")
 
 
 def _date_struct(status: dict, struct_name: str, name: str) -> dict:
     struct = _obj(status.get(struct_name), struct_name)
-    try:
-        value, precision = parse_iso_partial(_text(struct.get("date"), f"{struct_name}.date"))
-    except ValueError as exc:
-        raise ValueError(f"{struct_name}: {exc}") from exc
+    value, precision = _partial_date(struct.get("date"), f"{struct_name}.date")
     return {
         name: value,
         f"{name}_precision": precision,

@@ -2,7 +2,9 @@
 
 Both are read from the warehouse, so they say exactly what was published. The feed is rebuilt
 from the warehouse each run (the newest entries across all runs), which keeps entry ids stable:
-a feed reader sees each new trial, status change or trial-linked paper once.
+a feed reader sees each new trial, status change, paper or paper-trial link once. Papers that
+only mention a catalogue drug (e.g. as an anaesthetic) stay out of the feed, as they stay out of
+the digest's list.
 """
 from __future__ import annotations
 
@@ -83,6 +85,14 @@ SELECT * FROM (
            h.nct_id || ': ' || coalesce(h.old_value, '∅') || ' → ' || coalesce(h.new_value, '∅'),
            'https://clinicaltrials.gov/study/' || h.nct_id
     FROM trial_history h JOIN live_trials t USING (nct_id) WHERE h.field = 'overall_status'
+    UNION ALL
+    SELECT 'paper/' || v.pmid || '/new', a.first_seen_at,
+           CASE WHEN v.retracted THEN '⚠ RETRACTED — ' ELSE '' END || 'New paper: ' || coalesce(v.title, 'PMID ' || v.pmid),
+           'PMID ' || v.pmid || ' — ' || coalesce(v.journal, v.book_title, 'no journal') || '; '
+               || coalesce(v.study_design, 'design not known') || ' (' || array_to_string(v.subject_drugs, ', ') || ')',
+           'https://pubmed.ncbi.nlm.nih.gov/' || v.pmid || '/'
+    FROM v_articles v JOIN live_articles a USING (pmid)
+    WHERE len(v.subject_drugs) > 0 OR len(v.drugs) = 0
     UNION ALL
     SELECT 'link/' || l.pmid || '/' || l.nct_id, min(l.first_seen_at),
            'Paper on ' || l.nct_id || ': ' || any_value(a.title),
@@ -178,7 +188,8 @@ def render_markdown(digest: Digest, *, limit: int | None = None, full_digest: st
 
 
 def render_atom(conn: duckdb.DuckDBPyConnection, generated_at: datetime, limit: int = FEED_LIMIT) -> bytes:
-    """An Atom 1.0 feed (RFC 4287) of the newest trials, status changes and trial-linked papers."""
+    """An Atom 1.0 feed (RFC 4287) of the newest trials, status changes, papers about a catalogue
+drug (retracted ones marked in the title) and paper-trial links."""
     ET.register_namespace("", ATOM)
     feed = ET.Element(f"{{{ATOM}}}feed")
 

@@ -20,9 +20,13 @@ RECORD_KEYS = {
     *(
         f"{name}{suffix}"
         for name in ("start_date", "primary_completion_date", "completion_date",
-                     "first_posted_date", "last_update_posted_date")
+                     "first_posted_date", "last_update_posted_date", "results_first_posted_date",
+                     "disposition_first_posted_date")
         for suffix in ("", "_precision", "_type")
     ),
+    "study_first_submitted_date", "results_first_submitted_date", "disposition_first_submitted_date",
+    "last_update_submitted_date", "verification_date", "verification_date_precision", "last_known_status",
+    "is_fda_regulated_drug", "is_fda_regulated_device", "has_dmc",
     "has_results", "lead_sponsor_name", "lead_sponsor_class", "collaborators", "conditions",
     "keywords", "interventions", "condition_mesh", "intervention_mesh", "countries",
     "references", "brief_summary", "detailed_description", "eligibility_criteria",
@@ -34,7 +38,17 @@ DATE_STRUCTS = {
     "completion_date": "completionDateStruct",
     "first_posted_date": "studyFirstPostDateStruct",
     "last_update_posted_date": "lastUpdatePostDateStruct",
+    "results_first_posted_date": "resultsFirstPostDateStruct",
+    "disposition_first_posted_date": "dispFirstPostDateStruct",
 }
+SUBMIT_DATES = {
+    "study_first_submitted_date": "studyFirstSubmitDate",
+    "results_first_submitted_date": "resultsFirstSubmitDate",
+    "disposition_first_submitted_date": "dispFirstSubmitDate",
+    "last_update_submitted_date": "lastUpdateSubmitDate",
+}
+OVERSIGHT_FLAGS = {"is_fda_regulated_drug": "isFdaRegulatedDrug", "is_fda_regulated_device": "isFdaRegulatedDevice",
+                   "has_dmc": "oversightHasDmc"}
 PRECISION_BY_LENGTH = {10: "day", 7: "month", 4: "year"}
 
 
@@ -144,6 +158,28 @@ def test_every_scalar_and_list_matches_raw(parsed):
             assert [i["name"] for i in record["interventions"]] == [
                 i["name"] for i in dig(ps, "armsInterventionsModule", "interventions", default=[])
             ]
+
+
+def test_registry_dates_and_oversight_flags_match_raw(parsed):
+    """AACT's `studies` dates (results posted, certificate of delay, verification) and FDA flags."""
+    seen = {name: 0 for name in [*SUBMIT_DATES, "verification_date", "last_known_status", *OVERSIGHT_FLAGS]}
+    for raw, page in parsed.values():
+        for study, record in zip(raw_studies(raw), page.records, strict=True):
+            status = dig(study, "protocolSection", "statusModule", default={})
+            for name, key in SUBMIT_DATES.items():
+                text = status.get(key)
+                assert (record[name].isoformat() if record[name] else None) == text
+                seen[name] += text is not None
+            verified = status.get("statusVerifiedDate")
+            assert (record["verification_date"].isoformat()[: len(verified)] if verified else None) == verified
+            assert record["verification_date_precision"] == (PRECISION_BY_LENGTH[len(verified)] if verified else None)
+            assert record["last_known_status"] == status.get("lastKnownStatus")
+            seen["verification_date"] += verified is not None
+            seen["last_known_status"] += "lastKnownStatus" in status
+            for name, key in OVERSIGHT_FLAGS.items():
+                assert record[name] is dig(study, "protocolSection", "oversightModule", key)
+                seen[name] += record[name] is not None
+    assert all(seen.values()), seen   # the corpus exercises every one of them
 
 
 # --- spot checks ---------------------------------------------------------------------------

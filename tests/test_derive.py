@@ -3,7 +3,7 @@ stored on articles / record_drugs, shown by v_articles, and derived again by ret
 change — from the stored fields, with no refetching."""
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import duckdb
 
@@ -101,8 +101,6 @@ def test_the_literature_list_leaves_out_papers_that_only_mention_a_drug_unless_a
 
 
 def test_the_digest_lists_papers_about_a_drug_and_a_retraction_arriving_for_a_stored_paper(tmp_path):
-    from datetime import datetime
-
     from flows.digest import build_digest, render_markdown
 
     settings = Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path, workers=1)
@@ -122,11 +120,25 @@ def test_the_digest_lists_papers_about_a_drug_and_a_retraction_arriving_for_a_st
             return render_markdown(build_digest(conn, [summary.run_id], datetime.now()))
 
         first = night(pipeline.Window("full"))
+        first_feed = feed_titles(conn)
         pubmed.add([retracted])
         second = night(pipeline.Window("since", TODAY - timedelta(days=2)))
+        second_feed = feed_titles(conn)
 
     assert "## New papers (1)" in first and "[PMID 31000002]" in first and "[PMID 31000001]" not in first
     assert "and 1 new paper that only mention(s) a catalogue drug" in first
     assert "Retracted since the last run" not in first
     assert "## Retracted since the last run (1)" in second and "⚠ [PMID 31000002]" in second
     assert "retraction: J Psych. 2026;1:1" in second
+    # The feed has the paper about the drug (marked once retracted), not the anaesthetic mention.
+    assert first_feed == {"tag:trialwatch,2026:paper/31000002/new": "New paper: " + TRIAL[0]}
+    assert second_feed == {"tag:trialwatch,2026:paper/31000002/new": "⚠ RETRACTED — New paper: " + TRIAL[0]}
+
+
+def feed_titles(conn) -> dict[str, str]:
+    from lxml import etree
+
+    from flows.digest import ATOM, render_atom
+
+    feed = etree.fromstring(render_atom(conn, datetime.now()))
+    return {e.findtext(f"{{{ATOM}}}id"): e.findtext(f"{{{ATOM}}}title") for e in feed.findall(f"{{{ATOM}}}entry")}

@@ -98,7 +98,10 @@ The trial tables carry AACT's names (`designs`, `design_groups`, `design_group_i
 `interventions`, `design_outcomes`, `eligibilities`, `facilities`, `id_information`, `sponsors`,
 `outcomes`, `outcome_measurements`, `outcome_analyses`, `reported_events`, …), so an AACT query
 carries over; ids are text (`<nct_id>:<table>:<n>`) instead of integers, enums are the v2 API's
-(`RANDOMIZED`, `PLACEBO_COMPARATOR`). Randomised, participant-blinded trials with a placebo arm —
+(`RANDOMIZED`, `PLACEBO_COMPARATOR`). AACT's one-row-per-study `studies` is trialwatch's `trials`
+(contract columns kept); the registry dates and flags AACT keeps there have AACT's names
+(`results_first_posted_date`, `disposition_first_submitted_date` — a certificate of delay —,
+`verification_date`, `last_known_status`, `is_fda_regulated_drug`, `has_dmc`, …). Randomised, participant-blinded trials with a placebo arm —
 in AACT (`ctgov` schema):
 ```sql
 SELECT DISTINCT d.nct_id FROM ctgov.designs d JOIN ctgov.design_groups g ON g.nct_id = d.nct_id
