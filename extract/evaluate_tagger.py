@@ -229,10 +229,10 @@ def gold_descriptors(record: dict) -> list[tuple[str, bool]]:
     """(UI, major topic) of the record's MeSH indexing."""
     if _kind(record) == "trial":
         return [(normalize_ui(m["id"]), False) for m in record.get("condition_mesh") or [] if m.get("id")]
-    return [(normalize_ui(h["ui"]), _is_major(h)) for h in record.get("mesh_headings") or [] if h.get("ui")]
+    return [(normalize_ui(h["ui"]), is_major_topic(h)) for h in record.get("mesh_headings") or [] if h.get("ui")]
 
 
-def _is_major(heading: dict) -> bool:
+def is_major_topic(heading: dict) -> bool:
     """A major topic: the descriptor or one of its qualifiers is starred ("Depression/therapy*")."""
     return bool(heading.get("major")) or any(q.get("major") for q in heading.get("qualifiers") or [])
 

@@ -39,7 +39,9 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
-TAGGER_VERSION = "1.0.0"
+# The version of what record_conditions says: bump when the tagger, the lexicon or the merge with
+# indexing (extract/indexed_conditions.py) changes, so `trialwatch retag` redoes stored records.
+TAGGER_VERSION = "1.1.0"
 # sha256 of the shipped conditions.toml; a test fails when the lexicon changes without a bump.
 LEXICON_SHA256 = "6eb85840985977645fc06a018e2bcca3e5e4b70021528e97e8975591c758c354"
 CATEGORIES = (

@@ -65,12 +65,16 @@ def default_catalogue() -> Catalogue:
 
 
 def tag(kind: str, records: list[dict[str, Any]], tagger: Tagger) -> list[RecordTags]:
-    """Condition mentions in each record's text, and what each record is about."""
+    """Condition mentions in each record's text, and what each record is about: the text
+    tagger's conditions merged with the record's own indexing (MeSH, conditionBrowse)."""
+    from extract.indexed_conditions import indexed_conditions, merge_conditions
     from extract.tagger import about
 
     key = RECORD_KEY[kind]
     stream = tagger.tag_articles(records) if kind == "article" else tagger.tag_trials(records)
-    return [RecordTags(kind, str(record[key]), mentions, about(kind, mentions, tagger.lexicon))
+    return [RecordTags(kind, str(record[key]), mentions,
+                       merge_conditions(kind, about(kind, mentions, tagger.lexicon),
+                                        indexed_conditions(kind, record, tagger.lexicon)))
             for record, mentions in stream]
 
 

@@ -28,14 +28,14 @@ SELECT t.nct_id FROM trials t
 LEFT JOIN record_tagging g ON g.record_kind = 'trial' AND g.record_id = t.nct_id
 WHERE $all OR g.tagger_version IS DISTINCT FROM $version ORDER BY t.nct_id
 """
-# The text fields the tagger reads (never MeSH indexing, which is its yardstick).
+# The text fields the tagger reads, and the indexing merged with what it finds.
 ARTICLE_TEXT = """
-SELECT pmid, title, abstract, abstract_sections, keywords FROM articles
+SELECT pmid, title, abstract, abstract_sections, keywords, mesh_headings FROM articles
 WHERE list_contains($ids, CAST(pmid AS VARCHAR))
 """
 TRIAL_TEXT = """
 SELECT nct_id, brief_title, official_title, conditions, keywords, brief_summary, detailed_description,
-       eligibility_criteria
+       eligibility_criteria, condition_mesh
 FROM trials WHERE list_contains($ids, nct_id)
 """
 # Papers whose study design and drug roles come from other rule versions; their fields and drug labels.

@@ -45,17 +45,29 @@ def test_ingest_tags_every_stored_record(tagged_warehouse):
     assert offsets_ok == [(True,)]
 
 
-def test_tags_come_from_text_not_from_mesh_indexing(tmp_path):
-    record = {"pmid": 42, "title": "Psilocybin for post-traumatic stress disorder in veterans",
-              "abstract": "We treated veterans with PTSD.", "drugs": ["psilocybin"],
-              "mesh_headings": [{"ui": "D001714", "name": "Bipolar Disorder", "major": True, "qualifiers": []}]}
+def test_conditions_say_whether_they_come_from_the_text_or_from_mesh_indexing(tmp_path):
+    """The text tagger's rows stay its own: PTSD from the text, Bipolar Disorder from MeSH only,
+    'Rats' (indexed, not a condition) not copied; served again without indexing, text rows only."""
+    indexed = {"pmid": 42, "title": "Psilocybin for post-traumatic stress disorder in veterans",
+               "abstract": "We treated veterans with PTSD.", "drugs": ["psilocybin"],
+               "mesh_headings": [{"ui": "D001714", "name": "Bipolar Disorder", "major": True, "qualifiers": []},
+                                 {"ui": "D013313", "name": "Stress Disorders, Post-Traumatic", "major": False,
+                                  "qualifiers": []},
+                                 {"ui": "D051381", "name": "Rats", "major": False, "qualifiers": []}]}
+    unindexed = {**indexed, "mesh_headings": []}
     with open_warehouse(tmp_path / "w.duckdb") as conn:
-        with transaction(conn):
-            counts = load_page(conn, "article", [record], run_id="r1")
-            pipeline.tag_records(conn, "article", [record], default_tagger())
-        assert counts.new == 1
-        about = conn.execute("SELECT mesh_id FROM record_conditions WHERE record_id = '42'").fetchall()
-    assert about == [("D013313",)]  # PTSD from the text; Bipolar Disorder (MeSH only) is not tagged
+        def stored(record) -> list[tuple]:
+            with transaction(conn):
+                load_page(conn, "article", [record], run_id="r1")
+                pipeline.tag_records(conn, "article", [record], default_tagger())
+            return conn.execute("SELECT mesh_id, source, condition_tags_only FROM (SELECT *, "
+                                "(SELECT count(*) FROM condition_tags t WHERE t.record_id = c.record_id "
+                                " AND t.mesh_id = c.mesh_id) > 0 AS condition_tags_only "
+                                "FROM record_conditions c WHERE record_id = '42') ORDER BY mesh_id").fetchall()
+
+        with_indexing, without = stored(indexed), stored(unindexed)
+    assert with_indexing == [("D001714", ["mesh"], False), ("D013313", ["mesh", "text"], True)]
+    assert without == [("D013313", ["text"], True)]
 
 
 def test_retag_refreshes_only_records_tagged_by_another_version(tagged_warehouse):

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.conditions import sync_condition_concepts
+
 MIGRATIONS_TABLE = """
 CREATE TABLE IF NOT EXISTS schema_migrations (
     version    INTEGER PRIMARY KEY,
@@ -111,6 +113,7 @@ def migrate(conn: duckdb.DuckDBPyConnection, path: Path | str = "warehouse") -> 
         except Exception:
             conn.execute("ROLLBACK")
             raise
+    sync_condition_concepts(conn)  # the condition vocabulary follows the shipped lexicon
     return max(current, latest)
 
 

@@ -21,7 +21,7 @@ TAG_SCHEMA = pa.schema([
 CONDITION_SCHEMA = pa.schema([
     ("record_kind", pa.string()), ("record_id", pa.string()), ("mesh_id", pa.string()),
     ("concept", pa.string()), ("category", pa.string()), ("evidence", pa.string()),
-    ("tagger_version", pa.string()),
+    ("tagger_version", pa.string()), ("source", pa.list_(pa.string())),
 ])
 RECORD_SCHEMA = pa.schema([("record_kind", pa.string()), ("record_id", pa.string())])
 
@@ -33,7 +33,7 @@ class RecordTags:
     kind: str
     record_id: str
     mentions: list[Any] = field(default_factory=list)  # extract.tagger.Mention
-    conditions: list[Any] = field(default_factory=list)  # extract.tagger.RecordCondition
+    conditions: list[Any] = field(default_factory=list)  # extract.indexed_conditions.SourcedCondition
 
 
 @dataclass
@@ -69,6 +69,7 @@ def tag_tables(tagged: Iterable[RecordTags], tagger_version: str) -> TagTables:
     condition_rows = [{
         "record_kind": t.kind, "record_id": t.record_id, "mesh_id": c.mesh_id, "concept": c.concept,
         "category": c.category, "evidence": c.evidence, "tagger_version": tagger_version,
+        "source": list(getattr(c, "source", ("text",))),
     } for t in tagged for c in t.conditions]
     records = list({(t.kind, t.record_id): None for t in tagged})
     return TagTables(
