@@ -15,6 +15,7 @@ from xml.etree import ElementTree as ET
 
 import duckdb
 
+from flows.labels import FIELD_LABELS, code_label, phase_label
 from flows.pipeline import counted
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -28,16 +29,32 @@ FROM live_trials t LEFT JOIN record_drugs d ON d.record_kind = 'trial' AND d.rec
 WHERE list_contains(?, t.first_run_id)
 GROUP BY ALL ORDER BY t.nct_id
 """
+# Meaningful changes: not the registry's own "last update posted" churn, and results posting
+# has its section.
 TRIAL_CHANGES = """
 SELECT h.nct_id, t.brief_title, h.field, h.old_value, h.new_value
 FROM trial_history h JOIN live_trials t USING (nct_id)
-WHERE list_contains(?, h.run_id) ORDER BY h.nct_id, h.field
+WHERE list_contains(?, h.run_id) AND h.field NOT IN ('last_update_posted_date', 'has_results')
+ORDER BY h.field <> 'overall_status', h.nct_id, h.field
 """
+RESULTS_POSTED = """
+SELECT h.nct_id, t.brief_title, array_to_string(t.phases, '/'), t.results_first_posted_date
+FROM trial_history h JOIN live_trials t USING (nct_id)
+WHERE list_contains(?, h.run_id) AND h.field = 'has_results' AND h.new_value = 'true'
+ORDER BY h.nct_id
+"""
+OUTCOME_CHANGES = """
+SELECT c.nct_id, t.brief_title, c.outcome_type, c.change, c.old_measure, c.new_measure, c.after_start
+FROM outcome_changes c JOIN live_trials t USING (nct_id)
+WHERE list_contains(?, c.run_id)
+ORDER BY c.outcome_type <> 'primary', c.nct_id, c.change
+"""
+# Each paper-trial pair once, with every way it was found.
 NEW_LINKED_PAPERS = """
-SELECT l.pmid, a.title, l.nct_id, l.evidence
+SELECT l.pmid, any_value(a.title), l.nct_id, string_agg(DISTINCT l.evidence, ', ' ORDER BY l.evidence)
 FROM article_trials l JOIN live_articles a USING (pmid)
 WHERE list_contains(?, l.run_id)
-ORDER BY l.nct_id, l.pmid
+GROUP BY l.pmid, l.nct_id ORDER BY l.nct_id, l.pmid
 """
 # New papers about a catalogue drug (not only mentioning it, e.g. as an anaesthetic), trials and
 # reviews first; and how many only mention one.
@@ -110,6 +127,8 @@ class Digest:
     new_trials: list[tuple] = field(default_factory=list)
     trial_changes: list[tuple] = field(default_factory=list)
     new_linked_papers: list[tuple] = field(default_factory=list)
+    results_posted: list[tuple] = field(default_factory=list)
+    outcome_changes: list[tuple] = field(default_factory=list)
     gone: list[tuple] = field(default_factory=list)
     new_papers: list[tuple] = field(default_factory=list)
     retracted: list[tuple] = field(default_factory=list)
@@ -124,6 +143,8 @@ def build_digest(conn: duckdb.DuckDBPyConnection, run_ids: Sequence[str], publis
         new_trials=conn.execute(NEW_TRIALS, [ids]).fetchall(),
         trial_changes=conn.execute(TRIAL_CHANGES, [ids]).fetchall(),
         new_linked_papers=conn.execute(NEW_LINKED_PAPERS, [ids]).fetchall(),
+        results_posted=conn.execute(RESULTS_POSTED, [ids]).fetchall(),
+        outcome_changes=conn.execute(OUTCOME_CHANGES, [ids]).fetchall(),
         gone=conn.execute(GONE, [ids]).fetchall(),
         new_papers=conn.execute(NEW_PAPERS, [ids]).fetchall(),
         retracted=conn.execute(NEWLY_RETRACTED, [ids, ids]).fetchall(),
@@ -140,6 +161,23 @@ def _new_paper_line(pmid, title, journal, design, drugs, subject_drugs, retracte
     about = ", ".join(subject_drugs) + (f"; also mentions {', '.join(mentioned)}" if mentioned else "")
     return (f"- {'⚠ RETRACTED ' if retracted else ''}[PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) "
             f"{_md(title)} — {_md(journal) or 'no journal'}; {design or 'design not known'} ({about or 'drug not named'})")
+
+
+def _trial_link(nct: str) -> str:
+    return f"[{nct}](https://clinicaltrials.gov/study/{nct})"
+
+
+def _trial_change_line(nct, title, field_name, old, new) -> str:
+    coded = field_name == "overall_status"
+    before, after = (code_label(old), code_label(new)) if coded else (_md(old) or "∅", _md(new) or "∅")
+    return f"- {_trial_link(nct)} {_md(title)}: **{FIELD_LABELS.get(field_name, field_name)}** {before} → {after}"
+
+
+def _outcome_change_line(nct, title, outcome_type, change, old, new, after_start) -> str:
+    what = {"added": f"added “{_md(new)}”", "removed": f"removed “{_md(old)}”",
+            "reworded": f"“{_md(old)}” → “{_md(new)}”"}[change]
+    return (f"- {_trial_link(nct)} {_md(title)}: {outcome_type} outcome {what}"
+            + (" — after the trial started" if after_start else ""))
 
 
 def _record_link(source: str, record_id: str) -> str:
@@ -173,14 +211,18 @@ def render_markdown(digest: Digest, *, limit: int | None = None, full_digest: st
         lines.append(f"- and {counted(digest.mention_only_papers, 'new paper')} that only mention(s) a catalogue drug (e.g. as an "
                      "anaesthetic): the dashboard's Literature page shows them with “Include papers that only mention a drug”")
     section("New trials", digest.new_trials,
-            lambda nct, title, status, phase, drugs: f"- [{nct}](https://clinicaltrials.gov/study/{nct}) {_md(title)} — "
-                                                     f"{status}, {phase or 'no phase'} ({', '.join(drugs) or 'drug not named'})")
-    section("Trial changes", digest.trial_changes,
-            lambda nct, title, field, old, new: f"- [{nct}](https://clinicaltrials.gov/study/{nct}) {_md(title)}: "
-                                                f"**{field}** {_md(old) or '∅'} → {_md(new) or '∅'}")
+            lambda nct, title, status, phase, drugs: f"- {_trial_link(nct)} {_md(title)} — "
+                                                     f"{code_label(status)}, {phase_label(phase)} ({', '.join(drugs) or 'drug not named'})")
+    if digest.results_posted:
+        section("Results posted", digest.results_posted,
+                lambda nct, title, phase, posted: f"- {_trial_link(nct)} {_md(title)} — {phase_label(phase)}"
+                                                  + (f", results posted {posted}" if posted else ""))
+    if digest.outcome_changes:
+        section("Registered outcomes changed", digest.outcome_changes, _outcome_change_line)
+    section("Trial changes", digest.trial_changes, _trial_change_line)
     section("New papers linked to trials", digest.new_linked_papers,
             lambda pmid, title, nct, evidence: f"- [PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) {_md(title)} "
-                                               f"→ {nct} ({evidence})")
+                                               f"→ {nct} (found by {evidence})")
     if digest.gone:
         section("Gone from the services (taken out of the views; rows kept)", digest.gone,
                 lambda source, record_id, title, reason: f"- {_record_link(source, record_id)} {_md(title)} — {_md(reason)}")

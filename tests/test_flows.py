@@ -67,7 +67,7 @@ def test_second_night_asks_only_for_the_new_window_and_reports_the_changes(tmp_p
     digest = (settings.data_dir / "digests" / "latest.md").read_text()
     for (nct,) in changed + new_trials:
         assert nct in digest
-    assert "overall_status" in digest
+    assert "**status** " in digest and "overall_status" not in digest   # human labels, not column names
     assert f"## New papers ({len(new_papers)})" in digest   # every new paper, linked to a trial or not
     assert all(f"[PMID {pmid}]" in digest for (pmid,) in new_papers)
 

@@ -4,6 +4,7 @@ status-only update does not. Real corpus studies, real HTTP, real DuckDB."""
 from __future__ import annotations
 
 import copy
+from datetime import datetime
 
 import duckdb
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from extract.catalogue import Catalogue
 from extract.standins import CtGovStandIn
 from flows import pipeline
+from flows.digest import build_digest, render_markdown
 from flows.settings import Settings
 from tests.helpers import TODAY, corpus_studies
 from warehouse.db import open_warehouse
@@ -33,6 +35,11 @@ def updated(study: dict, day: str) -> dict:
 
 
 def ingest_twice(tmp_path, first: dict, second: dict) -> list[tuple]:
+    return ingest_twice_with_digest(tmp_path, first, second)[0]
+
+
+def ingest_twice_with_digest(tmp_path, first: dict, second: dict) -> tuple[list[tuple], str]:
+    """v_outcome_changes after both runs, and the second run's digest."""
     settings = Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path, workers=1)
     with CtGovStandIn([first]) as ctgov, open_warehouse(settings.db_path) as conn:
         served = settings.with_overrides(ctgov_url=ctgov.url)
@@ -41,8 +48,9 @@ def ingest_twice(tmp_path, first: dict, second: dict) -> list[tuple]:
                                              progress=lambda _: None, today=TODAY)
             assert summary.status == "succeeded", summary.message
             ctgov.replace([second])
+        digest = render_markdown(build_digest(conn, [summary.run_id], datetime.now()))
         return conn.execute("SELECT nct_id, outcome_type, change, old_measure, new_measure, after_start "
-                            "FROM v_outcome_changes ORDER BY outcome_type, change").fetchall()
+                            "FROM v_outcome_changes ORDER BY outcome_type, change").fetchall(), digest
 
 
 def test_a_secondary_outcome_swapped_into_the_primary_place_is_an_outcome_change(tmp_path, corpus_dir):
@@ -55,13 +63,19 @@ def test_a_secondary_outcome_swapped_into_the_primary_place_is_an_outcome_change
     module["primaryOutcomes"][0], module["secondaryOutcomes"][0] = (module["secondaryOutcomes"][0],
                                                                     module["primaryOutcomes"][0])
 
-    changes = ingest_twice(tmp_path, study, switched)
+    changes, digest = ingest_twice_with_digest(tmp_path, study, switched)
 
     tidy = lambda text: " ".join(text.split())  # noqa: E731
     for place, before, after in (("primary", primary, secondary), ("secondary", secondary, primary)):
         rows = [c for c in changes if c[0] == nct and c[1] == place]
         assert any(c[3] == tidy(before) for c in rows) and any(c[4] == tidy(after) for c in rows), rows
     assert changes and all(c[5] for c in changes)   # the corpus study started long before today
+    # The digest says so, primary first; the last-update date that moved is not news.
+    section = digest.split(f"## Registered outcomes changed ({len(changes)})", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("- ")]
+    assert len(lines) == len(changes) and f"[{nct}]" in lines[0] and ": primary outcome " in lines[0]
+    assert all(line.endswith("after the trial started") for line in lines)
+    assert "last update" not in digest
 
 
 def test_a_status_only_update_is_not_an_outcome_change(tmp_path, corpus_dir):
@@ -69,7 +83,10 @@ def test_a_status_only_update_is_not_an_outcome_change(tmp_path, corpus_dir):
     moved = updated(study, TODAY.isoformat())
     moved["protocolSection"]["statusModule"]["overallStatus"] = "TERMINATED"
 
-    assert ingest_twice(tmp_path, study, moved) == []
+    changes, digest = ingest_twice_with_digest(tmp_path, study, moved)
+    assert changes == [] and "Registered outcomes changed" not in digest
+    assert "**status** " + study["protocolSection"]["statusModule"]["overallStatus"].replace("_", " ").capitalize() \
+        + " → Terminated" in digest
     with duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM trial_history WHERE field = 'overall_status'").fetchall() == [(1,)]
 
