@@ -227,7 +227,8 @@ def cmd_schema_docs(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
     from warehouse.export import export
 
-    written = export(settings.db_path, Path(args.dir), args.format)
+    print(f"exporting every table and view of {settings.db_path} to {args.dir} ({args.format}) …", flush=True)
+    written = export(settings.db_path, Path(args.dir), args.format, force=args.force)
     print(f"wrote {len(written)} files to {args.dir}: " + ", ".join(path.name for path in written))
     return 0
 
@@ -306,6 +307,7 @@ def build_parser() -> OneLineParser:
 
     export = commands.add_parser("export", help="write every table and view as Parquet or CSV files")
     export.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    export.add_argument("--force", action="store_true", help="overwrite files an earlier export left in the folder")
     export.add_argument("dir", help="output folder")
     export.set_defaults(handler=cmd_export)
 

@@ -9,7 +9,7 @@ import pytest
 
 from flows.cli import main
 from warehouse.db import open_warehouse
-from warehouse.export import EXPORTED, export
+from warehouse.export import export
 from warehouse.load import load_page, transaction
 from warehouse.schema_docs import render
 
@@ -109,9 +109,38 @@ def test_export_writes_every_table_and_view_readably(tmp_path, fmt):
     db = tmp_path / "w.duckdb"
     with open_warehouse(db) as conn:
         load(conn, "trial", [trial("NCT00000001")], "r1")
+        every = {name for (name,) in conn.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_catalog = current_database()").fetchall()}
     written = export(db, tmp_path / "out", fmt)
-    assert sorted(p.name for p in written) == sorted(f"{name}.{fmt}" for name in EXPORTED)
+    assert sorted(p.name for p in written) == sorted(f"{name}.{fmt}" for name in every)
+    assert {"record_conditions", "condition_tags", "record_tagging", "publications", "designs",
+            "v_record_condition_groups"} <= every   # what the README promises, the old hand-kept list missed
     read_back = {"parquet": "SELECT nct_id FROM read_parquet(?)", "csv": "SELECT nct_id FROM read_csv_auto(?)"}
     with duckdb.connect() as conn:
         rows = conn.execute(read_back[fmt], [str(tmp_path / "out" / f"v_trials.{fmt}")]).fetchall()
     assert rows == [("NCT00000001",)]
+
+
+def test_export_into_an_earlier_export_is_one_clear_error_unless_forced(tmp_path, capsys, monkeypatch):
+    db = tmp_path / "w.duckdb"
+    with open_warehouse(db) as conn:
+        load(conn, "trial", [trial("NCT00000001")], "r1")
+    monkeypatch.setenv("TRIALWATCH_DB", str(db))
+    out = tmp_path / "out"
+    assert main(["export", "--format", "csv", str(out)]) == 0
+    before = (out / "trials.csv").stat().st_mtime_ns
+    capsys.readouterr()
+    assert main(["export", "--format", "csv", str(out)]) != 0
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "already holds" in error[0] and "--force" in error[0]
+    assert (out / "trials.csv").stat().st_mtime_ns == before
+    assert main(["export", "--format", "csv", "--force", str(out)]) == 0
+
+
+def test_export_without_a_warehouse_creates_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("TRIALWATCH_DB", str(tmp_path / "missing.duckdb"))
+    assert main(["export", str(tmp_path / "out")]) != 0
+    error = capsys.readouterr().err.strip().splitlines()
+    assert len(error) == 1 and "no warehouse at" in error[0]
+    assert not (tmp_path / "out").exists() and not (tmp_path / "missing.duckdb").exists()
