@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STUDY_DESIGN_VERSION = "1"
+STUDY_DESIGN_VERSION = "2"
 
 RCT = "randomized controlled trial"
 TRIAL = "clinical trial"
@@ -128,9 +128,39 @@ def from_publication_types(publication_types: Iterable[dict]) -> str | None:
     return best
 
 
+def _alternatives(pattern: str) -> list[str]:
+    """The top-level alternatives of a regular expression (split on '|' outside groups/classes)."""
+    parts, depth, start, i, in_class = [], 0, 0, 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+        i += 1
+    parts.append(pattern[start:])
+    return parts
+
+
 def _rx(pattern: str) -> re.Pattern[str]:
-    """Patterns are lower case and run on lower-cased text (faster than re.IGNORECASE)."""
-    return re.compile(pattern.lower())
+    """Patterns are lower case and run on lower-cased text (faster than re.IGNORECASE). When every
+    alternative starts at a word boundary, the boundary is tested once, outside the alternation:
+    the same matches, but positions inside words are skipped without trying each alternative."""
+    pattern = pattern.lower()
+    alternatives = _alternatives(pattern)
+    if len(alternatives) > 1 and all(alt.startswith("\\b") for alt in alternatives):
+        pattern = "\\b(?:" + "|".join(alt[2:] for alt in alternatives) + ")"
+    return re.compile(pattern)
 
 
 # ---------------------------------------------------------------------------- text cues
@@ -147,8 +177,26 @@ _SYSTEMATIC = _rx(r"\bsystematic(?:ally)? (?:literature )?(?:review|search)|\bpr
                   r"\bumbrella review\b|\bscoping review\b")
 """A systematic (or scoping / umbrella) review names its method or its reporting standard."""
 
+_NOT_CHART = (r"(?! of (?:\w+ )?(?:\d+|two|three|four|five|six|seven|eight|nine|ten|our|the records|"
+              r"the charts|the medical|the case)\b)")
+"""After 'review': not 'review of 117 cases / of our records / of the charts' (a case series or a
+chart review, not a review article)."""
+
+_SELF_REVIEW = _rx(r"\b(?:this|the present|the current|in this|our) (?:\w+ ){0,2}review\b" + _NOT_CHART + r"|"
+                    r"\b(?:this|the present) (?:article|paper|chapter|manuscript|work|overview) (?:reviews|summari[sz]es|"
+                    r"provides an? (?:\w+ )?(?:overview|summary|update)|highlights|discusses|focuses on|"
+                    r"describes recent|outlines)\b|\b(?:here,? )?we (?:review|summari[sz]e|highlight|discuss) "
+                    r"(?:the |recent |current |what |how |our current |key |emerging |existing |available )|"
+                    r"\bareas covered\b|\bexpert (?:opinion|commentary):|\breview articles?\b|\bnarrative review\b|"
+                    r"\bwe (?:provide|present|give) an? (?:\w+ )?(?:overview|update|summary)\b")
+"""A review that says what it is ('this review', 'this article summarises', 'areas covered') is a
+review whatever trials, patients or animals it goes on to discuss; checked before them. Excluded:
+'review of 40 cases / of our records' (a chart review, a case series)."""
+
 _RCT = _rx(r"\brandomi[sz]ed\b|\brandomly (?:assigned|allocated|divided)\b|\brandomi[sz]ation\b|"
-           r"\bdouble[- ]?blind|\bplacebo[- ]?controlled\b|\btriple[- ]blind|\bsham[- ]controlled\b")
+           r"\bdouble[- ]?blind|\bplacebo[- ]?controlled\b|\btriple[- ]blind|\bsham[- ]controlled\b|"
+           r"\b(?:allocated|assigned|divided|distributed) at random\b|\bat random (?:to|into)\b|"
+           r"\brandomly (?:entered|chosen to receive)\b")
 """Random allocation and blinding against placebo are the RCT's defining words."""
 
 _TRIAL = _rx(r"\bopen[- ]label\b|\bsingle[- ]arm\b|\bphase (?:[1-4]|i{1,3}v?|iv)(?:/(?:[1-4]|i{1,3}))?"
@@ -167,7 +215,7 @@ _CASE = _rx(r"\bcase reports?\b|\breport of (?:a|an|one|two|three|four|five|\d+)
             r"\ba case of\b|\b(?:a|one|two|three) cases? of\b|\bcase (?:study|presentation)\b|"
             r"\bwe (?:report|describe|present) (?:a|an|two|three|the case)\b|"
             r"\b(?:a|an|one) (?:\w+ )?patients? (?:who|with)\b|\b\d+[- ](?:year|month|week|day)s?[- ]old\b|"
-            r"\b(?:\w+-)?(?:year|month)[- ]old (?:\w+ )?(?:man|woman|boy|girl|male|female|child|infant|"
+            r"\b(?:year|month)[- ]old (?:\w+ )?(?:man|woman|boy|girl|male|female|child|infant|"
             r"patient|baby|neonate)\b|\bcase history\b|\bcasuistic|\bin a (?:child|patient|newborn|"
             r"neonate|woman|man|boy|girl|family|pair of twins|sibship)\b|\bthe case of\b|\bapropos of\b|"
             r"\b(?:a|one|two|three|four|five|\d) (?:\w+ ){0,2}(?:cases?|patients?)\b[^.]{0,120}?"
@@ -175,7 +223,12 @@ _CASE = _rx(r"\bcase reports?\b|\breport of (?:a|an|one|two|three|four|five|\d+)
             r"describes|reports)\b|\b(?:a|an) (?:\w+ )?patient (?:had|presented|developed|was|is)\b|"
             r"\b(?:a|an) (?:boy|girl|infant|child|man|woman|neonate|newborn) (?:with|who|had|was|is|"
             r"presented|developed)\b|\billustrative cases?\b|\bwhat is your diagnosis\b|\bcase profile\b|"
-            r"\b(?:day|week|month|year)[- ]old (?:infant|child|patient)\b")
+            r"\b(?:day|week|month|year)[- ]old (?:infant|child|patient)\b|\b(?:our|this) patient\b|\bthe proband\b|"
+            r"\bthe index case\b|\b(?:he|she) (?:was|had|developed|presented|died|received)\b|"
+            r"\b(?:man|woman|boy|girl|patient|male|female),? (?:of|aged) \d|"
+            r"\b(?:unusual|rare|unique|further|additional|fatal|atypical) case\b|"
+            r"\bcase (?:is|was) (?:described|reported|presented)\b|"
+            r"\b(?:1|one|2|two) cases?\]|\bcases?\)\]")
 """A case report says so, or describes one person by age and sex."""
 
 _ANIMAL = _rx(r"\b(?:rats?|mice|mouse|murine|rodents?|hamsters?|guinea[- ]pigs?|rabbits?|dogs?|canine|"
@@ -206,19 +259,15 @@ _OBSERVATIONAL = _rx(r"\bcohorts?\b|\bcross[- ]sectional\b|\bcase[- ]control\b|\
                      r"\blongitudinal\b|\bnationwide\b")
 """Observational designs name their sampling: cohort, cross-sectional, case-control, registry."""
 
-_TITLE_REVIEW = _rx(r"\breview\b|\boverview\b|\ban update\b|\bupdate on\b|\bstate of the art\b|"
+_TITLE_REVIEW = _rx(r"\breview\b" + _NOT_CHART + r"|\boverview\b|\ban update\b|\bupdate on\b|\bstate of the art\b|"
                     r"\bcurrent (?:concepts|status|views)\b|\b(?:recent )?advances in\b")
 """A title calling itself a review outweighs the sampling words its abstract reports on."""
 
-_REVIEW = _rx(r"\breview(?:s|ed)?\b|\boverview\b|\bstate of the art\b|\bcurrent (?:concepts|status|"
+_REVIEW = _rx(r"\breviews?\b" + _NOT_CHART + r"|\boverview\b|\bstate of the art\b|\bcurrent (?:concepts|status|"
               r"knowledge|views|aspects|problems|trends)\b|\brecent (?:advances|developments|progress)\b|"
-              r"\b(?:advances|progress|perspectives|trends|developments) in\b|\bthe literature\b|"
-              r"\bupdate (?:on|in)\b|\ban update\b|\bwe (?:summari[sz]e|discuss|describe recent)\b|"
-              r"\bthis (?:article|paper|chapter) (?:reviews|summari[sz]es|discusses|describes)\b|"
-              r"\bis discussed\b|\bare discussed\b|\bintroduction to\b|\bprinciples of\b|"
-              r"\bsymposium\b|\blecture\b|\bhas (?:seldom|rarely|often) been discussed\b|"
-              r"\b(?:aim|purpose) of this (?:article|paper|chapter) is to (?:address|discuss|review|describe|summari[sz]e)\b|"
-              r"\bwe (?:discuss|review)\b|\bthis review\b|\bnarrative review\b|\btheoretical\b")
+              r"\badvances in\b|\bupdate (?:on|in)\b|\ban update\b|\bwe (?:summari[sz]e|describe recent)\b|"
+              r"\bthis (?:article|paper|chapter) (?:reviews|summari[sz]es)\b|\blecture\b|\bwe (?:discuss|review)\b|"
+              r"\b(?:aim|purpose) of this (?:article|paper|chapter) is to (?:review|summari[sz]e)\b")
 """A review says review, overview or advances in; a case report 'and review of the literature'
 has already matched the case rule."""
 
@@ -228,6 +277,7 @@ TEXT_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     (PROTOCOL, _PROTOCOL, "all"),
     (META_ANALYSIS, _META, "all"),
     (SYSTEMATIC_REVIEW, _SYSTEMATIC, "all"),
+    (REVIEW, _SELF_REVIEW, "all"),
     (PRECLINICAL, _ANIMAL, "all"),  # only when _HUMAN does not match, see text_design
     (RCT, _RCT, "all"),
     (TRIAL, _TRIAL, "all"),
@@ -289,6 +339,10 @@ class Counts:
     tp: int = 0
     fp: int = 0
     fn: int = 0
+    fp_untyped: int = 0
+    """Predicted on a MeSH-indexed record whose publication types name no design (an ordinary
+    'Journal Article'): not in `precision`, which (like docs §3) only counts records with a
+    design-giving type; in `strict_precision`, which treats such records as not this class."""
 
     @property
     def precision(self) -> float | None:
@@ -297,6 +351,11 @@ class Counts:
     @property
     def recall(self) -> float | None:
         return self.tp / (self.tp + self.fn) if self.tp + self.fn else None
+
+    @property
+    def strict_precision(self) -> float | None:
+        predicted = self.tp + self.fp + self.fp_untyped
+        return self.tp / predicted if predicted else None
 
     def add(self, gold: bool, predicted: bool) -> None:
         self.tp += gold and predicted
@@ -315,11 +374,14 @@ class Evaluation:
 
     def format(self) -> str:
         lines = [f"records with a design from publication types: {self.records}",
-                 f"{'class':40} {'gold':>6} {'pred':>6} {'P':>6} {'R':>6}"]
+                 f"{'class':40} {'gold':>6} {'pred':>6} {'P':>6} {'R':>6} {'+untyped':>8} {'strictP':>7}"]
         for name, c in self.classes.items():
             p = "-" if c.precision is None else f"{c.precision:.3f}"
             r = "-" if c.recall is None else f"{c.recall:.3f}"
-            lines.append(f"{name:40} {c.tp + c.fn:6} {c.tp + c.fp:6} {p:>6} {r:>6}")
+            strict = "-" if c.strict_precision is None else f"{c.strict_precision:.3f}"
+            untyped = "" if name == PRECLINICAL_CLASS else f"{c.fp_untyped:8}"
+            strict = "" if name == PRECLINICAL_CLASS else f"{strict:>7}"
+            lines.append(f"{name:40} {c.tp + c.fn:6} {c.tp + c.fp:6} {p:>6} {r:>6} {untyped:>8} {strict:>7}")
         return "\n".join(lines)
 
 
@@ -330,7 +392,8 @@ def _mesh_names(record: dict) -> set[str]:
 def evaluate(records: Iterable[dict]) -> Evaluation:
     """The text path (publication types withheld) scored against the publication-type design,
     on every record whose publication types give one; preclinical against MeSH on every
-    MeSH-indexed record whose publication types do not call it a human study type."""
+    MeSH-indexed record. Predictions on MeSH-indexed records with no design-giving type are
+    counted apart (Counts.fp_untyped, strict_precision)."""
     result = Evaluation()
     for record in records:
         gold = from_publication_types(record.get("publication_types") or ())
@@ -341,6 +404,9 @@ def evaluate(records: Iterable[dict]) -> Evaluation:
             for name, members in EVALUATED.items():
                 result.classes[name].add(gold in members, predicted in members)
         mesh = _mesh_names(record)
+        if gold is None and mesh:  # indexed, and NLM gave it no design-naming type
+            for name, members in EVALUATED.items():
+                result.classes[name].fp_untyped += predicted in members
         if mesh:
             result.classes[PRECLINICAL_CLASS].add("Animals" in mesh and "Humans" not in mesh,
                                                   predicted == PRECLINICAL)
