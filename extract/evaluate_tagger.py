@@ -173,6 +173,17 @@ class Report:
     gold_outside_lexicon: int = 0
     false_positives: list[Error] = field(default_factory=list)
     false_negatives: list[Error] = field(default_factory=list)
+    combined: Report | None = None  # the same records, text merged with their indexing
+
+    def summary(self) -> str:
+        """One line: records, gold pairs, P / R / F1 of the text tagger and, if scored, combined."""
+        c = self.group
+        line = (f"{self.population:<58} n={self.records:>6} gold={c.tp + c.fn:>4}  text P {c.precision:.3f} "
+                f"R {c.recall:.3f} F1 {c.f1:.3f}")
+        if self.combined is not None:
+            k = self.combined.group
+            line += f"  | combined P {k.precision:.3f} R {k.recall:.3f}"
+        return line
 
     def format(self, examples: int = 10) -> str:
         lines = [
@@ -205,6 +216,10 @@ class Report:
             for e in sorted(errors, key=lambda e: -e.strength)[:examples]:
                 lines.append(f"  {e.record_id} [{e.group}] {e.detail}")
                 lines.append(f"      {e.snippet}")
+        if self.combined is not None:
+            lines += ["", "=" * 74, "COMBINED: record_conditions as stored (text merged with the record's "
+                      "own indexing;", "the indexing is also the gold, so recall is 1 by construction)",
+                      "", self.combined.format(examples)]
         return "\n".join(lines)
 
 
@@ -248,88 +263,116 @@ def _snippet(kind: str, record: dict, mention: Mention) -> str:
     return f"{mention.field}: …{' '.join(body.split())}…"
 
 
+def _score(report: Report, record: dict, kind: str, gold: list[tuple[str, bool]],
+           conditions: list, mentions: list[Mention], groups_of: dict[str, frozenset[str]],
+           lexicon_uis: set[str]) -> None:
+    """Add one record's predicted conditions (anything with mesh_id / concept / evidence) to a
+    report."""
+    report.records += 1
+    gold_uis = {ui for ui, _ in gold}
+    major = {ui for ui, is_major in gold if is_major}
+    pred_uis = {c.mesh_id for c in conditions}
+    gold_groups = {g for ui in gold_uis for g in groups_of.get(ui, ())}
+    pred_groups = {g for ui in pred_uis for g in groups_of.get(ui, ())}
+    report.records_with_gold_group += bool(gold_groups)
+    report.group.add(gold_groups, pred_groups)
+    major_groups = {g for ui in major for g in groups_of.get(ui, ())}
+    report.major.tp += len(major_groups & pred_groups)
+    report.major.fn += len(major_groups - pred_groups)
+    report.major.fp += len(pred_groups - gold_groups)
+    for g in GROUPS:
+        report.per_group[g].add({g} & gold_groups, {g} & pred_groups)
+    report.exact.tp += len(gold_uis & pred_uis)
+    report.exact.fp += len(pred_uis - gold_uis)
+    report.exact.fn += len((gold_uis & lexicon_uis) - pred_uis)
+    report.gold_outside_lexicon += sum(1 for ui in gold_uis - lexicon_uis if groups_of.get(ui))
+    counted = [m for m in mentions if not m.negated]
+    for g in sorted(pred_groups - gold_groups):
+        uis = {c.mesh_id for c in conditions if g in groups_of.get(c.mesh_id, ())}
+        hits = [m for m in counted if m.mesh_id in uis]
+        names = ", ".join(sorted({c.concept + f" ({c.evidence})" for c in conditions if c.mesh_id in uis}))
+        report.false_positives.append(Error(
+            _record_id(record), g, float(len(hits)), f"predicted {names}",
+            _snippet(kind, record, hits[0]) if hits else "",
+        ))
+    for g in sorted(gold_groups - pred_groups):
+        in_group = [ui for ui in gold_uis if g in groups_of.get(ui, ())]
+        names = [h.get("name") or h.get("term") for h in
+                 (record.get("mesh_headings") or record.get("condition_mesh") or [])
+                 if normalize_ui(h.get("ui") or h.get("id") or "") in in_group]
+        seen = sorted({m.text + (" (negated)" if m.negated else "") for m in mentions
+                       if g in groups_of.get(m.mesh_id, ())})
+        title = record.get("title") or record.get("brief_title") or ""
+        report.false_negatives.append(Error(
+            _record_id(record), g, 1.0 + any(ui in major for ui in in_group),
+            f"indexed {', '.join(n for n in names if n)}; mentions seen: {seen or 'none'}",
+            f"title: {title[:160]}",
+        ))
+
+
 def evaluate(pairs: Iterable[tuple[dict, list[Mention]]], mesh_groups: dict[str, frozenset[str]] | None = None,
-             lexicon: Lexicon | None = None, population: str = "") -> Report:
+             lexicon: Lexicon | None = None, population: str = "", combined: bool = False) -> Report:
     """Score `about()` of each (record, mentions) — e.g. what `Tagger.tag_articles` yields —
-    against the record's own MeSH indexing (records without any are counted and skipped)."""
+    against the record's own MeSH indexing (records without any are counted and skipped).
+
+    With ``combined``, ``report.combined`` scores the same records' conditions as
+    record_conditions stores them: `merge_conditions` of `about()` and the record's own
+    indexing (`indexed_conditions`). There the indexing is input and gold at once, so recall is
+    1 by construction; what it measures is the precision the text side costs.
+    """
+    from extract.indexed_conditions import indexed_conditions, merge_conditions  # imports this module
+
     groups_of = mesh_groups if mesh_groups is not None else load_mesh_groups()
     lexicon = lexicon or load_lexicon(None)
     lexicon_uis = set(lexicon.concepts)
     report = Report(population=population)
+    if combined:
+        report.combined = Report(population=f"{population} — combined with indexing (as stored)".strip(" —"))
     for record, mentions in pairs:
         gold = gold_descriptors(record)
         if not gold:
             report.skipped_unindexed += 1
+            if report.combined is not None:
+                report.combined.skipped_unindexed += 1
             continue
         kind = _kind(record)
         conditions: list[RecordCondition] = about(kind, mentions, lexicon)
-        report.records += 1
-        gold_uis = {ui for ui, _ in gold}
-        major = {ui for ui, is_major in gold if is_major}
-        pred_uis = {c.mesh_id for c in conditions}
-        gold_groups = {g for ui in gold_uis for g in groups_of.get(ui, ())}
-        pred_groups = {g for ui in pred_uis for g in groups_of.get(ui, ())}
-        report.records_with_gold_group += bool(gold_groups)
-        report.group.add(gold_groups, pred_groups)
-        major_groups = {g for ui in major for g in groups_of.get(ui, ())}
-        report.major.tp += len(major_groups & pred_groups)
-        report.major.fn += len(major_groups - pred_groups)
-        report.major.fp += len(pred_groups - gold_groups)
-        for g in GROUPS:
-            report.per_group[g].add({g} & gold_groups, {g} & pred_groups)
-        report.exact.tp += len(gold_uis & pred_uis)
-        report.exact.fp += len(pred_uis - gold_uis)
-        report.exact.fn += len((gold_uis & lexicon_uis) - pred_uis)
-        report.gold_outside_lexicon += sum(1 for ui in gold_uis - lexicon_uis if groups_of.get(ui))
-        counted = [m for m in mentions if not m.negated]
-        for g in sorted(pred_groups - gold_groups):
-            uis = {c.mesh_id for c in conditions if g in groups_of.get(c.mesh_id, ())}
-            hits = [m for m in counted if m.mesh_id in uis]
-            names = ", ".join(sorted({c.concept + f" ({c.evidence})" for c in conditions if c.mesh_id in uis}))
-            report.false_positives.append(Error(
-                _record_id(record), g, float(len(hits)), f"predicted {names}",
-                _snippet(kind, record, hits[0]) if hits else "",
-            ))
-        for g in sorted(gold_groups - pred_groups):
-            in_group = [ui for ui in gold_uis if g in groups_of.get(ui, ())]
-            names = [h.get("name") or h.get("term") for h in
-                     (record.get("mesh_headings") or record.get("condition_mesh") or [])
-                     if normalize_ui(h.get("ui") or h.get("id") or "") in in_group]
-            seen = sorted({m.text + (" (negated)" if m.negated else "") for m in mentions
-                           if g in groups_of.get(m.mesh_id, ())})
-            title = record.get("title") or record.get("brief_title") or ""
-            report.false_negatives.append(Error(
-                _record_id(record), g, 1.0 + any(ui in major for ui in in_group),
-                f"indexed {', '.join(n for n in names if n)}; mentions seen: {seen or 'none'}",
-                f"title: {title[:160]}",
-            ))
+        _score(report, record, kind, gold, conditions, mentions, groups_of, lexicon_uis)
+        if report.combined is not None:
+            merged = merge_conditions(kind, conditions, indexed_conditions(kind, record, lexicon))
+            _score(report.combined, record, kind, gold, merged, mentions, groups_of, lexicon_uis)
     return report
 
 
 def evaluate_records(tagger: Tagger, articles: Iterable[dict], trials: Iterable[dict],
-                     population: str = "") -> Report:
-    """Tag the records and score them (articles and trials together)."""
+                     population: str = "", combined: bool = True) -> Report:
+    """Tag the records and score them (articles and trials together): the text tagger alone,
+    and in ``report.combined`` the conditions as stored (merged with the records' indexing)."""
     def pairs():
         yield from tagger.tag_articles(articles)
         yield from tagger.tag_trials(trials)
-    return evaluate(pairs(), lexicon=tagger.lexicon, population=population)
+    return evaluate(pairs(), lexicon=tagger.lexicon, population=population, combined=combined)
 
 
 # --------------------------------------------------------------------------- corpus
 
 
-def load_corpus(corpus_dir: Path) -> tuple[list[dict], list[dict]]:
-    """Every parsed PubMed record (by PMID) and CT.gov study (by NCT id) in the corpus."""
+def load_corpus(corpus_dir: Path, sources: dict | None = None) -> tuple[list[dict], list[dict]]:
+    """Every parsed PubMed record (by PMID) and CT.gov study (by NCT id) in the corpus. If
+    ``sources`` is a dict, it is filled with PMID / NCT id → the file (relative path) it came from."""
     from extract.ctgov_parser import parse_ctgov_page
     from extract.pubmed_parser import parse_pubmed
 
+    sources = sources if sources is not None else {}
     articles: dict[int, dict] = {}
     for path in sorted((corpus_dir / "pubmed").rglob("*.xml*")):
         payload = path.read_bytes()
         if path.suffix == ".gz":
             payload = gzip.decompress(payload)
         for record in parse_pubmed(payload).records:
-            articles.setdefault(record["pmid"], record)
+            if record["pmid"] not in articles:
+                articles[record["pmid"]] = record
+                sources[record["pmid"]] = str(path.relative_to(corpus_dir))
     trials: dict[str, dict] = {}
     for path in sorted((corpus_dir / "ctgov").rglob("*.json")):
         try:
@@ -337,7 +380,9 @@ def load_corpus(corpus_dir: Path) -> tuple[list[dict], list[dict]]:
         except ValueError:
             continue
         for record in parse_ctgov_page(path.read_bytes()).records:
-            trials.setdefault(record["nct_id"], record)
+            if record["nct_id"] not in trials:
+                trials[record["nct_id"]] = record
+                sources[record["nct_id"]] = str(path.relative_to(corpus_dir))
     return list(articles.values()), list(trials.values())
 
 
@@ -358,26 +403,46 @@ def main(argv: list[str] | None = None) -> int:
         out.write_text(text, encoding="utf-8")
         print(f"wrote {out} ({text.count(chr(10)) - 1} rows)")
         return 0
-    articles, trials = load_corpus(args.corpus)
+    sources: dict = {}
+    articles, trials = load_corpus(args.corpus, sources)
     groups_of = load_mesh_groups()
     tagger = Tagger()
+
+    def origin(record: dict) -> str:
+        name = sources[record["pmid"]]
+        return ("1970s" if "pubmed20n0014" in name else "2016" if "medline16n0902" in name else "modern")
+
+    def odd(record: dict) -> bool:
+        return (record["pmid"] if "pmid" in record else int(record["nct_id"][3:])) % 2 == 1
+
     with_abstract = [a for a in articles if a.get("abstract")]
-    views = [
-        ("articles with an abstract, MeSH-indexed, all", with_abstract, []),
-        ("articles with an abstract whose gold includes a group",
-         [a for a in with_abstract if _has_gold_group(a, groups_of)], []),
-        ("  same, even PMIDs", [a for a in with_abstract if _has_gold_group(a, groups_of) and a["pmid"] % 2 == 0], []),
-        ("  same, odd PMIDs", [a for a in with_abstract if _has_gold_group(a, groups_of) and a["pmid"] % 2 == 1], []),
-        ("articles without an abstract (title/keywords only) whose gold includes a group",
-         [a for a in articles if not a.get("abstract") and _has_gold_group(a, groups_of)], []),
-        ("CT.gov studies with condition MeSH", [], trials),
+    gold_abstract = [a for a in with_abstract if _has_gold_group(a, groups_of)]
+    full = [
+        ("articles with an abstract whose gold includes a group", gold_abstract, []),
+        ("all MeSH-indexed articles and CT.gov studies", articles, trials),
     ]
+    # (name, articles, trials): tuning split = odd PMIDs / NCT numbers, held out = even
+    lines = [
+        ("brief population (abstract, gold group), odd = tuning", [a for a in gold_abstract if odd(a)], []),
+        ("brief population (abstract, gold group), even = held out", [a for a in gold_abstract if not odd(a)], []),
+    ]
+    for name, label in (("1970s", "pubmed20n0014_even (1970s)"), ("2016", "medline16n0902 (2016 update)"),
+                        ("modern", "modern efetch files + test_current_medline")):
+        for is_odd, split in ((True, "odd = tuning"), (False, "even = held out")):
+            lines.append((f"{label}, {split}", [a for a in articles if origin(a) == name and odd(a) == is_odd], []))
+    for is_odd, split in ((True, "odd = tuning"), (False, "even = held out")):
+        lines.append((f"CT.gov studies, {split}", [], [t for t in trials if odd(t) == is_odd]))
+    lines.append(("articles without an abstract, gold includes a group",
+                  [a for a in articles if not a.get("abstract") and _has_gold_group(a, groups_of)], []))
     counts = Counter("abstract" if a.get("abstract") else "no abstract" for a in articles)
     print(f"corpus: {len(articles)} articles ({dict(counts)}), {len(trials)} studies\n")
-    for name, arts, studies in views:
+    for name, arts, studies in full:
         report = evaluate_records(tagger, arts, studies, population=name)
-        print(report.format(examples=args.examples if not name.startswith("  ") else 0))
+        print(report.format(examples=args.examples))
         print("\n" + "=" * 74 + "\n")
+    print("group-level micro P / R by corpus file and split (records with MeSH / condition MeSH):")
+    for name, arts, studies in lines:
+        print(evaluate_records(tagger, arts, studies, population=name).summary())
     return 0
 
 

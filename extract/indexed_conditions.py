@@ -67,8 +67,30 @@ def indexed_conditions(kind: str, record: dict, lexicon: Lexicon) -> list[Record
     return list(found.values())
 
 
-def merge_conditions(kind: str, text: list[RecordCondition], indexed: list[RecordCondition]) -> list[SourcedCondition]:
-    """One row per concept: the indexing's and the text tagger's, sources and evidence joined."""
+# Where a text-only condition must be named for an indexed record to keep it (the headline
+# fields of extract/tagger.py: article title and keywords; trial registered conditions, titles).
+STRONG_TEXT_FIELDS = frozenset({"title", "keywords", "conditions", "brief_title", "official_title"})
+
+
+def strongly_supported(condition: RecordCondition) -> bool:
+    """Whether the text tagger's evidence ("title; abstract x3") names a headline field."""
+    fields = {part.split(" x", 1)[0].split(":", 1)[0] for part in condition.evidence.split("; ")}
+    return bool(fields & STRONG_TEXT_FIELDS)
+
+
+def merge_conditions(kind: str, text: list[RecordCondition], indexed: list[RecordCondition],
+                     record_indexed: bool | None = None) -> list[SourcedCondition]:
+    """One row per concept: the indexing's and the text tagger's, sources and evidence joined.
+
+    For an indexed record (``record_indexed``; by default: `indexed` is not empty) the indexers
+    have said what it is about, so a condition only the text found is kept only when it is
+    named in the title, keywords or a registered condition (`strongly_supported`): a concept the
+    abstract names that the indexers left out is mostly mentioned in passing. Text rows that
+    agree with the indexing are always kept (source 'mesh'/'registry' and 'text'). A record
+    without indexing keeps every text condition.
+    """
+    if record_indexed is None:
+        record_indexed = bool(indexed)
     merged: dict[str, SourcedCondition] = {}
     for condition in indexed:
         merged[condition.mesh_id] = SourcedCondition(condition.mesh_id, condition.concept, condition.category,
@@ -76,6 +98,8 @@ def merge_conditions(kind: str, text: list[RecordCondition], indexed: list[Recor
     for condition in text:
         earlier = merged.get(condition.mesh_id)
         if earlier is None:
+            if record_indexed and not strongly_supported(condition):
+                continue
             merged[condition.mesh_id] = SourcedCondition(condition.mesh_id, condition.concept, condition.category,
                                                          condition.evidence, ("text",))
         else:

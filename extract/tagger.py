@@ -41,9 +41,9 @@ from spacy.tokens import Doc, Span
 
 # The version of what record_conditions says: bump when the tagger, the lexicon or the merge with
 # indexing (extract/indexed_conditions.py) changes, so `trialwatch retag` redoes stored records.
-TAGGER_VERSION = "1.1.0"
+TAGGER_VERSION = "1.2.0"
 # sha256 of the shipped conditions.toml; a test fails when the lexicon changes without a bump.
-LEXICON_SHA256 = "6eb85840985977645fc06a018e2bcca3e5e4b70021528e97e8975591c758c354"
+LEXICON_SHA256 = "1311974e42385da91add81ee82205b6c837f030392b5476f3438b727877522e0"
 CATEGORIES = (
     "mood", "anxiety", "trauma", "psychotic", "substance use", "pain", "neurological",
     "eating", "sleep", "neurodevelopmental", "other",
@@ -51,9 +51,9 @@ CATEGORIES = (
 ARTICLE_FIELDS = ("title", "abstract", "keywords")
 TRIAL_FIELDS = (
     "conditions", "keywords", "brief_title", "official_title", "brief_summary",
-    "detailed_description", "eligibility_criteria",
+    "detailed_description", "eligibility_criteria", "primary_outcomes",
 )
-LIST_FIELDS = ("keywords", "conditions")
+LIST_FIELDS = ("keywords", "conditions", "primary_outcomes")
 LIST_SEPARATOR = "; "
 _ABBREVIATION_SHAPE = re.compile(r"^[A-Za-z][A-Za-z0-9/\-]{0,9}$")
 _SENTENCE_END = frozenset({".", "!", "?", ";"})
@@ -72,6 +72,7 @@ class ConditionHit:
     mesh_id: str
     negated: bool = False
     adverse: bool = False
+    population: bool = False
 
 
 def condition_spans(doc: Doc) -> list[Span]:
@@ -108,6 +109,10 @@ class ContextRules:
     inclusion_headers: tuple[str, ...]
     adverse: tuple[str, ...]
     window: int
+    pseudo_adverse: tuple[str, ...] = ()
+    population_before: tuple[str, ...] = ()
+    population_nouns: tuple[str, ...] = ()
+    population_window: int = 3
 
 
 @dataclass(frozen=True)
@@ -190,8 +195,11 @@ def load_lexicon(path: Path | str | None = None) -> Lexicon:
         **{key: tuple(ctx.get(key, ())) for key in (
             "pre_negation", "pre_exclusion", "post_negation", "pseudo_negation",
             "terminators", "exclusion_headers", "inclusion_headers", "adverse",
+            "pseudo_adverse", "population_before",
         )},
+        population_nouns=tuple(w.lower() for w in ctx.get("population_nouns", ())),
         window=int(ctx.get("window", 5)),
+        population_window=int(ctx.get("population_window", 3)),
     )
     lexicon = Lexicon(
         concepts=concepts,
@@ -471,14 +479,20 @@ class NegationContext:
             "post": rules.post_negation,
             "pseudo": rules.pseudo_negation,
             "adverse": rules.adverse,
+            "pseudo_adverse": rules.pseudo_adverse,
+            "population": rules.population_before,
             "exclusion_header": rules.exclusion_headers,
             "inclusion_header": rules.inclusion_headers,
             "stop": rules.terminators,
             "end": tuple(_SENTENCE_END),
         }
+        self.population_window = rules.population_window
+        self.population_nouns = frozenset(strings.add(w) for w in rules.population_nouns)
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.kind_of: dict[int, str] = {}
         for kind, items in self.tables.items():
+            if not items:
+                continue
             self.kind_of[strings.add(f"ctx:{kind}")] = kind
             self.matcher.add(f"ctx:{kind}", list(nlp.tokenizer.pipe(sorted(set(items)))))
 
@@ -494,9 +508,14 @@ class NegationContext:
         pre = [(p, n) for p, n in found["pre"] if p not in pseudo_covered]
         post = [p for p, _ in found["post"] if p not in pseudo_covered]
         exclusion = [p for p, _ in found["exclusion"]]
-        adverse = [p for p, _ in found["adverse"]]
+        # "the efficacy and safety of …", "safety and efficacy have not been established" are
+        # about a study's aims, not about side effects
+        pseudo_adverse = {i for p, n in found["pseudo_adverse"] for i in range(p, p + n)}
+        adverse = [p for p, _ in found["adverse"] if p not in pseudo_adverse]
+        population = [p + n for p, n in found["population"]]
         regions = self._exclusion_regions(doc, found)
         n_tokens = len(doc)
+        lower = doc.to_array([LOWER]) if self.population_nouns else None
         for hit in hits:
             start, end = hit.start, hit.end
             clause_start = _after_last(stops, start)   # first token of the mention's clause
@@ -515,6 +534,14 @@ class NegationContext:
                 sentence_end = _first_from(breaks, end, n_tokens)
                 if any(sentence_start <= p < sentence_end for p in adverse):
                     hit.adverse = True
+            # the study population: "patients with X", "suffering from X", "X patients",
+            # "chronic alcoholics"
+            sentence_start = _after_last(breaks, start)
+            if any(0 <= start - p <= self.population_window and p >= sentence_start
+                   for p in population) or (
+                    lower is not None and (int(lower[end - 1]) in self.population_nouns
+                                           or (end < n_tokens and int(lower[end]) in self.population_nouns))):
+                hit.population = True
         return doc
 
     def _triggers(self, doc: Doc) -> dict[str, list[tuple[int, int]]]:
@@ -589,6 +616,7 @@ class Mention:
     text: str
     negated: bool
     adverse: bool = False  # the sentence is about side effects / adverse events
+    population: bool = False  # names the study population ("patients with X", "X patients")
 
 
 @dataclass(frozen=True)
@@ -704,7 +732,7 @@ class Tagger:
             out.append(Mention(
                 mesh_id=concept.ui, concept=concept.name, category=concept.category,
                 field=field, start=start, end=end, text=text[start:end],
-                negated=hit.negated, adverse=hit.adverse,
+                negated=hit.negated, adverse=hit.adverse, population=hit.population,
             ))
         return out
 
@@ -717,7 +745,7 @@ class Tagger:
         for m in mentions:
             name = next((f for a, b, f in sections if a <= m.start < b), "abstract")
             out.append(Mention(m.mesh_id, m.concept, m.category, name, m.start, m.end, m.text,
-                               m.negated, m.adverse))
+                               m.negated, m.adverse, m.population))
         return out
 
 
@@ -733,6 +761,7 @@ FIELD_WEIGHTS: dict[str, dict[str, float]] = {
     "trial": {
         "conditions": 3.0, "keywords": 2.0, "brief_title": 3.0, "official_title": 3.0,
         "brief_summary": 1.0, "detailed_description": 0.5, "eligibility_criteria": 0.0,
+        "primary_outcomes": 1.0,
     },
 }
 DEFAULT_WEIGHT = {"article": 1.0, "trial": 0.5}
@@ -745,6 +774,12 @@ DISORDER_THRESHOLD = 1.0
 SYMPTOM_THRESHOLD = 3.0
 # An ancestor of another counted concept stays only with this multiple of its own threshold.
 PARENT_FACTOR = 2.0
+# A disorder named in the body of an abstract or summary (weight ≤ 1), not as the study
+# population ("patients with X", "X patients") but in passing ("… in diseases such as X, Y"),
+# counts this much of its field's weight: named once that way it is not the topic.
+PASSING_FACTOR = 0.5
+# A trial's primary outcome measures name what it measures ("Change in CAPS-5 total score").
+OUTCOME_FIELDS = frozenset({"primary_outcomes"})
 
 
 def mention_weight(kind: str, mention: Mention, symptom: bool = False) -> float:
@@ -752,7 +787,9 @@ def mention_weight(kind: str, mention: Mention, symptom: bool = False) -> float:
 
     A symptom named in a side-effect sentence of the body is a side effect, not the topic; a
     disorder named there is usually the study population ("… side effects in 20 schizophrenic
-    patients"), so it keeps its weight.
+    patients"), so it keeps its weight. A disorder named in the body (abstract, summary; weight
+    ≤ 1) other than as the study population ("patients with X", "X patients", "treatment of X")
+    is named in passing and counts PASSING_FACTOR of the weight: once is not enough.
     """
     if mention.negated:
         return 0.0
@@ -764,8 +801,12 @@ def mention_weight(kind: str, mention: Mention, symptom: bool = False) -> float:
         weight = weights.get("abstract", DEFAULT_WEIGHT[kind])
     else:
         weight = DEFAULT_WEIGHT[kind]
-    if symptom and mention.adverse and field not in HEADLINE_FIELDS:
-        return 0.0
+    if field in HEADLINE_FIELDS:
+        return weight
+    if symptom:
+        return 0.0 if mention.adverse else weight
+    if not mention.population and weight <= 1.0 and field not in OUTCOME_FIELDS:
+        return weight * PASSING_FACTOR
     return weight
 
 

@@ -28,6 +28,9 @@ if TYPE_CHECKING:  # spaCy is imported only where pages are tagged: the loading 
 
 RECORD_KIND = {"pubmed": "article", "ctgov": "trial"}
 RECORD_KEY = {"article": "pmid", "trial": "nct_id"}
+# Where a record's own indexing is: indexed with no condition of interest still means the
+# indexers looked (text-only conditions then need a headline mention, see merge_conditions).
+INDEXING_FIELD = {"article": "mesh_headings", "trial": "condition_mesh"}
 
 
 @dataclass
@@ -74,7 +77,8 @@ def tag(kind: str, records: list[dict[str, Any]], tagger: Tagger) -> list[Record
     stream = tagger.tag_articles(records) if kind == "article" else tagger.tag_trials(records)
     return [RecordTags(kind, str(record[key]), mentions,
                        merge_conditions(kind, about(kind, mentions, tagger.lexicon),
-                                        indexed_conditions(kind, record, tagger.lexicon)))
+                                        indexed_conditions(kind, record, tagger.lexicon),
+                                        record_indexed=bool(record.get(INDEXING_FIELD[kind]))))
             for record, mentions in stream]
 
 

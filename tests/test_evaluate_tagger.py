@@ -115,3 +115,46 @@ def test_evaluate_records_end_to_end_on_text():
     # depression and PTSD found; pain (MeSH) not supported by one passing headache: one fn
     assert (report.group.tp, report.group.fp, report.group.fn) == (2, 0, 1)
     assert report.per_group["pain"].fn == 1
+
+
+def test_evaluate_records_reports_text_alone_and_combined_with_indexing():
+    tagger = Tagger()
+    # PMID 427687's sentence (alcohol abuse in passing) on a record indexed Headache only
+    passing = ("Porphyria cutanea tarda, which is due to a deficiency of uroporphyrinogen "
+               "decarboxylase, is manifested in association with alcohol abuse, estrogen therapy, "
+               "exposure to chlorinated hydrocarbons or increased tissue iron stores, or a "
+               "combination of these factors. Alcohol abuse was common.")
+    articles = [{**_article(12, "D006261"), "title": "Porphyria cutanea tarda", "keywords": [],
+                 "abstract": passing, "abstract_sections": []},
+                {**_article(13, "D006261"), "title": "Schizophrenia and headache", "keywords": [],
+                 "abstract": "", "abstract_sections": []}]
+    report = evaluate_records(tagger, articles, [])
+    # text: alcoholism (named twice) and schizophrenia (title) are fps, one headache found
+    assert (report.group.tp, report.group.fp, report.group.fn) == (1, 2, 1)
+    # combined: indexing gives both headaches; the abstract-only alcoholism is dropped for an
+    # indexed record, the title-named schizophrenia is kept (source text)
+    c = report.combined
+    assert (c.group.tp, c.group.fp, c.group.fn) == (2, 1, 0)
+    assert c.per_group["psychotic"].fp == 1 and c.per_group["substance use"].fp == 0
+    assert "COMBINED" in report.format() and "combined P" in report.summary()
+
+
+def test_merge_keeps_text_only_conditions_of_an_indexed_record_only_when_named_in_a_headline():
+    from extract.indexed_conditions import merge_conditions, strongly_supported
+    from extract.tagger import RecordCondition
+
+    mesh = [RecordCondition("D006261", "Headache", "pain", "MeSH")]
+    title = RecordCondition("D012559", "Schizophrenia", "psychotic", "title; abstract x2")
+    body = RecordCondition("D000437", "Alcoholism", "substance use", "abstract:METHODS x2")
+    agree = RecordCondition("D006261", "Headache", "pain", "abstract")
+    assert strongly_supported(title) and not strongly_supported(body)
+    merged = {c.mesh_id: c.source for c in merge_conditions("article", [title, body, agree], mesh)}
+    assert merged == {"D006261": ("mesh", "text"), "D012559": ("text",)}
+    # without indexing every text condition stays; indexing without conditions of interest
+    # ("Rats" only) can be passed as record_indexed
+    assert {c.mesh_id for c in merge_conditions("article", [title, body], [])} == {"D012559", "D000437"}
+    assert {c.mesh_id for c in merge_conditions("article", [title, body], [], record_indexed=True)} == {"D012559"}
+    # trials: a registered condition is a headline field
+    cond = RecordCondition("D003863", "Depression", "mood", "conditions")
+    registry = [RecordCondition("D019966", "Substance-Related Disorders", "substance use", "registry")]
+    assert {c.mesh_id for c in merge_conditions("trial", [cond], registry)} == {"D019966", "D003863"}

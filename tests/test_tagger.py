@@ -250,7 +250,8 @@ def test_about_prefers_specific_concept_but_keeps_a_separately_supported_parent(
 
 
 def test_about_single_mentions(tagger):
-    # a disorder named once in the body counts; a symptom named once does not; results count half
+    # a disorder named once in the body as the study population counts; a symptom named once
+    # does not; results count half
     assert about_article(tagger, abstract="We studied 20 schizophrenic patients.") == {"D012559"}
     assert about_article(tagger, abstract="Pain was recorded daily.") == set()
     sections = [{"label": "RESULTS", "category": "RESULTS", "text": "Two had bipolar disorder."}]
@@ -307,3 +308,86 @@ def test_corpus_psilocybin_trial_is_about_depression_not_its_exclusions(tagger, 
     assert _groups("trial", mentions) == {"depressive"}
     excluded = {m.mesh_id for m in mentions if m.field == "eligibility_criteria" and m.negated}
     assert BIPOLAR in excluded or PSYCHOTIC in excluded
+
+
+# ----------------------------------------------------------- tagger 1.2.0: real corpus sentences
+SUICIDAL_IDEATION, ALCOHOLISM, SCHIZOPHRENIA = "D059020", "D000437", "D012559"
+
+
+def test_about_a_disorder_named_in_passing_once_is_not_the_topic(tagger):
+    # PMID 427687 "Porphyria cutanea tarda: clinical and laboratory features" (1970s baseline
+    # file); indexed Ethanol but no alcohol-related disorder. Before 1.2.0: tagged Alcoholism.
+    sentence = ("Porphyria cutanea tarda, which is due to a deficiency of uroporphyrinogen "
+                "decarboxylase, is manifested in association with alcohol abuse, estrogen therapy, "
+                "exposure to chlorinated hydrocarbons or increased tissue iron stores, or a "
+                "combination of these factors.")
+    [m] = [m for m in tagger.tag_text(sentence, field="abstract") if m.mesh_id == ALCOHOLISM]
+    assert not m.population and not m.negated
+    assert about_article(tagger, title="Porphyria cutanea tarda: clinical and laboratory features.",
+                         abstract=sentence) == set()
+    # named twice in passing it counts again
+    assert about_article(tagger, abstract=sentence + " " + sentence) == {ALCOHOLISM}
+
+
+def test_about_a_disorder_named_once_as_the_study_population_counts(tagger):
+    # PMID 400982 "Pharmacokinetics and pharmacodynamics of amitriptyline in depression"
+    sentence = ("The therapeutic effect and pharmacokinetics of amitriptyline were assessed in "
+                "thirty-five patients suffering from primary depressive illness during inpatient "
+                "treatment.")
+    [m] = tagger.tag_text(sentence)
+    assert (m.mesh_id, m.population) == (DEP_DISORDER, True)
+    assert about_article(tagger, abstract=sentence) == {DEP_DISORDER}
+
+
+def test_about_living_with_a_disorder_names_the_population(tagger):
+    # PMID 38573673 "Finding meaning in medication" (modern single-record efetch file; indexed
+    # Schizophrenia)
+    sentence = ("The author reflects on a decade of antipsychotic treatment, providing an intimate "
+                "glimpse into living with schizophrenia.")
+    assert [(m.text, m.population) for m in tagger.tag_text(sentence)] == [("schizophrenia", True)]
+    assert about_article(tagger, title="Finding meaning in medication.", abstract=sentence) == {SCHIZOPHRENIA}
+
+
+def test_rating_scales_are_evidence_of_what_they_measure(tagger):
+    # PMID 26702177 (medline16n0902.xml.gz): screening scales name depression and anxiety
+    got = tags(tagger, "PHQ-9, GAD-7 and the Perceived Stress Scale were used to screen for "
+                       "depression, anxiety and perceived stress respectively.")
+    assert ("PHQ-9", DEPRESSION, False) in got and ("GAD-7", ANXIETY, False) in got
+    # NCT06341426 detailed description: the scale and its abbreviation are one concept each time
+    got = tags(tagger, "The primary objective of assessing antidepressant efficacy will be evaluated "
+                       "by the change in the Montgomery-Åsberg Depression Rating Scale (MADRS) "
+                       "between baseline and Week 8.")
+    assert got == [("Montgomery-Åsberg Depression Rating Scale", DEPRESSION, False)]
+    # NCT06341426 eligibility: YMRS is bipolar evidence, but in exclusion criteria it is negated
+    text = ("Exclusion Criteria:\n2. Current symptoms of mania, hypomania or mixed features, as "
+            "determined by the Young Mania Rating Scale (YMRS) score greater than 12.\n"
+            "5. Have active suicidal ideation as determined by the C-SSRS and/or clinical interview")
+    got = tags(tagger, text)
+    assert ("Young Mania Rating Scale", BIPOLAR, True) in got and ("C-SSRS", SUICIDAL_IDEATION, True) in got
+    # "AUDIT" is a word in capitals too: only after a definition
+    assert tags(tagger, "AUDIT OF PRESCRIBING.") == []
+
+
+def test_trial_primary_outcomes_are_read(tagger):
+    # the outcome wording of NCT06341426, here as a primary outcome measure title
+    record = trial(primary_outcomes=["Change in the Montgomery-Åsberg Depression Rating Scale (MADRS)"])
+    [(_, mentions)] = list(tagger.tag_trials([record]))
+    assert [(m.field, m.mesh_id) for m in mentions] == [("primary_outcomes", DEPRESSION)]
+    assert field_text("trial", record, "primary_outcomes")[mentions[0].start:mentions[0].end] == mentions[0].text
+
+
+def test_side_effect_sentence_stays_adverse_next_to_a_study_aim_phrase(tagger):
+    # NCT06341426: "Safety and tolerability" is an aim (pseudo), "adverse effects" still a trigger
+    text = ("Safety and tolerability will be assessed using standardized adverse effects monitoring, "
+            "in addition to close participant monitoring during the dosing day (e.g., blood pressure "
+            "changes, dissociative and psychotomimetic effects, treatment-emergent mania, suicidality).")
+    got = {m.mesh_id: m.adverse for m in tagger.tag_text(text)}
+    assert got[SUICIDAL_IDEATION] is True
+
+
+def test_study_aim_phrase_is_not_a_side_effect_sentence(tagger):
+    # the brief's example wording; a pain named with "efficacy and safety" is not a side effect
+    [m] = tagger.tag_text("The efficacy and safety of ketamine for chronic pain have not been established.")
+    assert m.mesh_id == "D059350" and not m.adverse
+    [m] = tagger.tag_text("The safety of ketamine for chronic pain was poor.")
+    assert m.adverse
