@@ -24,7 +24,9 @@ mark.tw-condition.tw-negated { background: #e5e7eb; text-decoration: line-throug
 </style>
 """
 
-st.set_page_config(page_title="trialwatch", layout="wide")  # no page_icon: it would be fetched from Google
+# An emoji page icon becomes a data: URI. Without one, Streamlit shows each page's Material icon in
+# the browser tab and fetches it from fonts.gstatic.com: offline that fails, online it leaks the visit.
+st.set_page_config(page_title="trialwatch", layout="wide", page_icon="💊")
 st.html(STYLE)
 
 PAGES = [

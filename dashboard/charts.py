@@ -96,3 +96,23 @@ def trial_timeline(events: pd.DataFrame) -> alt.Chart:
         fill=alt.condition(alt.datum.filled, alt.Color("kind:N", legend=None), alt.value("white")),
     )
     return (rules + points).properties(height=alt.Step(24))
+
+
+SITES_MAP_NOTE = ("Sites at their registered coordinates on a longitude/latitude grid. No world outline is "
+                  "drawn: trialwatch bundles none, and the dashboard loads nothing from other hosts (no map tiles).")
+
+
+def sites_map(sites: pd.DataFrame) -> alt.Chart:
+    """Trial sites as points on an equirectangular longitude/latitude grid (no basemap, so no
+    request to a tile server); sites without coordinates are left out."""
+    frame = sites.dropna(subset=["latitude", "longitude"])
+    frame = frame[frame["latitude"].between(-90, 90) & frame["longitude"].between(-180, 180)]
+    frame = frame[["name", "city", "country", "latitude", "longitude"]].fillna({"name": "", "city": "", "country": ""})
+    return alt.Chart(frame).mark_circle(size=45, opacity=0.6, color="#1f77b4").encode(
+        x=alt.X("longitude:Q", title="Longitude", scale=alt.Scale(domain=[-180, 180], nice=False),
+                axis=alt.Axis(values=list(range(-180, 181, 30)), grid=True)),
+        y=alt.Y("latitude:Q", title="Latitude", scale=alt.Scale(domain=[-90, 90], nice=False),
+                axis=alt.Axis(values=list(range(-90, 91, 30)), grid=True)),
+        tooltip=[alt.Tooltip("name:N", title="Site"), alt.Tooltip("city:N", title="City"),
+                 alt.Tooltip("country:N", title="Country")],
+    ).properties(height=360)

@@ -34,7 +34,10 @@ RETRY_DELAY_SECONDS = 0.3
 MIN_SCHEMA_OBJECTS = {"trials", "articles", "article_trials", "record_drugs", "trial_history",
                       "v_trials", "v_articles", "v_trial_changes", "v_overdue_trials", "live_trials", "live_articles",
                       "deleted_records", "grants", "comments_corrections",
-                      "v_trial_design", "v_outcome_changes", "design_outcomes"}
+                      "v_trial_design", "v_outcome_changes", "design_outcomes", "design_groups",
+                      "design_group_interventions", "interventions", "eligibilities", "facilities", "outcomes",
+                      "outcome_measurements", "outcome_analyses", "result_groups", "reported_events",
+                      "reported_event_totals", "designs"}
 
 
 class WarehouseMissing(WarehouseError):
@@ -78,6 +81,13 @@ class TrialFilters:
     has_results: bool | None = None
     search: str = ""
     sort: str = next(iter(q.TRIAL_SORTS))
+    allocations: tuple[str, ...] = ()  # designs.allocation: RANDOMIZED, NON_RANDOMIZED, NA
+    maskings: tuple[str, ...] = ()  # designs.masking: NONE, SINGLE, DOUBLE, TRIPLE, QUADRUPLE
+    comparators: tuple[str, ...] = ()  # v_trial_design.comparator: placebo, active placebo, …
+
+    @property
+    def design_filtered(self) -> bool:
+        return bool(self.allocations or self.maskings or self.comparators)
 
 
 @dataclass(frozen=True)
@@ -328,9 +338,12 @@ def trial_changes_since(conn: duckdb.DuckDBPyConnection, since: date,
 
 @_query
 def trials(conn: duckdb.DuckDBPyConnection, filters: TrialFilters) -> pd.DataFrame:
-    # Both pieces concatenated here are fixed strings from queries.py (whitelists), never input.
-    sql = q.CONDITION_SOURCES[_condition_mode(conn)] + q.TRIALS + q.TRIAL_SORTS[filters.sort]
+    # Every piece concatenated here is a fixed string from queries.py (whitelists), never input.
+    sql = (q.CONDITION_SOURCES[_condition_mode(conn)] + q.TRIAL_DESIGN_SOURCES[filters.design_filtered]
+           + q.TRIALS + q.TRIAL_SORTS[filters.sort])
     return _df(conn, sql, {
+        "allocations": list(filters.allocations), "maskings": list(filters.maskings),
+        "comparators": list(filters.comparators),
         "drugs": list(filters.drugs), "conditions": list(filters.conditions), "phases": list(filters.phases),
         "statuses": list(filters.statuses), "study_types": list(filters.study_types),
         "sponsor_classes": list(filters.sponsor_classes), "countries": list(filters.countries),
@@ -370,6 +383,47 @@ def trial_design(conn: duckdb.DuckDBPyConnection, nct_id: str) -> dict | None:
 @_query
 def trial_outcomes(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.DataFrame:
     return _df(conn, q.TRIAL_OUTCOMES, {"nct": nct_id})
+
+
+@_query
+def trial_arms(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.DataFrame:
+    return _df(conn, q.TRIAL_ARMS, {"nct": nct_id})
+
+
+@_query
+def trial_eligibility(conn: duckdb.DuckDBPyConnection, nct_id: str) -> dict | None:
+    return _one(conn, q.TRIAL_ELIGIBILITY, {"nct": nct_id})
+
+
+@_query
+def trial_sites(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.DataFrame:
+    return _df(conn, q.TRIAL_SITES, {"nct": nct_id})
+
+
+@_query
+def trial_result_outcomes(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.DataFrame:
+    """Posted results outcomes (AACT outcomes), primary first."""
+    return _df(conn, q.TRIAL_RESULT_OUTCOMES, {"nct": nct_id})
+
+
+@_query
+def trial_outcome_measurements(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.DataFrame:
+    return _df(conn, q.TRIAL_OUTCOME_MEASUREMENTS, {"nct": nct_id})
+
+
+@_query
+def trial_outcome_analyses(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.DataFrame:
+    return _df(conn, q.TRIAL_OUTCOME_ANALYSES, {"nct": nct_id})
+
+
+@_query
+def trial_adverse_events(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.DataFrame:
+    return _df(conn, q.TRIAL_ADVERSE_EVENTS, {"nct": nct_id})
+
+
+@_query
+def trial_event_totals(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.DataFrame:
+    return _df(conn, q.TRIAL_EVENT_TOTALS, {"nct": nct_id})
 
 
 @_query
@@ -443,8 +497,10 @@ def abstract_mentions(conn: duckdb.DuckDBPyConnection, pmid: int) -> list[dict] 
 
 @_query
 def overdue(conn: duckdb.DuckDBPyConnection, drug_keys: tuple[str, ...] = (),
-            sponsor_classes: tuple[str, ...] = ()) -> pd.DataFrame:
-    return _df(conn, q.OVERDUE, {"drugs": list(drug_keys), "sponsor_classes": list(sponsor_classes)})
+            sponsor_classes: tuple[str, ...] = (), results_due: bool = True, unpublished: bool = True) -> pd.DataFrame:
+    """v_overdue_trials flagged by either chosen rule."""
+    return _df(conn, q.OVERDUE, {"drugs": list(drug_keys), "sponsor_classes": list(sponsor_classes),
+                                 "results_due": results_due, "unpublished": unpublished})
 
 
 @_query

@@ -73,7 +73,12 @@ SELECT
         (SELECT country, count(*) AS n FROM (SELECT unnest(countries) AS country FROM live_trials) GROUP BY country))
         AS countries,
     (SELECT min(start_date) FROM live_trials) AS first_start,
-    (SELECT max(start_date) FROM live_trials) AS last_start
+    (SELECT max(start_date) FROM live_trials) AS last_start,
+    (SELECT list(DISTINCT allocation ORDER BY allocation) FROM designs d JOIN live_trials USING (nct_id)
+        WHERE allocation IS NOT NULL) AS allocations,
+    (SELECT list(DISTINCT masking ORDER BY masking) FROM designs d JOIN live_trials USING (nct_id)
+        WHERE masking IS NOT NULL) AS maskings,
+    (SELECT list(DISTINCT comparator ORDER BY comparator) FROM v_trial_design) AS comparators
 """
 ARTICLE_OPTIONS = """
 SELECT
@@ -166,6 +171,22 @@ ORDER BY c.observed_at DESC, c.nct_id, c.field
 
 # --- trials explorer ---------------------------------------------------------------------------
 
+# The CTE trial_design(nct_id, allocation, masking, comparator) for TRIALS. v_trial_design
+# classifies every trial's arms, so it is only read when a design filter is chosen (True);
+# otherwise the CTE is empty and the design conditions in TRIALS are all vacuous.
+TRIAL_DESIGN_SOURCES = {
+    True: """
+, trial_design AS (SELECT nct_id, allocation, masking, comparator FROM v_trial_design)
+""",
+    False: """
+, trial_design AS (
+    SELECT nct_id, CAST(NULL AS VARCHAR) AS allocation, CAST(NULL AS VARCHAR) AS masking,
+           CAST(NULL AS VARCHAR) AS comparator
+    FROM live_trials WHERE false
+)
+""",
+}
+
 TRIALS = """
 , trial_condition_lists AS (
     SELECT nct_id, list(condition ORDER BY condition) AS conditions FROM trial_conditions GROUP BY nct_id
@@ -178,9 +199,13 @@ SELECT t.nct_id, t.brief_title, t.drugs, coalesce(c.conditions, []) AS condition
 FROM v_trials t
 JOIN live_trials r USING (nct_id)
 LEFT JOIN trial_condition_lists c USING (nct_id)
+LEFT JOIN trial_design d USING (nct_id)
 WHERE (len(CAST($drugs AS VARCHAR[])) = 0 OR list_has_any(t.drugs, CAST($drugs AS VARCHAR[])))
   AND (len(CAST($conditions AS VARCHAR[])) = 0
        OR list_has_any(coalesce(c.conditions, []), CAST($conditions AS VARCHAR[])))
+  AND (len(CAST($allocations AS VARCHAR[])) = 0 OR list_contains(CAST($allocations AS VARCHAR[]), d.allocation))
+  AND (len(CAST($maskings AS VARCHAR[])) = 0 OR list_contains(CAST($maskings AS VARCHAR[]), d.masking))
+  AND (len(CAST($comparators AS VARCHAR[])) = 0 OR list_contains(CAST($comparators AS VARCHAR[]), d.comparator))
   AND (len(CAST($phases AS VARCHAR[])) = 0 OR list_contains(CAST($phases AS VARCHAR[]),
        CASE WHEN t.phase = '' THEN 'NOT_GIVEN' ELSE t.phase END))
   AND (len(CAST($statuses AS VARCHAR[])) = 0 OR list_contains(CAST($statuses AS VARCHAR[]), r.overall_status))
@@ -223,6 +248,71 @@ FROM v_trial_design WHERE nct_id = $nct
 TRIAL_OUTCOMES = """
 SELECT outcome_type, measure, time_frame, description FROM design_outcomes WHERE nct_id = $nct
 ORDER BY CASE outcome_type WHEN 'primary' THEN 0 WHEN 'secondary' THEN 1 ELSE 2 END, id
+"""
+# Rows of the AACT tables (migration 007) are ordered by the ordinal ending their string id
+# ("<nct_id>:<table>:<n>", JSON order); a plain string sort would put 10 before 2.
+TRIAL_ARMS = """
+SELECT g.group_type, g.title, g.description,
+       coalesce(list({'type': i.intervention_type, 'name': i.name}
+                     ORDER BY TRY_CAST(string_split(i.id, ':')[-1] AS INTEGER)) FILTER (i.name IS NOT NULL), [])
+           AS interventions
+FROM design_groups g
+LEFT JOIN design_group_interventions gi ON gi.nct_id = g.nct_id AND gi.design_group_id = g.id
+LEFT JOIN interventions i ON i.nct_id = gi.nct_id AND i.id = gi.intervention_id
+WHERE g.nct_id = $nct
+GROUP BY g.id, g.group_type, g.title, g.description
+ORDER BY TRY_CAST(string_split(g.id, ':')[-1] AS INTEGER)
+"""
+TRIAL_ELIGIBILITY = """
+SELECT gender, gender_description, minimum_age, maximum_age, healthy_volunteers, std_ages, sampling_method,
+       population, criteria
+FROM eligibilities WHERE nct_id = $nct
+"""
+TRIAL_SITES = """
+SELECT name, city, state, country, status, latitude, longitude FROM facilities WHERE nct_id = $nct
+ORDER BY country NULLS LAST, state NULLS LAST, city NULLS LAST, name, TRY_CAST(string_split(id, ':')[-1] AS INTEGER)
+"""
+TRIAL_RESULT_OUTCOMES = """
+SELECT id, outcome_type, title, description, time_frame, population, units, param_type, dispersion_type
+FROM outcomes WHERE nct_id = $nct
+ORDER BY CASE upper(outcome_type) WHEN 'PRIMARY' THEN 0 WHEN 'SECONDARY' THEN 1 ELSE 2 END,
+         TRY_CAST(string_split(id, ':')[-1] AS INTEGER)
+"""
+TRIAL_OUTCOME_MEASUREMENTS = """
+SELECT m.outcome_id, m.classification, m.category, m.ctgov_group_code AS group_code,
+       (SELECT any_value(g.title) FROM result_groups g WHERE g.nct_id = m.nct_id AND g.id = m.result_group_id)
+           AS group_title,
+       m.param_value, m.dispersion_value, m.dispersion_lower_limit_raw AS lower_limit,
+       m.dispersion_upper_limit_raw AS upper_limit, m.explanation_of_na
+FROM outcome_measurements m WHERE m.nct_id = $nct
+ORDER BY TRY_CAST(string_split(m.id, ':')[-1] AS INTEGER)
+"""
+TRIAL_OUTCOME_ANALYSES = """
+SELECT a.outcome_id,
+       coalesce((SELECT list(g.title ORDER BY g.ctgov_group_code) FROM result_groups g
+                 WHERE g.nct_id = a.nct_id AND g.outcome_id = a.outcome_id
+                   AND list_contains(a.group_codes, g.ctgov_group_code)), a.group_codes) AS groups,
+       a.non_inferiority_type, a.method, a.param_type, a.param_value, a.ci_percent, a.ci_n_sides,
+       a.ci_lower_limit_raw AS ci_lower, a.ci_upper_limit_raw AS ci_upper, a.p_value_raw, a.estimate_description,
+       a.groups_description
+FROM outcome_analyses a WHERE a.nct_id = $nct
+ORDER BY TRY_CAST(string_split(a.id, ':')[-1] AS INTEGER)
+"""
+TRIAL_ADVERSE_EVENTS = """
+SELECT e.event_type, e.organ_system, e.adverse_event_term AS term, e.ctgov_group_code AS group_code,
+       (SELECT any_value(g.title) FROM result_groups g WHERE g.nct_id = e.nct_id AND g.id = e.result_group_id)
+           AS group_title,
+       e.subjects_affected, e.subjects_at_risk, e.time_frame, e.frequency_threshold, e.vocab
+FROM reported_events e WHERE e.nct_id = $nct
+ORDER BY TRY_CAST(string_split(e.id, ':')[-1] AS INTEGER)
+"""
+TRIAL_EVENT_TOTALS = """
+SELECT t.event_type, t.classification, t.ctgov_group_code AS group_code,
+       (SELECT any_value(g.title) FROM result_groups g WHERE g.nct_id = t.nct_id AND g.result_type = 'Reported Event'
+            AND g.ctgov_group_code = t.ctgov_group_code) AS group_title,
+       t.subjects_affected, t.subjects_at_risk
+FROM reported_event_totals t WHERE t.nct_id = $nct
+ORDER BY TRY_CAST(string_split(t.id, ':')[-1] AS INTEGER)
 """
 TRIAL_OUTCOME_CHANGES = """
 SELECT detected_at, outcome_type, change, old_measure, new_measure, after_start FROM v_outcome_changes
@@ -336,15 +426,15 @@ ORDER BY start_offset, end_offset DESC
 # --- overdue -----------------------------------------------------------------------------------
 
 OVERDUE = """
-SELECT o.nct_id, o.brief_title, coalesce(d.drugs, []) AS drugs, o.lead_sponsor_name, o.lead_sponsor_class,
-       o.primary_completion, o.months_since_primary_completion, o.reason, o.url
-FROM v_overdue_trials o
-LEFT JOIN (SELECT record_id AS nct_id, list(drug ORDER BY drug) AS drugs FROM record_drugs
-           WHERE record_kind = 'trial' GROUP BY record_id) d USING (nct_id)
-WHERE (len(CAST($drugs AS VARCHAR[])) = 0 OR list_has_any(coalesce(d.drugs, []), CAST($drugs AS VARCHAR[])))
+SELECT nct_id, brief_title, drugs, phase, overall_status, lead_sponsor_name, lead_sponsor_class, has_us_site,
+       primary_completion, months_since_primary_completion, completion, months_since_completion,
+       results_due, unpublished, reason, url
+FROM v_overdue_trials
+WHERE (len(CAST($drugs AS VARCHAR[])) = 0 OR list_has_any(drugs, CAST($drugs AS VARCHAR[])))
   AND (len(CAST($sponsor_classes AS VARCHAR[])) = 0
-       OR list_contains(CAST($sponsor_classes AS VARCHAR[]), o.lead_sponsor_class))
-ORDER BY o.months_since_primary_completion DESC, o.nct_id
+       OR list_contains(CAST($sponsor_classes AS VARCHAR[]), lead_sponsor_class))
+  AND (($results_due AND results_due) OR ($unpublished AND unpublished))
+ORDER BY results_due DESC, months_since_primary_completion DESC, nct_id
 """
 
 # --- export ------------------------------------------------------------------------------------

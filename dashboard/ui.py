@@ -26,6 +26,13 @@ PHASE_LABELS = {"EARLY_PHASE1": "Early phase 1", "PHASE1": "Phase 1", "PHASE1/PH
                 "PHASE2": "Phase 2", "PHASE2/PHASE3": "Phase 2/3", "PHASE3": "Phase 3", "PHASE4": "Phase 4",
                 "NA": "Not applicable", "NOT_GIVEN": "Not given"}
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
+ALLOCATION_LABELS = {"RANDOMIZED": "Randomized", "NON_RANDOMIZED": "Non-randomized", "NA": "N/A (single group)"}
+MASKING_LABELS = {"NONE": "None (open label)", "SINGLE": "Single", "DOUBLE": "Double", "TRIPLE": "Triple",
+                  "QUADRUPLE": "Quadruple"}
+COMPARATOR_LABELS = {"active placebo": "Active placebo", "placebo": "Placebo", "active comparator": "Active comparator",
+                     "waitlist/usual care": "Waitlist / usual care", "none": "None"}
+_REGISTRY_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
+_LIST_ITEM = re.compile(r"^(\s*)(?:[*\-•]|(\d+)[.)])\s+(.*)$")
 
 
 # --- labels --------------------------------------------------------------------------------------
@@ -56,6 +63,35 @@ def enum_label(value: Any) -> str:
         return "—"
     text = str(value).replace("_", " ").strip()
     return text[:1].upper() + text[1:].lower()
+
+
+def coded_label(value: Any, labels: dict[str, str]) -> str:
+    """A registry code by its label in `labels`, else as enum_label writes it."""
+    return labels.get(value, enum_label(value)) if isinstance(value, str) else enum_label(value)
+
+
+def ordered(values: Iterable[str], order: Iterable[str]) -> list[str]:
+    """`values` in the order of `order`, unknown ones after it alphabetically."""
+    rank = {v: i for i, v in enumerate(order)}
+    return sorted(values, key=lambda v: (rank.get(v, len(rank)), str(v)))
+
+
+def registry_text_markdown(text: Any) -> str:
+    """Free text from the registry (eligibility criteria) as safe Markdown that keeps its lines
+    and bullet lists: ClinicalTrials.gov's own backslash escapes are undone, everything else escaped."""
+    out: list[str] = []
+    for line in str(text or "").replace("\r\n", "\n").split("\n"):
+        line = _REGISTRY_ESCAPE.sub(r"\1", line.rstrip())
+        item = _LIST_ITEM.match(line)
+        if item:
+            indent = "  " * (len(item.group(1).expandtabs(4)) // 2)
+            marker = f"{item.group(2)}." if item.group(2) else "-"
+            out.append(f"{indent}{marker} {md_escape(item.group(3))}")
+        elif line.strip():
+            out.append(("" if not out or not out[-1] else "\n") + md_escape(line.strip()))
+        elif out and out[-1]:
+            out.append("")
+    return "\n".join(out)
 
 
 def md_escape(text: Any) -> str:
@@ -165,9 +201,10 @@ def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
 
 def table(frame: pd.DataFrame, name: str, key: str, column_config: dict | None = None,
           height: int | str = "auto") -> None:
-    """A sortable table with CSV and Parquet downloads of exactly the rows shown."""
+    """A sortable table with CSV and Parquet downloads of exactly the rows shown (without the
+    dashboard's own `page` link column)."""
     st.dataframe(frame, hide_index=True, column_config=column_config, height=height, key=f"{key}-table")
-    downloads(frame, name, key)
+    downloads(frame.drop(columns=["page"], errors="ignore"), name, key)
 
 
 def link_columns(**columns: str) -> dict:

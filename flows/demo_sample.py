@@ -12,7 +12,9 @@ tables below, in the formats the real services return:
   with History dates and ArticleIdList (pubmed, pmc, doi, pii).
 * ``DemoSample.studies`` are ClinicalTrials.gov v2 study objects (``protocolSection`` modules,
   ``derivedSection`` MeSH browse modules, ``hasResults``). Every study has ketamine/esketamine,
-  psilocybin or MDMA among its interventions.
+  psilocybin or MDMA among its interventions. Studies with ``hasResults`` true (and only they)
+  carry a ``resultsSection``: participant flow, baseline characteristics, the primary outcome
+  per arm with a between-arm analysis, and serious and other adverse events per arm.
 
 The two sides link up like the real ones: about a fifth of the articles name a generated NCT id
 (in ``DataBankList`` and/or the abstract text) and many studies cite generated PMIDs in
@@ -912,6 +914,20 @@ ELIGIBILITY_EXCLUSIONS = (  # (text, conditions for which it is left out)
     ("Use of serotonergic antidepressants that cannot be safely tapered", ()),
 )
 
+# Posted results: adverse events as (term, MedDRA organ system, share affected on each drug,
+# share on the comparator); other events are listed above the 5% threshold, as on the registry.
+OTHER_EVENTS = (
+    ("Dissociation", "Psychiatric disorders", {"ketamine": 0.38, "psilocybin": 0.06, "mdma": 0.04}, 0.03),
+    ("Blood pressure increased", "Investigations", {"ketamine": 0.16, "psilocybin": 0.09, "mdma": 0.14}, 0.03),
+    ("Nausea", "Gastrointestinal disorders", {"ketamine": 0.22, "psilocybin": 0.31, "mdma": 0.36}, 0.08),
+    ("Headache", "Nervous system disorders", {"ketamine": 0.2, "psilocybin": 0.42, "mdma": 0.3}, 0.15),
+    ("Dizziness", "Nervous system disorders", {"ketamine": 0.27, "psilocybin": 0.1, "mdma": 0.12}, 0.06),
+    ("Anxiety", "Psychiatric disorders", {"ketamine": 0.08, "psilocybin": 0.21, "mdma": 0.17}, 0.05),
+)
+SERIOUS_EVENTS = (("Suicidal ideation", "Psychiatric disorders"), ("Hypertension", "Vascular disorders"),
+                  ("Depression", "Psychiatric disorders"))
+DROP_REASONS = ("Adverse Event", "Lost to Follow-up", "Withdrawal by Subject")
+
 
 # =============================================================================================
 # Plans: the records before they are written out
@@ -1058,6 +1074,7 @@ def _next_night(rng: random.Random, world: _World, today: date) -> None:
     reporting = rng.choice([t for t in trials if t.kind == "overdue"])
     reporting.has_results = True
     reporting.results_submit = today - timedelta(days=rng.randint(1, 3))
+    reporting.results_post = today
     for trial in (closing, recruiting, reporting):
         trial.last_update = today - timedelta(days=rng.randint(0, 1))
         trial.last_update_post = today
@@ -1270,8 +1287,7 @@ def _set_results(rng: random.Random, today: date, t: _Trial) -> None:
         return
     t.has_results = True
     t.results_submit = min(today, max(t.completion, t.pc + timedelta(days=rng.randint(200, 400))))
-    posted = t.results_submit + timedelta(days=rng.randint(20, 60))
-    t.results_post = posted if posted <= today else None
+    t.results_post = min(today, t.results_submit + timedelta(days=rng.randint(20, 60)))
 
 
 def _set_last_update(rng: random.Random, today: date, t: _Trial) -> None:
@@ -1542,7 +1558,7 @@ def _link_articles(rng: random.Random, today: date, articles: list[_Article],
 def _report_results(rng: random.Random, today: date, t: _Trial) -> None:
     t.has_results = True
     t.results_submit = min(today, t.pc + timedelta(days=rng.randint(200, 360)))
-    t.results_post = None
+    t.results_post = min(today, t.results_submit + timedelta(days=2))
     if t.last_update is None or t.last_update < t.results_submit:
         t.last_update = t.results_submit
         t.last_update_post = min(today, t.results_submit + timedelta(days=2))
@@ -2274,10 +2290,9 @@ def _render_study(t: _Trial) -> dict:
     status["studyFirstPostDateStruct"] = {"date": t.first_post.isoformat(), "type": "ACTUAL"}
     if t.has_results:
         status["resultsFirstSubmitDate"] = t.results_submit.isoformat()
-        if t.results_post:
-            status["resultsFirstSubmitQcDate"] = (t.results_post - timedelta(days=1)).isoformat()
-            status["resultsFirstPostDateStruct"] = {"date": t.results_post.isoformat(),
-                                                    "type": "ACTUAL"}
+        status["resultsFirstSubmitQcDate"] = max(t.results_submit,
+                                                 t.results_post - timedelta(days=1)).isoformat()
+        status["resultsFirstPostDateStruct"] = {"date": t.results_post.isoformat(), "type": "ACTUAL"}
     status["lastUpdateSubmitDate"] = last_update.isoformat()
     status["lastUpdatePostDateStruct"] = {"date": last_post.isoformat(), "type": "ACTUAL"}
 
@@ -2405,12 +2420,143 @@ def _render_study(t: _Trial) -> dict:
         intervention_meshes.append({"id": "D006213", "term": "Hallucinogens"})
     if t.comparator and t.comparator.mesh:
         intervention_meshes.append({"id": t.comparator.mesh[0], "term": t.comparator.mesh[1]})
-    return {
-        "protocolSection": protocol,
-        "derivedSection": {"conditionBrowseModule": {"meshes": condition_meshes},
-                           "interventionBrowseModule": {"meshes": intervention_meshes}},
-        "hasResults": t.has_results,
-    }
+    study = {"protocolSection": protocol}
+    if t.has_results:  # hasResults is true exactly when a results section is posted
+        study["resultsSection"] = _results_section(t, arms, protocol["outcomesModule"])
+    study["derivedSection"] = {"conditionBrowseModule": {"meshes": condition_meshes},
+                               "interventionBrowseModule": {"meshes": intervention_meshes}}
+    study["hasResults"] = t.has_results
+    return study
+
+
+def _results_section(t: _Trial, arms: list[dict], outcomes: dict) -> dict:
+    """A v2 ``resultsSection`` for a study with posted results: participant flow, baseline,
+    the primary outcome per arm (with a between-arm analysis) and adverse events. Drawn from
+    its own generator seeded by the NCT id, so the world's draws and night 2 are untouched."""
+    rng = random.Random(f"trialwatch-results/{t.nct}")
+    drug, n_arms = t.variant.drug, len(arms)
+    started = [t.enrollment // n_arms + (i < t.enrollment % n_arms) for i in range(n_arms)]
+    dropped = [[rng.randint(0, max(0, n // (5 if t.status == "TERMINATED" else 12))) for _ in DROP_REASONS]
+               for n in started]
+    dropped = [[min(d, n - sum(ds[:i])) for i, d in enumerate(ds)] for n, ds in zip(started, dropped)]
+    completed = [n - sum(ds) for n, ds in zip(started, dropped)]
+
+    def groups(prefix: str) -> list[dict]:
+        return [{"id": f"{prefix}{i:03d}", "title": arm["label"], "description": arm["description"]}
+                for i, arm in enumerate(arms)]
+
+    def per_group(prefix: str, values: list, key: str = "numSubjects", text: bool = True) -> list[dict]:
+        return [{"groupId": f"{prefix}{i:03d}", key: str(v) if text else v} for i, v in enumerate(values)]
+
+    flow = {"groups": groups("FG"), "periods": [{"title": "Overall Study", "milestones": [
+        {"type": "STARTED", "achievements": per_group("FG", started)},
+        {"type": "COMPLETED", "achievements": per_group("FG", completed)},
+        {"type": "NOT COMPLETED", "achievements": per_group("FG", [sum(ds) for ds in dropped])}],
+        "dropWithdraws": [{"type": reason, "reasons": per_group("FG", [ds[r] for ds in dropped])}
+                          for r, reason in enumerate(DROP_REASONS)]}]}
+
+    total = n_arms > 1
+    base_groups = groups("BG") + ([{"id": f"BG{n_arms:03d}", "title": "Total",
+                                    "description": "Total of all reporting groups"}] if total else [])
+    counts = started + ([sum(started)] if total else [])
+    women = [n if "women" in t.details["brief_summary"] else round(n * rng.uniform(0.4, 0.65)) for n in started]
+    women += [sum(women)] if total else []
+    ages = [(round(rng.uniform(34, 48), 1), round(rng.uniform(9, 14), 1)) for _ in started]
+    if total:  # the total's mean is the groups' weighted mean
+        ages.append((round(sum(m * n for (m, _), n in zip(ages, started)) / max(1, sum(started)), 1),
+                     max(sd for _, sd in ages)))
+    baseline = {"groups": base_groups,
+                "denoms": [{"units": "Participants", "counts": per_group("BG", counts, "value")}],
+                "measures": [
+                    {"title": "Age, Continuous", "paramType": "MEAN", "dispersionType": "STANDARD_DEVIATION",
+                     "unitOfMeasure": "years", "classes": [{"categories": [{"measurements": [
+                         {"groupId": f"BG{i:03d}", "value": str(mean), "spread": str(sd)}
+                         for i, (mean, sd) in enumerate(ages)]}]}]},
+                    {"title": "Sex: Female, Male", "paramType": "COUNT_OF_PARTICIPANTS",
+                     "unitOfMeasure": "Participants", "classes": [{"categories": [
+                         {"title": "Female", "measurements": per_group("BG", women, "value")},
+                         {"title": "Male", "measurements": per_group("BG", [n - w for n, w in zip(counts, women)],
+                                                                     "value")}]}]}]}
+
+    registered = outcomes["primaryOutcomes"][0]
+    measure = {"type": "PRIMARY", "title": registered["measure"], "description": registered["description"],
+               "populationDescription": "Participants who received study treatment and had at least one "
+                                        "post-baseline assessment.",
+               "reportingStatus": "POSTED", "timeFrame": registered["timeFrame"], "groups": groups("OG"),
+               "denoms": [{"units": "Participants", "counts": per_group("OG", completed, "value")}]}
+    effect = rng.uniform(0.2, 1.0)  # how much better the drug arm does than its comparator
+    if t.condition.outcome == "abstinence":
+        share = [min(0.9, 0.25 + (0.3 * effect if i == 0 else 0) + rng.uniform(-0.05, 0.05)) for i in range(n_arms)]
+        yes = [round(n * p) for n, p in zip(completed, share)]
+        measure |= {"paramType": "COUNT_OF_PARTICIPANTS", "unitOfMeasure": "Participants", "classes": [
+            {"categories": [{"title": "Abstinent", "measurements": per_group("OG", yes, "value")},
+                            {"title": "Not abstinent", "measurements": per_group(
+                                "OG", [n - y for n, y in zip(completed, yes)], "value")}]}]}
+        a, b, c, d = (yes[0] + 0.5, completed[0] - yes[0] + 0.5, yes[-1] + 0.5, completed[-1] - yes[-1] + 0.5)
+        estimate, spread = math.log(a * d / (b * c)), math.sqrt(1 / a + 1 / b + 1 / c + 1 / d)
+        analysis = {"statisticalMethod": "Regression, Logistic", "paramType": "Odds Ratio (OR)",
+                    "paramValue": f"{math.exp(estimate):.2f}",
+                    "ciLowerLimit": f"{math.exp(estimate - 1.96 * spread):.2f}",
+                    "ciUpperLimit": f"{math.exp(estimate + 1.96 * spread):.2f}"}
+    else:
+        sd = rng.uniform(6, 10) if t.condition.outcome == "score" else rng.uniform(12, 20)
+        change = [-(rng.uniform(4, 8) + (6 * effect if i == 0 else 0)) for i in range(n_arms)]
+        se = [sd / math.sqrt(max(n, 1)) for n in completed]
+        score = t.condition.outcome == "score"
+        measure |= {"paramType": "LEAST_SQUARES_MEAN" if score else "MEAN",
+                    "dispersionType": "Standard Error" if score else "Standard Deviation",
+                    "unitOfMeasure": "score on a scale" if score else "percentage of days",
+                    "classes": [{"categories": [{"measurements": [
+                        {"groupId": f"OG{i:03d}", "value": f"{m:.2f}", "spread": f"{e if score else sd:.2f}"}
+                        for i, (m, e) in enumerate(zip(change, se))]}]}]}
+        estimate, spread = change[0] - change[-1], math.sqrt(se[0] ** 2 + se[-1] ** 2)
+        analysis = {"statisticalMethod": "Mixed Models Analysis" if score else "ANCOVA",
+                    "paramType": "LS Mean Difference" if score else "Mean Difference (Final Values)",
+                    "paramValue": f"{estimate:.2f}", "ciLowerLimit": f"{estimate - 1.96 * spread:.2f}",
+                    "ciUpperLimit": f"{estimate + 1.96 * spread:.2f}"}
+    if total:  # estimate and spread are on the scale of a normal test (log odds for an OR)
+        p = math.erfc(abs(estimate) / spread / math.sqrt(2))
+        measure["analyses"] = [{
+            "groupIds": ["OG000", f"OG{n_arms - 1:03d}"],
+            "groupDescription": f"{arms[0]['label']} compared with {arms[-1]['label']}.",
+            "nonInferiorityType": "SUPERIORITY", "pValue": "<0.001" if p < 0.001 else f"{p:.3f}",
+            "statisticalMethod": analysis["statisticalMethod"], "paramType": analysis["paramType"],
+            "paramValue": analysis["paramValue"], "ciPctValue": "95", "ciNumSides": "TWO_SIDED",
+            "ciLowerLimit": analysis["ciLowerLimit"], "ciUpperLimit": analysis["ciUpperLimit"],
+            "estimateComment": f"{arms[0]['label']} versus {arms[-1]['label']}"}]
+
+    def affected(share: float, n: int) -> int:
+        return min(n, max(0, round(n * share * rng.uniform(0.6, 1.4))))
+
+    on_drug = [i == 0 or arm.get("type") == "EXPERIMENTAL" for i, arm in enumerate(arms)]
+    other = []
+    for term, organ, shares, control in OTHER_EVENTS:
+        hit = [affected(shares[drug] if drugged else control, n) for drugged, n in zip(on_drug, started)]
+        if any(n and h / n >= 0.05 for h, n in zip(hit, started)):
+            other.append({"term": term, "organSystem": organ, "sourceVocabulary": "MedDRA 25.0",
+                          "assessmentType": "SYSTEMATIC_ASSESSMENT", "stats": [
+                              {"groupId": f"EG{i:03d}", "numEvents": h + rng.randint(0, h // 3), "numAffected": h,
+                               "numAtRisk": n} for i, (h, n) in enumerate(zip(hit, started))]})
+    serious = []
+    for term, organ in rng.sample(SERIOUS_EVENTS, rng.randint(1, 2)):
+        hit = [min(n, rng.randint(0, 2)) for n in started]
+        serious.append({"term": term, "organSystem": organ, "sourceVocabulary": "MedDRA 25.0",
+                        "assessmentType": "SYSTEMATIC_ASSESSMENT", "stats": [
+                            {"groupId": f"EG{i:03d}", "numEvents": h, "numAffected": h, "numAtRisk": n}
+                            for i, (h, n) in enumerate(zip(hit, started))]})
+    event_groups = []
+    for i, (arm, n) in enumerate(zip(arms, started)):
+        worst = max([e["stats"][i]["numAffected"] for e in other] or [0])
+        event_groups.append({"id": f"EG{i:03d}", "title": arm["label"], "description": arm["description"],
+                             "deathsNumAffected": 0, "deathsNumAtRisk": n,
+                             "seriousNumAffected": min(n, sum(e["stats"][i]["numAffected"] for e in serious)),
+                             "seriousNumAtRisk": n, "otherNumAffected": min(n, worst + rng.randint(0, 3)),
+                             "otherNumAtRisk": n})
+    events = {"frequencyThreshold": "5", "timeFrame": f"From first dose to {t.details['timepoint']}",
+              "description": "Treatment-emergent adverse events in all participants who received study treatment.",
+              "eventGroups": event_groups, "seriousEvents": serious, "otherEvents": other}
+    return {"participantFlowModule": flow, "baselineCharacteristicsModule": baseline,
+            "outcomeMeasuresModule": {"outcomeMeasures": [measure]}, "adverseEventsModule": events}
 
 
 # =============================================================================================

@@ -278,6 +278,208 @@ def test_unknown_trial_in_the_url_is_ignored(demo_db, monkeypatch):
     assert len(main_table(at)) == scalar(demo_db, "SELECT count(*) FROM trials")
 
 
+# --- trial page: arms, eligibility, sites, results ------------------------------------------------
+
+def unescaped(markdown: str) -> str:
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def frame_with(at: AppTest, column: str) -> pd.DataFrame:
+    return next(df.value for df in at.dataframe if column in df.value.columns)
+
+
+def rows(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    with duckdb.connect(str(db), read_only=True) as conn:
+        return conn.execute(sql, params or []).fetchall()
+
+
+@pytest.fixture(scope="module")
+def results_trial(demo_db) -> str:
+    """A randomised demo trial with posted results, a between-arm analysis and sites."""
+    nct = scalar(demo_db, """SELECT a.nct_id FROM outcome_analyses a
+        WHERE EXISTS (SELECT 1 FROM facilities f WHERE f.nct_id = a.nct_id)
+          AND EXISTS (SELECT 1 FROM reported_events e WHERE e.nct_id = a.nct_id AND e.event_type = 'serious')
+        ORDER BY a.nct_id LIMIT 1""")
+    assert nct is not None, "the demo has trials with posted results"
+    return nct
+
+
+def test_trial_page_shows_arms_with_their_interventions(demo_db, monkeypatch, results_trial):
+    at = ok(open_page(demo_db, "trials", monkeypatch, {"nct": results_trial}))
+    assert [s.value for s in at.subheader][:3] == ["Key facts", "Design", "Arms"]
+    arms = frame_with(at, "Arm type")
+    expected = rows(demo_db, """SELECT g.title, g.group_type, g.description,
+            list(i.name ORDER BY i.name) FILTER (i.name IS NOT NULL)
+        FROM design_groups g LEFT JOIN design_group_interventions gi ON gi.design_group_id = g.id
+        LEFT JOIN interventions i ON i.id = gi.intervention_id
+        WHERE g.nct_id = ? GROUP BY ALL""", [results_trial])
+    assert len(arms) == len(expected) >= 2
+    shown = {row["Arm"]: row for _, row in arms.iterrows()}
+    for title, group_type, description, names in expected:
+        assert shown[title]["Arm type"] == group_type.replace("_", " ").capitalize()  # e.g. Placebo comparator
+        assert shown[title]["Description (doses as registered)"] == description
+        for name in names or []:
+            assert name in shown[title]["Interventions"]
+    assert not any(re.search(r"\b[A-Z]+_[A-Z]+\b", value) for value in arms["Arm type"])  # no raw codes
+
+
+def test_trial_page_shows_eligibility_and_the_criteria_text(demo_db, monkeypatch, results_trial):
+    at = ok(open_page(demo_db, "trials", monkeypatch, {"nct": results_trial}))
+    gender, minimum, maximum, criteria = rows(demo_db, "SELECT gender, minimum_age, maximum_age, criteria "
+                                                       "FROM eligibilities WHERE nct_id = ?", [results_trial])[0]
+    shown = unescaped(texts(at))
+    assert "Eligibility" in [s.value for s in at.subheader]
+    assert f"**Sex:** {gender.capitalize()}" in shown
+    assert f"**Age:** {minimum} to {maximum}" in shown or f"**Age:** {minimum} and older" in shown
+    assert "Eligibility criteria (as registered)" in [e.label for e in at.expander]
+    for line in criteria.splitlines():  # every criterion is there, a line of its own
+        item = line.lstrip("*0123456789. ").strip()
+        if item:
+            assert re.search(r"^(- |\d+\. )?" + re.escape(item) + "$", shown, re.M), item
+
+
+def test_criteria_text_is_escaped_and_keeps_its_list(db_copy, monkeypatch):
+    nct = scalar(db_copy, "SELECT min(nct_id) FROM eligibilities")
+    with duckdb.connect(str(db_copy)) as conn:
+        conn.execute("UPDATE eligibilities SET criteria = ? WHERE nct_id = ?",
+                     ["Inclusion Criteria:\n\n* Systolic BP \\>140 " + SCRIPT + "\n* See [here](https://evil.example)",
+                      nct])
+    at = ok(open_page(db_copy, "trials", monkeypatch, {"nct": nct}))
+    criteria = next(m.value for m in at.markdown if "Systolic" in m.value)
+    # the registry's own escape (\\>) undone, ours applied
+    assert "- Systolic BP \\>140 \\<script\\>alert\\(1\\)\\</script\\>" in criteria
+    assert "- See \\[here\\]\\(https\\://evil\\.example\\)" in criteria
+    assert not re.search(r"(?<!\\)[<\[]", criteria)
+
+
+def test_trial_page_lists_sites_and_maps_them_without_a_basemap(demo_db, monkeypatch, results_trial):
+    at = ok(open_page(demo_db, "trials", monkeypatch, {"nct": results_trial}))
+    sites = frame_with(at, "Facility")
+    expected = rows(demo_db, "SELECT name, city, country FROM facilities WHERE nct_id = ?", [results_trial])
+    assert sorted(zip(sites["Facility"], sites["City"], sites["Country"])) == sorted(expected)
+    located = scalar(demo_db, "SELECT count(*) FROM facilities WHERE nct_id = ? AND latitude IS NOT NULL",
+                     [results_trial])
+    maps = [c for c in at.get("vega_lite_chart") if '"longitude"' in c.proto.spec]
+    assert len(maps) == 1 and located > 0
+    assert "mapbox" not in maps[0].proto.spec.lower() and "tile" not in maps[0].proto.spec.lower()
+    assert f"{located:,} with coordinates" in texts(at)
+
+
+def test_sites_map_draws_every_located_site_of_a_large_trial():
+    from dashboard import charts
+
+    sites = pd.DataFrame({"name": [f"Site {i}" for i in range(1148)], "city": "Town", "country": "Country",
+                          "latitude": [(i % 170) - 85.0 if i % 10 else None for i in range(1148)],
+                          "longitude": [(i % 350) - 175.0 for i in range(1148)]})
+    spec = charts.sites_map(sites).to_dict()
+    values = next(iter(spec["datasets"].values()))
+    assert len(values) == int(sites["latitude"].notna().sum()) == 1033
+    assert spec["encoding"]["x"]["scale"]["domain"] == [-180, 180]
+    assert spec["encoding"]["y"]["scale"]["domain"] == [-90, 90]
+    assert {t["field"] for t in spec["encoding"]["tooltip"]} == {"name", "city", "country"}
+    assert "projection" not in spec and "url" not in str(spec.get("data", ""))
+
+
+def test_trial_page_shows_results_per_outcome_and_adverse_events(demo_db, monkeypatch, results_trial):
+    at = ok(open_page(demo_db, "trials", monkeypatch, {"nct": results_trial}))
+    assert "Results" in [s.value for s in at.subheader]
+    outcome_id, title, kind = rows(demo_db, "SELECT id, title, outcome_type FROM outcomes WHERE nct_id = ? "
+                                            "ORDER BY outcome_type = 'PRIMARY' DESC, id LIMIT 1", [results_trial])[0]
+    labels = [unescaped(e.label) for e in at.expander]
+    assert f"{kind.capitalize()} outcome: {title}" in labels
+    measured = rows(demo_db, """SELECT g.title, m.param_value FROM outcome_measurements m
+        JOIN result_groups g ON g.id = m.result_group_id WHERE m.outcome_id = ?""", [outcome_id])
+    values = next(df.value for df in at.dataframe if "Category" in df.value.columns)
+    for group, value in measured:
+        assert values[group].astype(str).str.startswith(value).any(), (group, value)
+    p_value = scalar(demo_db, "SELECT p_value_raw FROM outcome_analyses WHERE outcome_id = ?", [outcome_id])
+    assert p_value in list(frame_with(at, "p-value")["p-value"])
+
+    events = frame_with(at, "Adverse event")
+    expected = rows(demo_db, """SELECT event_type, adverse_event_term, sum(subjects_affected) AS n
+        FROM reported_events WHERE nct_id = ? GROUP BY ALL""", [results_trial])
+    assert len(events) == len(expected)
+    assert sorted(events["Adverse event"]) == sorted(term for _, term, _ in expected)
+    serious = [term for kind, term, _ in expected if kind == "serious"]
+    assert set(events["Adverse event"][:len(serious)]) == set(serious)  # serious events first …
+    others = events[len(serious):]["Affected (all groups)"].tolist()
+    assert others == sorted(others, reverse=True)  # … then by subjects affected
+    group, affected, at_risk = rows(demo_db, """SELECT g.title, e.subjects_affected, e.subjects_at_risk
+        FROM reported_events e JOIN result_groups g ON g.id = e.result_group_id
+        WHERE e.nct_id = ? AND e.adverse_event_term = ? LIMIT 1""", [results_trial, serious[0]])[0]
+    assert events.loc[events["Adverse event"] == serious[0], group].iloc[0] == f"{affected} / {at_risk}"
+    totals = frame_with(at, "Total")
+    assert list(totals["Total"]) == ["Total, serious adverse events", "Total, other adverse events",
+                                     "Total, all-cause mortality"]
+
+
+def test_trial_without_results_has_no_results_section(demo_db, monkeypatch):
+    nct = scalar(demo_db, "SELECT min(nct_id) FROM trials WHERE NOT has_results")
+    assert scalar(demo_db, "SELECT count(*) FROM outcomes WHERE nct_id = ?", [nct]) == 0
+    at = ok(open_page(demo_db, "trials", monkeypatch, {"nct": nct}))
+    headings = [s.value for s in at.subheader]
+    assert "Arms" in headings and "Results" not in headings
+    assert not any(df.value.columns.isin(["Adverse event"]).any() for df in at.dataframe)
+
+
+def test_pivots_keep_groups_with_the_same_title_apart():
+    from dashboard.views.trials import adverse_event_table, measurement_table
+
+    measurements = pd.DataFrame({
+        "classification": [None, None, "Week 1", "Week 1"], "category": ["", "", "Responder", "Responder"],
+        "group_code": ["OG000", "OG001", "OG000", "OG001"], "group_title": ["Psilocybin", "Psilocybin"] * 2,
+        "param_value": ["1.5", "2", "4", None], "dispersion_value": ["0.3", None, None, None],
+        "lower_limit": [None, "1", None, None], "upper_limit": [None, "3", None, None],
+        "explanation_of_na": [None, None, None, "Not collected"]})
+    table = measurement_table(measurements)
+    assert list(table.columns) == ["Category", "Psilocybin (OG000)", "Psilocybin (OG001)"]
+    assert table.values.tolist() == [["All participants", "1.5 (0.3)", "2 (1 to 3)"],
+                                     ["Week 1 · Responder", "4", "— (Not collected)"]]
+    events = pd.DataFrame({"event_type": ["other", "other", "serious", "other"],
+                           "organ_system": ["A", "A", "B", "C"], "term": ["Nausea", "Nausea", "Seizure", "Headache"],
+                           "group_code": ["EG000", "EG001", "EG000", "EG000"], "group_title": ["Drug", "Placebo"] * 2,
+                           "subjects_affected": [1, 1, 0, 5], "subjects_at_risk": [10, 10, 10, 10]})
+    table = adverse_event_table(events)
+    assert list(table["Adverse event"]) == ["Seizure", "Headache", "Nausea"]
+    assert list(table["Type"]) == ["Serious", "Other", "Other"]
+    assert table.loc[2, "Placebo"] == "1 / 10" and table.loc[1, "Placebo"] == "—"
+
+
+DESIGN_FILTERS = [
+    ("comparator", ["Placebo"], "SELECT nct_id FROM v_trial_design WHERE comparator = 'placebo'"),
+    ("comparator", ["Active placebo", "Active comparator"],
+     "SELECT nct_id FROM v_trial_design WHERE comparator IN ('active placebo', 'active comparator')"),
+    ("allocation", ["Randomized"],
+     "SELECT nct_id FROM designs JOIN live_trials USING (nct_id) WHERE allocation = 'RANDOMIZED'"),
+    ("masking", ["None (open label)"],
+     "SELECT nct_id FROM designs JOIN live_trials USING (nct_id) WHERE masking = 'NONE'"),
+]
+
+
+@pytest.mark.parametrize("key, value, sql", DESIGN_FILTERS, ids=[f"{f[0]}-{len(f[1])}" for f in DESIGN_FILTERS])
+def test_design_filters_narrow_the_list(demo_db, monkeypatch, key, value, sql):
+    at = ok(open_page(demo_db, "trials", monkeypatch))
+    total = scalar(demo_db, "SELECT count(*) FROM live_trials")
+    ok(at.multiselect(key=key).set_value(value).run())
+    expected = {row[0] for row in rows(demo_db, sql)}
+    assert 0 < len(expected) < total
+    assert set(main_table(at)["nct_id"]) == expected and len(main_table(at)) == len(expected)
+
+
+def test_design_filter_options_come_from_the_warehouse_and_the_url(demo_db, monkeypatch):
+    at = ok(open_page(demo_db, "trials", monkeypatch, {"comparator": "Active placebo", "drug": "psilocybin"}))
+    comparators = {row[0] for row in rows(demo_db, "SELECT DISTINCT comparator FROM v_trial_design")}
+    options = at.multiselect(key="comparator").options
+    assert len(options) == len(comparators) and "Placebo" in options and "placebo" not in options
+    assert len(at.multiselect(key="allocation").options) == scalar(
+        demo_db, "SELECT count(DISTINCT allocation) FROM designs")
+    assert at.multiselect(key="comparator").value == ["Active placebo"]
+    expected = {row[0] for row in rows(demo_db, """SELECT v.nct_id FROM v_trial_design v JOIN record_drugs d
+        ON d.record_kind = 'trial' AND d.record_id = v.nct_id AND d.drug = 'psilocybin'
+        WHERE v.comparator = 'active placebo'""")}
+    assert expected and set(main_table(at)["nct_id"]) == expected
+
+
 # --- literature explorer -------------------------------------------------------------------------
 
 def test_literature_filters_change_the_rows(demo_db, monkeypatch):
@@ -360,11 +562,17 @@ def test_overdue_lists_the_view_with_reasons(demo_db, monkeypatch):
     at = ok(open_page(demo_db, "overdue", monkeypatch))
     rows = main_table(at)
     assert len(rows) == scalar(demo_db, "SELECT count(*) FROM v_overdue_trials") > 0
-    assert rows["reason"].str.contains("no results posted").all()
-    assert (rows["months_since_primary_completion"] > 12).all()
+    due = rows[rows["results_due"]]
+    assert len(due) == scalar(demo_db, "SELECT count(*) FROM v_overdue_trials WHERE results_due")
+    assert due["reason"].str.contains("results due under FDAAA 801").all()
+    assert (due["months_since_primary_completion"] > 12).all()
+    assert rows[~rows["results_due"]]["reason"].str.startswith("unpublished").all()
     ok(at.multiselect(key="drug").set_value(["ketamine"]).run())
     assert len(main_table(at)) == scalar(demo_db, """SELECT count(*) FROM v_overdue_trials o JOIN record_drugs d
         ON d.record_kind = 'trial' AND d.record_id = o.nct_id AND d.drug = 'ketamine'""")
+    ok(at.checkbox(key="fdaaa").uncheck().run())   # unpublished only
+    assert len(main_table(at)) == scalar(demo_db, """SELECT count(*) FROM v_overdue_trials o JOIN record_drugs d
+        ON d.record_kind = 'trial' AND d.record_id = o.nct_id AND d.drug = 'ketamine' WHERE o.unpublished""")
 
 
 def test_export_page_switches_dataset(demo_db, monkeypatch):

@@ -8,6 +8,7 @@ failure, not a skip: CI installs both (apt `chromium`, pip `playwright`; never `
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -16,6 +17,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 import duckdb
 import pytest
@@ -181,6 +183,39 @@ def test_trial_page_shows_history_and_papers(server, browser_db, page):
     page.wait_for_selector(f"text=Status → {new_status}")  # a y-axis label of the timeline (SVG/canvas text)
     link = page.get_by_role("link", name="Registry entry on ClinicalTrials.gov")
     assert link.get_attribute("href") == f"https://clinicaltrials.gov/study/{nct}"
+
+
+def test_trial_page_sections_render_and_nothing_is_fetched_from_other_hosts(server, browser_db, page):
+    """Design, arms, outcomes, eligibility, sites (a map without tiles) and results in the
+    rendered page, and every request the page makes goes to the dashboard itself."""
+    base, _ = server
+    db, _ = browser_db
+    nct = scalar(db, """SELECT a.nct_id FROM outcome_analyses a
+        WHERE EXISTS (SELECT 1 FROM facilities f WHERE f.nct_id = a.nct_id AND f.latitude IS NOT NULL)
+        ORDER BY a.nct_id LIMIT 1""")
+    term = scalar(db, "SELECT adverse_event_term FROM reported_events WHERE nct_id = ? AND event_type = 'serious' "
+                      "ORDER BY subjects_affected DESC, adverse_event_term LIMIT 1", [nct])
+    assert nct and term
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    visit(page, base, f"/trials?nct={nct}", f"{nct}:", "Adverse events", shot="trial-page-results")
+    for heading in ("Design", "Arms", "Outcomes", "Eligibility", "Sites", "Results"):
+        page.get_by_role("heading", name=heading, exact=True).wait_for()
+    page.get_by_text("Eligibility criteria (as registered)").wait_for()
+    page.get_by_text("Primary outcome:", exact=False).first.wait_for()
+    # The grid paints cells on a canvas; its accessible table (in the DOM, not "visible") holds the text.
+    events = page.locator('[data-testid="stDataFrame"]').filter(
+        has=page.locator('th[role="columnheader"]', has_text=re.compile(r"^Adverse event$")))
+    events.locator('td[role="gridcell"]', has_text=re.compile("^" + re.escape(term) + "$")).first.wait_for(
+        state="attached")
+    site_map = page.locator('[data-testid="stVegaLiteChart"]').filter(has_text="Longitude")
+    site_map.first.wait_for()
+    page.mouse.wheel(0, 10_000)  # bring everything below the fold into view, then let it settle
+    page.wait_for_function(FINISHED)
+    assert any(urlparse(url).path.startswith("/static/") for url in requested)  # the listener saw the page load
+    foreign = [url for url in requested if urlparse(url).scheme not in ("data", "blob")
+               and urlparse(url).hostname not in ("127.0.0.1", "localhost")]
+    assert not foreign, foreign
 
 
 def test_literature_and_paper_page_escape_html(server, browser_db, page):

@@ -411,3 +411,84 @@ def test_fifteen_thousand_articles_for_the_backfill_cap():
     assert len(pmids) == len(set(pmids)) == 15_000
     assert sample.pubmed_xml.count(b"<PubmedArticle>") == 15_000
     assert elapsed < 15
+
+
+# ---------------------------------------------------------------------------------------------
+# posted results
+# ---------------------------------------------------------------------------------------------
+
+RESULT_MODULES = ["participantFlowModule", "baselineCharacteristicsModule", "outcomeMeasuresModule",
+                  "adverseEventsModule"]
+
+
+def test_results_sections_exactly_where_has_results_is_true(night1):
+    with_results = [s for s in night1.studies if s["hasResults"]]
+    assert 10 <= len(with_results) < len(night1.studies)
+    for s in night1.studies:
+        assert ("resultsSection" in s) == s["hasResults"]
+        status = s["protocolSection"]["statusModule"]
+        if s["hasResults"]:
+            assert status["overallStatus"] in ("COMPLETED", "TERMINATED")
+            posted = iso(status["resultsFirstPostDateStruct"]["date"])
+            assert iso(status["resultsFirstSubmitDate"]) <= iso(status["resultsFirstSubmitQcDate"]) <= posted <= TODAY
+        else:
+            assert "resultsFirstPostDateStruct" not in status
+
+
+def test_results_sections_have_the_v2_structure(night1):
+    for s in (s for s in night1.studies if s["hasResults"]):
+        results = s["resultsSection"]
+        assert list(results) == RESULT_MODULES
+        arms = s["protocolSection"]["armsInterventionsModule"]["armGroups"]
+        flow = results["participantFlowModule"]
+        assert [g["title"] for g in flow["groups"]] == [a["label"] for a in arms]
+        [period] = flow["periods"]
+        milestones = {m["type"]: [int(a["numSubjects"]) for a in m["achievements"]] for m in period["milestones"]}
+        assert sum(milestones["STARTED"]) == s["protocolSection"]["designModule"]["enrollmentInfo"]["count"]
+        assert [a - b for a, b in zip(milestones["STARTED"], milestones["COMPLETED"])] == milestones["NOT COMPLETED"]
+        assert milestones["NOT COMPLETED"] == [sum(int(r["numSubjects"]) for d in period["dropWithdraws"]
+                                                   for r in d["reasons"] if r["groupId"] == g["id"])
+                                               for g in flow["groups"]]
+        [measure] = results["outcomeMeasuresModule"]["outcomeMeasures"]
+        registered = s["protocolSection"]["outcomesModule"]["primaryOutcomes"][0]
+        assert (measure["type"], measure["title"], measure["timeFrame"]) == (
+            "PRIMARY", registered["measure"], registered["timeFrame"])
+        codes = {g["id"] for g in measure["groups"]}
+        measured = {m["groupId"] for c in measure["classes"] for cat in c["categories"] for m in cat["measurements"]}
+        assert measured == codes
+        assert ("analyses" in measure) == (len(arms) > 1)
+        for analysis in measure.get("analyses", []):
+            assert set(analysis["groupIds"]) <= codes
+            assert float(analysis["ciLowerLimit"]) <= float(analysis["paramValue"]) <= float(analysis["ciUpperLimit"])
+            assert re.fullmatch(r"<0\.001|0\.\d{3}|1\.000", analysis["pValue"])
+        events = results["adverseEventsModule"]
+        group_ids = [g["id"] for g in events["eventGroups"]]
+        assert len(group_ids) == len(arms)
+        for event in events["seriousEvents"] + events["otherEvents"]:
+            assert [x["groupId"] for x in event["stats"]] == group_ids
+            assert all(0 <= x["numAffected"] <= x["numAtRisk"] and x["numEvents"] >= x["numAffected"]
+                       for x in event["stats"])
+        assert events["seriousEvents"]
+
+
+def test_results_feed_the_aact_tables_with_the_usual_adverse_events(night1):
+    from extract.aact import study_rows
+
+    terms: Counter = Counter()
+    for s in (s for s in night1.studies if s["hasResults"]):
+        rows = study_rows(s)
+        for table in ("outcomes", "outcome_measurements", "reported_events", "reported_event_totals",
+                      "milestones", "baseline_measurements"):
+            assert rows[table], table
+        assert all(r["result_group_id"] for r in rows["outcome_measurements"] + rows["reported_events"])
+        assert all(r["param_value_num"] is not None for r in rows["outcome_measurements"])
+        terms.update(r["adverse_event_term"] for r in rows["reported_events"] if r["event_type"] == "other")
+    assert {"Dissociation", "Blood pressure increased", "Nausea", "Headache"} <= set(terms)
+
+
+def test_the_study_that_posts_results_on_night2_gets_a_results_section(night1, night2):
+    old = studies_by_id(night1)
+    [reporting] = [s for nct, s in studies_by_id(night2).items()
+                   if nct in old and s["hasResults"] and not old[nct]["hasResults"]]
+    assert list(reporting["resultsSection"]) == RESULT_MODULES
+    assert reporting["protocolSection"]["statusModule"]["resultsFirstPostDateStruct"]["date"] == NEXT_DAY.isoformat()

@@ -61,25 +61,43 @@ def test_history_records_exactly_the_fields_that_changed(conn):
     assert conn.execute("SELECT count(*) FROM v_trial_changes WHERE brief_title = 'Renamed'").fetchall() == [(5,)]
 
 
-def test_overdue_trials_are_exactly_the_qualifying_ones(conn):
-    long_ago = TODAY - timedelta(days=500)
-    done = dict(overall_status="COMPLETED", primary_completion_date=long_ago, primary_completion_date_precision="day")
+def test_overdue_trials_are_flagged_by_each_rule_separately(conn):
+    """results_due: FDAAA 801 as TrialsTracker approximates it; unpublished: done over two years ago,
+    no paper. Dates derive from today, so the test does not age."""
+    year_and_half = TODAY - timedelta(days=550)
+    three_years = TODAY - timedelta(days=3 * 365 + 30)
+    act = dict(study_type="INTERVENTIONAL", phases=["PHASE2"], countries=["United States"],
+               overall_status="COMPLETED", primary_completion_date=year_and_half, primary_completion_date_precision="day",
+               completion_date=year_and_half, completion_date_precision="day")
+    old = dict(act, primary_completion_date=three_years, completion_date=three_years)
     load(conn, "trial", [
-        trial("NCT00000010", **done),                                            # overdue
-        trial("NCT00000011", **done, has_results=True),                          # results submitted
-        trial("NCT00000012", **done),                                            # paper in DataBankList
-        trial("NCT00000013", **done, references=[{"pmid": "555", "type": "RESULT", "citation": "c"}]),
-        trial("NCT00000014", **done, references=[{"pmid": "556", "type": "BACKGROUND", "citation": "c"}]),  # overdue
-        trial("NCT00000015", overall_status="COMPLETED", primary_completion_date=TODAY - timedelta(days=200),
-              primary_completion_date_precision="day"),                           # not 12 months yet
-        trial("NCT00000016", overall_status="TERMINATED", primary_completion_date=long_ago,
-              primary_completion_date_precision="day"),                           # not completed
+        trial("NCT00000010", **act),                                               # results due
+        trial("NCT00000011", **act, has_results=True),                             # results posted
+        trial("NCT00000012", **act, results_first_submitted_date=TODAY),          # submitted, in QC
+        trial("NCT00000013", **act, disposition_first_submitted_date=year_and_half),  # certificate of delay
+        trial("NCT00000014", **dict(act, countries=["Canada"])),                   # no US site …
+        trial("NCT00000015", **dict(act, countries=["Canada"]), is_fda_regulated_drug=True),  # … but FDA-regulated
+        trial("NCT00000016", **dict(act, phases=["PHASE1"])),                      # phase 1: not an ACT
+        trial("NCT00000017", **dict(act, phases=["PHASE1", "PHASE2"])),            # phase 1/2 is
+        trial("NCT00000018", **dict(act, overall_status="TERMINATED")),            # terminated counts
+        trial("NCT00000019", **dict(act, primary_completion_date=TODAY - timedelta(days=200))),  # < 12 months
+        trial("NCT00000020", **dict(old, countries=["Germany"])),                  # unpublished only
+        trial("NCT00000021", **old),                                               # both
+        trial("NCT00000022", **dict(old, countries=["Germany"])),                  # has a paper
+        trial("NCT00000023", **dict(old, countries=["Germany"], overall_status="RECRUITING")),  # not done
     ], "r1")
-    load(conn, "article", [{"pmid": 777, "title": "Results of NCT00000012", "drugs": ["psilocybin"],
-                            "nct_links": [{"nct_id": "NCT00000012", "evidence": "databank"}]}], "r1")
-    overdue = conn.execute("SELECT nct_id, months_since_primary_completion >= 12, reason LIKE 'completed; primary "
-                           "completion%' FROM v_overdue_trials ORDER BY nct_id").fetchall()
-    assert overdue == [("NCT00000010", True, True), ("NCT00000014", True, True)]
+    load(conn, "article", [{"pmid": 777, "title": "Results of NCT00000022", "drugs": ["psilocybin"],
+                            "nct_links": [{"nct_id": "NCT00000022", "evidence": "abstract"}]}], "r1")
+    rows = conn.execute("SELECT nct_id, results_due, unpublished, drugs, reason FROM v_overdue_trials "
+                        "ORDER BY nct_id").fetchall()
+    flags = [(nct, due, unpublished) for nct, due, unpublished, _, _ in rows]
+    assert flags == [("NCT00000010", True, False), ("NCT00000015", True, False), ("NCT00000017", True, False),
+                     ("NCT00000018", True, False), ("NCT00000020", False, True), ("NCT00000021", True, True)]
+    assert all(drugs == ["psilocybin"] for _, _, _, drugs, _ in rows)
+    reasons = {nct: reason for nct, _, _, _, reason in rows}
+    assert reasons["NCT00000010"].startswith("results due under FDAAA 801") and "unpublished" not in reasons["NCT00000010"]
+    assert reasons["NCT00000020"].startswith("unpublished: completed")
+    assert "results due" in reasons["NCT00000021"] and "; unpublished" in reasons["NCT00000021"]
 
 
 def test_new_since_lists_new_records_changes_and_links(conn):

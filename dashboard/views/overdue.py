@@ -1,4 +1,4 @@
-"""Overdue: completed trials whose results are more than a year late (no results, no publication)."""
+"""Overdue: trials whose results are late under FDAAA 801, and finished trials never published."""
 from __future__ import annotations
 
 import streamlit as st
@@ -6,30 +6,60 @@ import streamlit as st
 from dashboard import data, ui
 
 QP = "query-params"
+RULES = """
+Two rules, each its own flag (view `v_overdue_trials`):
+
+- **Results due under FDAAA 801** — an *applicable clinical trial* as FDAAA TrialsTracker
+  approximates it: interventional; phase 2 or later (phase 1/2 included) or an FDA-regulated device;
+  a US site or an FDA-regulated drug or device; primary completion on or after 18 January 2017 and
+  more than a year ago; no results submitted or posted; no certificate of delay; not withdrawn.
+  The law's own test also weighs INDs/IDEs and product approval, which the registry does not show,
+  so this is an approximation, as TrialsTracker's is.
+- **Unpublished** — completed or terminated more than two years ago, with no linked paper
+  (by any evidence trialwatch has) and no results reference in the registry.
+"""
 
 st.title("Overdue trials")
-st.caption("Completed trials whose primary completion was over 12 months ago, with no results posted on "
-           "ClinicalTrials.gov and no linked publication — what FDAAA TrialsTracker flags (view "
-           "`v_overdue_trials`).")
-left, right = st.columns(2)
+with st.expander("Which rules are applied", expanded=False):
+    st.markdown(RULES)
+left, middle, right = st.columns([2, 2, 3])
 drug_keys = left.multiselect("Drugs", data.drugs(), key="drug", bind=QP, help=ui.DRUG_HELP,
                              placeholder="All drugs")
-classes = right.multiselect("Lead sponsor class", data.trial_filter_options()["sponsor_classes"], key="sponsor",
-                            bind=QP, placeholder="All sponsor classes")
-rows = data.overdue(tuple(drug_keys), tuple(classes))
+classes = middle.multiselect("Lead sponsor class", data.trial_filter_options()["sponsor_classes"], key="sponsor",
+                             bind=QP, placeholder="All sponsor classes")
+with right:
+    results_due = st.checkbox("Results due under FDAAA 801", value=True, key="fdaaa", bind=QP)
+    unpublished = st.checkbox("Unpublished (no paper 2 years after completion)", value=True, key="unpublished",
+                              bind=QP)
+rows = data.overdue(tuple(drug_keys), tuple(classes), results_due, unpublished)
 
 counts = st.columns(3)
-counts[0].metric("Overdue trials", f"{len(rows):,}")
-counts[1].metric("Median months overdue",
-                 f"{int(rows['months_since_primary_completion'].median()) - 12:,}" if len(rows) else "—",
-                 help="Months past the 12 months allowed after primary completion.")
-counts[2].metric("Longest since primary completion",
-                 f"{int(rows['months_since_primary_completion'].max()):,} months" if len(rows) else "—")
-rows = rows.assign(page="trials?nct=" + rows["nct_id"])
-ui.table(rows[["nct_id", "page", "months_since_primary_completion", "primary_completion", "brief_title", "drugs",
-               "lead_sponsor_name", "lead_sponsor_class", "reason", "url"]], "overdue-trials",
+counts[0].metric("Results due (FDAAA 801)", f"{int(rows['results_due'].sum()):,}")
+counts[1].metric("Unpublished", f"{int(rows['unpublished'].sum()):,}")
+due = rows[rows["results_due"]]
+counts[2].metric("Median months results are late",
+                 f"{int(due['months_since_primary_completion'].median()) - 12:,}" if len(due) else "—",
+                 help="Months past the 12 months FDAAA 801 allows after primary completion.")
+rows = rows.assign(page="trials?nct=" + rows["nct_id"], drugs=rows["drugs"].map(
+    lambda keys: ", ".join(ui.drug_label(k) for k in keys)), phase=rows["phase"].map(ui.phase_label),
+    overall_status=rows["overall_status"].map(ui.enum_label))
+ui.table(rows[["nct_id", "page", "results_due", "unpublished", "brief_title", "drugs", "phase", "overall_status",
+               "primary_completion", "months_since_primary_completion", "completion", "lead_sponsor_name",
+               "lead_sponsor_class", "reason", "url"]], "overdue-trials",
          key="overdue", column_config={
+             "nct_id": st.column_config.TextColumn("Trial", pinned=True),
              "page": st.column_config.LinkColumn("Open", display_text="open"),
+             "results_due": st.column_config.CheckboxColumn("Results due (FDAAA)"),
+             "unpublished": st.column_config.CheckboxColumn("Unpublished"),
+             "brief_title": st.column_config.TextColumn("Title"),
+             "drugs": st.column_config.TextColumn("Drugs"),
+             "phase": st.column_config.TextColumn("Phase"),
+             "overall_status": st.column_config.TextColumn("Status"),
+             "primary_completion": st.column_config.TextColumn("Primary completion"),
              "months_since_primary_completion": st.column_config.NumberColumn("Months since primary completion"),
+             "completion": st.column_config.TextColumn("Completion"),
+             "lead_sponsor_name": st.column_config.TextColumn("Lead sponsor"),
+             "lead_sponsor_class": st.column_config.TextColumn("Sponsor class"),
+             "reason": st.column_config.TextColumn("Why"),
              **ui.link_columns(url="Registry")})
 st.caption(ui.SHARE_HINT)
