@@ -1,18 +1,21 @@
 """The offline demo: a generated sample served by local stand-ins of PubMed and
 ClinicalTrials.gov, ingested by the real pipeline — the same code path as a real night.
 
-Night 1 is the world as of yesterday; night 2 is today's world (a few new papers and trials, some
-trials changed), so running night 2 after night 1 shows an incremental run picking up changes.
+Night 1 is the world as of yesterday, ingested on yesterday's date (the pipeline's clock is moved,
+warehouse/clock.py); night 2 is today's world (a few new papers and trials, some trials changed),
+ingested today — so running night 2 after night 1 shows an incremental run picking up changes, and
+"since yesterday" or "since the last run" on the dashboard shows what night 2 brought.
 """
 from __future__ import annotations
 
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from pathlib import Path
 
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml
 from flows.demo_sample import generate_sample
 from flows.settings import Settings
+from warehouse import clock
 
 DEMO_DATA_DIR = Path("data/demo")
 DEMO_DB_NAME = "trialwatch.duckdb"
@@ -33,7 +36,7 @@ def demo_warehouse(demo_dir: Path = DEMO_DATA_DIR) -> Path | None:
 def run_demo(settings: Settings, *, night: int = 1, today: date | None = None, demo_dir: Path = DEMO_DATA_DIR):
     from flows.cli import _check_warehouse, _quiet_prefect
 
-    today = today or datetime.now(timezone.utc).date()
+    today = today or clock.today()
     chosen = settings.db_path
     settings = demo_settings(settings, demo_dir)
     if chosen != settings.db_path and chosen != Settings().db_path:
@@ -49,5 +52,5 @@ def run_demo(settings: Settings, *, night: int = 1, today: date | None = None, d
           f"papers and {len(sample.studies):,} trials on 127.0.0.1; warehouse {settings.db_path}", file=sys.stderr)
     with PubMedStandIn(pubmed_records_from_xml(sample.pubmed_xml)) as pubmed, CtGovStandIn(sample.studies) as ctgov:
         served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)
-        with on_task_runner(nightly_flow, served) as nightly:
+        with clock.on_day(world_day), on_task_runner(nightly_flow, served) as nightly:
             return nightly(served, ("pubmed", "ctgov"))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date
 from pathlib import Path
 from typing import Iterator
 
@@ -23,6 +23,7 @@ from extract.pages import RawPage
 from flows import digest, pipeline, prepare, reconcile
 from flows.settings import Settings
 from flows.workers import PageWorkers, dask_task_runner, open_workers
+from warehouse import clock
 from warehouse.db import WarehouseError
 from warehouse.publish import unpublished_run_ids, writing
 
@@ -109,7 +110,7 @@ def digest_path(settings: Settings, stamp: str) -> Path:
 @task(name="summarize", cache_policy=NONE)
 def summarize(working: Working, settings: Settings, summaries: list[pipeline.SourceSummary]) -> RunReport:
     conn = working.conn
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = clock.now()
     stamp = f"{now:%Y%m%dT%H%M%SZ}"
     report = digest.build_digest(conn, unpublished_run_ids(conn), now)
     return RunReport(summaries, digest.render_markdown(report),
@@ -141,7 +142,7 @@ def _to_reconcile(working: Working, settings: Settings, summaries: list[pipeline
                   forced: bool) -> list[str]:
     """Sources to reconcile after their pulls: forced, or due (settings.reconcile_days); never a
     source whose pull failed this run (its service is not answering well)."""
-    today = datetime.now(timezone.utc).date()
+    today = clock.today()
     return [summary.source for summary in summaries if summary.status == "succeeded"
             and (forced or reconcile.is_due(working.conn, summary.source, settings.reconcile_days, today))]
 

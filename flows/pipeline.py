@@ -9,7 +9,7 @@ import logging
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import duckdb
@@ -24,7 +24,7 @@ from extract.pubmed import EARLIEST, DateSlice, PubMedClient, ncbi_http
 from flows.prepare import PreparedPage, tag
 from flows.settings import Settings
 from flows.workers import InlineWorkers, PageWorkers
-from warehouse import backfill, deletions, runs
+from warehouse import backfill, clock, deletions, runs
 from warehouse.children import latest_rows, replace_children
 from warehouse.load import LoadCounts, concat_batches, load_batch, transaction
 from warehouse.tags import TagTables, replace_tags, store_tags
@@ -39,10 +39,6 @@ REPLAY_BATCH = 25  # pages per replay transaction (~5,000 records)
 LOAD_BATCH = 2_000  # records per upsert
 SOURCE_OF = {"article": "pubmed", "trial": "ctgov"}
 KEY_OF = {"article": "pmid", "trial": "nct_id"}
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @dataclass(frozen=True)
@@ -225,9 +221,9 @@ def store_group(conn: duckdb.DuckDBPyConnection, group: list[PreparedPage], run_
         if kind == "trial":
             pages = [(page.batch.column("nct_id").to_pylist(), page.children) for page in group if page.children]
             replace_children(conn, latest_rows(pages, set(counts.stored_ids)), counts.stored_ids,
-                             run_id=run_id, now=_now())
+                             run_id=run_id, now=clock.now())
     if batch is not None:  # a record a pull fetched is there: if it was gone, it is back
-        deletions.restore(conn, SOURCE_OF[kind], batch.column(KEY_OF[kind]).to_pylist(), run_id=run_id, now=_now())
+        deletions.restore(conn, SOURCE_OF[kind], batch.column(KEY_OF[kind]).to_pylist(), run_id=run_id, now=clock.now())
     summary.fetched += sum(page.record_count for page in group)
     summary.pages += len(group)
     counts.stored_ids = []  # not carried into the run summary
@@ -328,7 +324,7 @@ def store_pull(conn: duckdb.DuckDBPyConnection, pull: Pull, *, catalogue: Catalo
     A failure rolls the source back and is reported in the summary, not raised, so the other
     source still runs; the pages fetched so far stay in the raw archive. Pages are prepared by
     `workers` (default: in this process), unless the pull was started with its own."""
-    today = today or datetime.now(timezone.utc).date()
+    today = today or clock.today()
     workers = workers or InlineWorkers(catalogue)
     source, summary, http = pull.source, pull.summary, pull.http
     try:

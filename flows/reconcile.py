@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, timedelta
 
 import duckdb
 
@@ -21,7 +21,7 @@ from extract.http import HttpClient
 from extract.pubmed import PubMedClient
 from flows.pipeline import Progress, counted, make_http
 from flows.settings import Settings
-from warehouse import deletions, runs
+from warehouse import clock, deletions, runs
 from warehouse.load import LoadCounts, transaction
 
 log = logging.getLogger("trialwatch.reconcile")
@@ -48,10 +48,6 @@ class ReconcileSummary:
             return f"{self.source} reconcile: FAILED — {self.message}"
         return (f"{self.source} reconcile: {self.remote:,} ids at the service; {counted(self.gone, 'record')} "
                 f"gone, {self.restored:,} back")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 def is_due(conn: duckdb.DuckDBPyConnection, source: str, every_days: int, today: date) -> bool:
@@ -81,7 +77,7 @@ def reconcile_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source
     try:
         progress(f"{source}: listing every id the service has for the catalogue query (reconciliation)")
         ids = remote_ids(source, http, catalogue)
-        now = _now()
+        now = clock.now()
         with transaction(conn):
             result = deletions.reconcile(conn, source, ids, run_id=summary.run_id, now=now,
                                          max_share=settings.reconcile_max_share)

@@ -133,3 +133,26 @@ def test_run_demo_ingests_the_offline_sample_without_network(tmp_path):
     with duckdb.connect(str(tmp_path / "data" / "demo" / "trialwatch.duckdb"), read_only=True) as conn:
         assert conn.execute("SELECT count(*) FROM v_trials").fetchall() == [(150,)]
         assert conn.execute("SELECT count(*) FROM record_conditions").fetchall()[0][0] > 0
+
+
+def test_the_demo_nights_carry_different_days(tmp_path):
+    """Night 1 is ingested on yesterday's date and night 2 today, so what is new since yesterday
+    (and the night-2 digest) is exactly what night 2 brought."""
+    from datetime import timedelta
+
+    from flows.demo_sample import NIGHT2_NEW_ARTICLES, NIGHT2_NEW_TRIALS
+    from tests.helpers import TODAY
+
+    for night in ("1", "2"):
+        result = subprocess.run([*TRIALWATCH, "run", "--demo", "--night", night, "--no-dashboard"], cwd=tmp_path,
+                                capture_output=True, text=True, timeout=240)
+        assert result.returncode == 0, result.stderr
+    with duckdb.connect(str(tmp_path / "data" / "demo" / "trialwatch.duckdb"), read_only=True) as conn:
+        days = conn.execute("SELECT DISTINCT CAST(started_at AS DATE) FROM ingest_runs ORDER BY 1").fetchall()
+        first_seen = dict(conn.execute("SELECT CAST(first_seen_at AS DATE), count(*) FROM articles GROUP BY 1").fetchall())
+        new_today = dict(conn.execute("SELECT kind, count(*) FROM new_since(?) GROUP BY kind", [TODAY]).fetchall())
+    assert days == [(TODAY - timedelta(days=1),), (TODAY,)]
+    assert first_seen[TODAY] == NIGHT2_NEW_ARTICLES and first_seen[TODAY - timedelta(days=1)] > 100
+    assert new_today["new paper"] == NIGHT2_NEW_ARTICLES and new_today["new trial"] == NIGHT2_NEW_TRIALS
+    digest = (tmp_path / "data" / "demo" / "digests" / "latest.md").read_text()
+    assert f"## New trials ({NIGHT2_NEW_TRIALS})" in digest

@@ -1,10 +1,12 @@
 """The stored plan of a PubMed backfill: which date slices exist and which are done."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date
 from typing import Iterable, NamedTuple, Protocol
 
 import duckdb
+
+from warehouse import clock
 
 PENDING_PLAN = """
 SELECT plan_id FROM backfill_slices
@@ -72,4 +74,4 @@ def _fields(piece: SliceLike | tuple) -> tuple:
 
 
 def mark_done(conn: duckdb.DuckDBPyConnection, plan_id: str, slice_no: int, run_id: str) -> None:
-    conn.execute(MARK_DONE, [run_id, datetime.now(timezone.utc).replace(tzinfo=None), plan_id, slice_no])
+    conn.execute(MARK_DONE, [run_id, clock.now(), plan_id, slice_no])

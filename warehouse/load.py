@@ -11,7 +11,7 @@ import json
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any, Iterator
@@ -20,6 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from extract.records import Reject
+from warehouse import clock
 
 RAW_LIMIT = 100_000
 _NCT = re.compile(r"^NCT\d{8}$")
@@ -66,10 +67,6 @@ def run_script(conn: duckdb.DuckDBPyConnection, name: str, params: dict[str, Any
 
 def content_hash(record: dict[str, Any]) -> str:
     return hashlib.sha1(json.dumps(record, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @cache
@@ -240,7 +237,7 @@ def load_batch(
 ) -> LoadCounts:
     """Write a batch made by `build_batch` (possibly elsewhere, e.g. in a worker process), the
     page's deletions and its rejects, inside the caller's transaction."""
-    now = _now()
+    now = clock.now()
     counts = LoadCounts()
     if batch is not None and batch.num_rows:
         counts.add(_upsert(conn, kind, batch, run_id, now))

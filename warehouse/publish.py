@@ -21,12 +21,12 @@ import logging
 import os
 import shutil
 from contextlib import contextmanager
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
 import duckdb
 
+from warehouse import clock
 from warehouse.db import WarehouseError, connect, migrate, migrations, schema_version
 
 log = logging.getLogger("trialwatch.publish")
@@ -50,10 +50,6 @@ NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
 
 def staging_path(db_path: Path) -> Path:
     return db_path.with_name(db_path.name + ".staging")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 @contextmanager
@@ -189,11 +185,11 @@ def writing(db_path: Path, *, fresh: bool = False) -> Iterator[duckdb.DuckDBPyCo
             raise _explain_write_failure(db_path, error) from None
         try:
             migrate(conn, db_path)
-            interrupted = conn.execute(MARK_INTERRUPTED, [_now()]).fetchall()[0][0]
+            interrupted = conn.execute(MARK_INTERRUPTED, [clock.now()]).fetchall()[0][0]
             if how == "resumed":
                 log.warning("resuming the load a previous run left unfinished (%d interrupted run(s))", interrupted)
             yield conn
-            conn.execute(RECORD_PUBLICATION, [_now(), unpublished_run_ids(conn)])
+            conn.execute(RECORD_PUBLICATION, [clock.now(), unpublished_run_ids(conn)])
             conn.execute("CHECKPOINT")
             conn.close()
             _fsync(staging)

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
-from datetime import date, datetime, timezone
+from datetime import date
+
 import duckdb
 
+from warehouse import clock
 from warehouse.load import LoadCounts
 
 START_RUN = """
@@ -24,24 +26,20 @@ ORDER BY finished_at DESC LIMIT 1
 """
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
 def new_run_id(source: str) -> str:
     """Sortable by start time, unique across processes."""
-    return f"{_now():%Y%m%dT%H%M%S%fZ}-{source}-{os.getpid()}"
+    return f"{clock.now():%Y%m%dT%H%M%S%fZ}-{source}-{os.getpid()}"
 
 
 def start(conn: duckdb.DuckDBPyConnection, run_id: str, source: str, mode: str, window_start: date | None) -> None:
-    conn.execute(START_RUN, [run_id, source, mode, window_start, _now()])
+    conn.execute(START_RUN, [run_id, source, mode, window_start, clock.now()])
 
 
 def finish(conn: duckdb.DuckDBPyConnection, run_id: str, *, status: str, fetched: int, counts: LoadCounts,
            http_requests: int, http_retries: int, watermark: date | None, message: str | None,
            query_translation: str | None = None, query_warnings: list[str] | None = None) -> None:
     conn.execute(FINISH_RUN, [
-        _now(), status, fetched, counts.new, counts.updated, counts.unchanged, counts.deleted,
+        clock.now(), status, fetched, counts.new, counts.updated, counts.unchanged, counts.deleted,
         counts.rejected, http_requests, http_retries, watermark, message, query_translation,
         query_warnings or [], run_id,
     ])

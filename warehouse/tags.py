@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Iterable
 
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from warehouse import clock
 from warehouse.load import run_script
 
 TAG_SCHEMA = pa.schema([
@@ -88,7 +88,7 @@ def store_tags(conn: duckdb.DuckDBPyConnection, tables: TagTables, tagger_versio
     conn.register("tagged_records", tables.records)
     try:
         run_script(conn, "replace_tags", {"tagger_version": tagger_version,
-                                          "now": datetime.now(timezone.utc).replace(tzinfo=None)})
+                                          "now": clock.now()})
     finally:
         for name in ("tag_rows", "condition_rows", "tagged_records"):
             conn.unregister(name)
