@@ -33,9 +33,13 @@ def status_by_drug(frame: pd.DataFrame) -> alt.Chart:
 
 
 def condition_heatmap(frame: pd.DataFrame, records: str) -> alt.Chart:
-    """Drug × condition counts for `records` ('trials' or 'papers'), conditions by total."""
+    """Drug × condition counts for `records` ('trials' or 'papers'): condition groups in their
+    fixed order (column `rank`, the same for both heatmaps), else conditions by total."""
     frame = _with_drug_labels(frame[frame["records"] == records], short=True)
-    order = frame.groupby("condition")["n"].sum().sort_values(ascending=False).index.tolist()
+    if "rank" in frame.columns:
+        order = frame.sort_values(["rank", "condition"])["condition"].drop_duplicates().tolist()
+    else:
+        order = frame.groupby("condition")["n"].sum().sort_values(ascending=False).index.tolist()
     base = alt.Chart(frame).encode(
         x=alt.X("Drug:N", title=None, axis=alt.Axis(labelAngle=0, orient="top", labelAlign="center", labelLimit=220,
                                                   labelOverlap=False)),

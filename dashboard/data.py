@@ -24,6 +24,7 @@ import pyarrow as pa
 import streamlit as st
 
 from dashboard import queries as q
+from extract.condition_groups import GROUP_LABELS
 from flows.settings import load_settings
 from warehouse.db import WarehouseError, connect
 
@@ -199,9 +200,11 @@ def _tables(conn: duckdb.DuckDBPyConnection) -> set[str]:
 
 
 def _condition_mode(conn: duckdb.DuckDBPyConnection) -> str:
-    """'tagged' once the condition tagger has filled record_conditions, else 'registered'."""
-    if "record_conditions" in _tables(conn) and conn.execute(q.HAS_RECORD_CONDITIONS).fetchall()[0][0]:
-        return "tagged"
+    """'grouped' (or 'tagged', before migration 010) once record_conditions has rows, else
+    'registered' (see queries.CONDITION_SOURCES)."""
+    tables = _tables(conn)
+    if "record_conditions" in tables and conn.execute(q.HAS_RECORD_CONDITIONS).fetchall()[0][0]:
+        return "grouped" if "v_record_condition_groups" in tables else "tagged"
     return "registered"
 
 
@@ -239,10 +242,12 @@ FALLBACK_NOTE = ("so conditions are the trials' registered conditions (free text
 
 @_query
 def condition_source(conn: duckdb.DuckDBPyConnection) -> ConditionSource:
-    if _condition_mode(conn) == "tagged":
-        return ConditionSource("tagged", "Conditions come from trialwatch's condition tagger: MeSH concepts found "
-                                         "in each record's own text (titles, abstracts, registered conditions, "
-                                         "summaries), counted where they say what the record is about.")
+    if _condition_mode(conn) != "registered":
+        return ConditionSource("tagged", "Conditions come from each record's MeSH indexing (NLM for papers, "
+                                         "ClinicalTrials.gov for trials) and trialwatch's condition tagger, which "
+                                         "reads titles, abstracts, registered conditions and summaries. Choose a "
+                                         "group (e.g. Depressive disorders) or a broader concept to include every "
+                                         "narrower one.")
     if "record_conditions" in _tables(conn):
         return ConditionSource("registered", "The condition tagger has not tagged this warehouse yet (run "
                                              "`trialwatch retag --all`), " + FALLBACK_NOTE)
@@ -264,14 +269,23 @@ def drugs(conn: duckdb.DuckDBPyConnection) -> list[str]:
 
 @_query
 def trial_condition_options(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    sql = q.CONDITION_SOURCES[_condition_mode(conn)] + q.TRIAL_CONDITION_OPTIONS
-    return [row[0] for row in conn.execute(sql).fetchall()]
+    return _condition_options(conn, "trial", q.TRIAL_CONDITION_OPTIONS)
 
 
 @_query
 def article_condition_options(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    sql = q.CONDITION_SOURCES[_condition_mode(conn)] + q.ARTICLE_CONDITION_OPTIONS
-    return [row[0] for row in conn.execute(sql).fetchall()]
+    return _condition_options(conn, "article", q.ARTICLE_CONDITION_OPTIONS)
+
+
+def _condition_options(conn: duckdb.DuckDBPyConnection, kind: str, flat_sql: str) -> list[str]:
+    """Filter options: condition groups first, then concepts (grouped mode); else the concepts."""
+    mode = _condition_mode(conn)
+    if mode == "grouped":
+        rows = conn.execute(q.CONDITION_SOURCES[mode] + q.GROUPED_CONDITION_OPTIONS,
+                            {"kind": kind, "groups": list(GROUP_LABELS)}).fetchall()
+    else:
+        rows = conn.execute(q.CONDITION_SOURCES[mode] + flat_sql).fetchall()
+    return [row[0] for row in rows]
 
 
 @_query
@@ -307,8 +321,13 @@ def new_since_counts(conn: duckdb.DuckDBPyConnection, since: date) -> dict[str, 
 
 @_query
 def drug_condition_counts(conn: duckdb.DuckDBPyConnection, top: int) -> pd.DataFrame:
-    sql = q.CONDITION_SOURCES[_condition_mode(conn)] + q.DRUG_CONDITION_COUNTS
-    return _df(conn, sql, {"top": int(top)})
+    """Records per drug and condition (grouped mode: per condition group, in one order for trials
+    and papers, column `rank`)."""
+    mode = _condition_mode(conn)
+    if mode == "grouped":
+        return _df(conn, q.CONDITION_SOURCES[mode] + q.GROUPED_DRUG_CONDITION_COUNTS,
+                   {"top": int(top), "groups": list(GROUP_LABELS)})
+    return _df(conn, q.CONDITION_SOURCES[mode] + q.DRUG_CONDITION_COUNTS, {"top": int(top)})
 
 
 @_query
@@ -364,10 +383,10 @@ def trial_detail(conn: duckdb.DuckDBPyConnection, nct_id: str) -> dict | None:
 
 @_query
 def trial_tagged_conditions(conn: duckdb.DuckDBPyConnection, nct_id: str) -> pd.DataFrame | None:
-    """The tagger's conditions for a trial; None when the warehouse has no tags yet."""
-    if _condition_mode(conn) != "tagged":
-        return None
-    return _df(conn, q.TRIAL_TAGGED_CONDITIONS, {"nct": nct_id})
+    """A trial's conditions (indexing and tagger, with their source); None when the warehouse has
+    no tags yet."""
+    mode = _condition_mode(conn)
+    return None if mode == "registered" else _df(conn, q.RECORD_CONDITIONS[mode], {"kind": "trial", "id": nct_id})
 
 
 @_query
@@ -473,10 +492,10 @@ def article_corrections(conn: duckdb.DuckDBPyConnection, pmid: int) -> pd.DataFr
 
 @_query
 def article_tagged_conditions(conn: duckdb.DuckDBPyConnection, pmid: int) -> pd.DataFrame | None:
-    """The tagger's conditions for a paper; None when the warehouse has no tags yet."""
-    if _condition_mode(conn) != "tagged":
-        return None
-    return _df(conn, q.ARTICLE_TAGGED_CONDITIONS, {"pmid": int(pmid)})
+    """A paper's conditions (MeSH and tagger, with their source); None when the warehouse has no
+    tags yet."""
+    mode = _condition_mode(conn)
+    return None if mode == "registered" else _df(conn, q.RECORD_CONDITIONS[mode], {"kind": "article", "id": str(pmid)})
 
 
 @_query

@@ -22,10 +22,33 @@ FROM ingest_runs WHERE status = 'succeeded' GROUP BY source ORDER BY source
 
 # --- where conditions come from --------------------------------------------------------------
 # Each variant defines the CTEs trial_conditions(nct_id, condition) and
-# article_conditions(pmid, condition); queries that need them are appended after it.
-# "tagged": the condition tagger's record_conditions table (migration 004), when it has rows.
+# article_conditions(pmid, condition) — what a record shows — and trial_condition_terms(nct_id,
+# term) / article_condition_terms(pmid, term) — what a condition filter matches; queries that need
+# them are appended after it.
+# "grouped": v_record_condition_groups (migration 010): a filter term is a condition group's label
+#   or a concept, and matches every narrower concept ("Depression" finds treatment-resistant
+#   depression; "Depressive disorders" the whole group).
+# "tagged": record_conditions of a warehouse before migration 010: concepts only, matched exactly.
 # "registered": trials' registered conditions; a paper inherits those of the trials it links to.
 CONDITION_SOURCES = {
+    "grouped": """
+WITH condition_rows AS (
+    SELECT record_kind, record_id, condition_group, condition_group_label, concept, broader_concept, levels_up
+    FROM v_record_condition_groups
+), trial_conditions AS (
+    SELECT DISTINCT record_id AS nct_id, concept AS condition FROM condition_rows
+    WHERE record_kind = 'trial' AND levels_up = 0
+), article_conditions AS (
+    SELECT DISTINCT TRY_CAST(record_id AS BIGINT) AS pmid, concept AS condition FROM condition_rows
+    WHERE record_kind = 'article' AND levels_up = 0
+), trial_condition_terms AS (
+    SELECT DISTINCT record_id AS nct_id, term FROM condition_rows,
+    LATERAL (SELECT unnest([broader_concept, condition_group_label]) AS term) WHERE record_kind = 'trial'
+), article_condition_terms AS (
+    SELECT DISTINCT TRY_CAST(record_id AS BIGINT) AS pmid, term FROM condition_rows,
+    LATERAL (SELECT unnest([broader_concept, condition_group_label]) AS term) WHERE record_kind = 'article'
+)
+""",
     "tagged": """
 WITH trial_conditions AS (
     SELECT DISTINCT record_id AS nct_id, concept AS condition
@@ -35,6 +58,10 @@ WITH trial_conditions AS (
     SELECT DISTINCT TRY_CAST(record_id AS BIGINT) AS pmid, concept AS condition
     FROM record_conditions WHERE record_kind = 'article' AND concept IS NOT NULL
       AND record_id NOT IN (SELECT record_id FROM v_deleted_records WHERE source = 'pubmed')
+), trial_condition_terms AS (
+    SELECT nct_id, condition AS term FROM trial_conditions
+), article_condition_terms AS (
+    SELECT pmid, condition AS term FROM article_conditions
 )
 """,
     "registered": """
@@ -45,17 +72,61 @@ WITH trial_conditions AS (
 ), article_conditions AS (
     SELECT DISTINCT l.pmid, c.condition
     FROM article_trials l JOIN trial_conditions c USING (nct_id)
+), trial_condition_terms AS (
+    SELECT nct_id, condition AS term FROM trial_conditions
+), article_condition_terms AS (
+    SELECT pmid, condition AS term FROM article_conditions
 )
 """,
 }
 
 HAS_RECORD_CONDITIONS = "SELECT EXISTS (SELECT 1 FROM record_conditions)"
+# One record's conditions for its page: with group and where each came from once migration 010 is in.
+RECORD_CONDITIONS = {
+    "grouped": """
+SELECT c.concept, coalesce(g.labels, c.category) AS "group", array_to_string(c.source, ', ') AS source,
+       c.evidence, c.mesh_id
+FROM record_conditions c
+LEFT JOIN (SELECT mesh_id, string_agg(condition_group_label, ', ' ORDER BY condition_group_label) AS labels
+           FROM condition_concepts GROUP BY mesh_id) g USING (mesh_id)
+WHERE c.record_kind = $kind AND c.record_id = $id ORDER BY "group", c.concept
+""",
+    "tagged": """
+SELECT concept, mesh_id, category, evidence FROM record_conditions
+WHERE record_kind = $kind AND record_id = $id ORDER BY concept, evidence
+""",
+}
 
 # --- filter options ----------------------------------------------------------------------------
 
 DRUGS = "SELECT DISTINCT drug FROM record_drugs ORDER BY drug"
 TRIAL_CONDITION_OPTIONS = """
 SELECT condition, count(*) AS n FROM trial_conditions GROUP BY condition ORDER BY n DESC, condition
+"""
+# Grouped: the groups first, in GROUP_ORDER ($groups), then the concepts, most used first.
+GROUPED_CONDITION_OPTIONS = """
+SELECT term FROM (
+    SELECT condition_group_label AS term, 0 AS tier, list_position(CAST($groups AS VARCHAR[]), condition_group) AS rank,
+           count(DISTINCT record_id) AS n
+    FROM condition_rows WHERE record_kind = $kind GROUP BY ALL
+    UNION ALL
+    SELECT concept, 1, 0, count(DISTINCT record_id) FROM condition_rows
+    WHERE record_kind = $kind AND levels_up = 0 GROUP BY ALL
+) GROUP BY term ORDER BY min(tier), min(rank) NULLS LAST, max(n) DESC, term
+"""
+# Grouped heatmap: records per drug and condition group, rows in GROUP_ORDER for trials and papers.
+GROUPED_DRUG_CONDITION_COUNTS = """
+, counts AS (
+    SELECT d.drug, c.condition_group_label AS condition, list_position(CAST($groups AS VARCHAR[]), c.condition_group) AS rank,
+           CASE c.record_kind WHEN 'trial' THEN 'trials' ELSE 'papers' END AS records, count(DISTINCT c.record_id) AS n
+    FROM condition_rows c JOIN record_drugs d ON d.record_kind = c.record_kind AND d.record_id = c.record_id
+    WHERE c.levels_up = 0
+    GROUP BY ALL
+), top AS (
+    SELECT condition FROM counts GROUP BY condition ORDER BY min(rank) NULLS LAST, condition LIMIT $top
+)
+SELECT drug, condition, records, n, rank FROM counts WHERE condition IN (SELECT condition FROM top)
+ORDER BY records, drug, rank NULLS LAST, condition
 """
 ARTICLE_CONDITION_OPTIONS = """
 SELECT condition, count(*) AS n FROM article_conditions GROUP BY condition ORDER BY n DESC, condition
@@ -202,7 +273,7 @@ LEFT JOIN trial_condition_lists c USING (nct_id)
 LEFT JOIN trial_design d USING (nct_id)
 WHERE (len(CAST($drugs AS VARCHAR[])) = 0 OR list_has_any(t.drugs, CAST($drugs AS VARCHAR[])))
   AND (len(CAST($conditions AS VARCHAR[])) = 0
-       OR list_has_any(coalesce(c.conditions, []), CAST($conditions AS VARCHAR[])))
+       OR t.nct_id IN (SELECT nct_id FROM trial_condition_terms WHERE list_contains(CAST($conditions AS VARCHAR[]), term)))
   AND (len(CAST($allocations AS VARCHAR[])) = 0 OR list_contains(CAST($allocations AS VARCHAR[]), d.allocation))
   AND (len(CAST($maskings AS VARCHAR[])) = 0 OR list_contains(CAST($maskings AS VARCHAR[]), d.masking))
   AND (len(CAST($comparators AS VARCHAR[])) = 0 OR list_contains(CAST($comparators AS VARCHAR[]), d.comparator))
@@ -328,10 +399,6 @@ SELECT t.*, v.drugs, CASE WHEN v.phase = '' THEN 'NOT_GIVEN' ELSE v.phase END AS
 FROM live_trials t JOIN v_trials v USING (nct_id)
 WHERE t.nct_id = $nct
 """
-TRIAL_TAGGED_CONDITIONS = """
-SELECT concept, mesh_id, category, evidence FROM record_conditions
-WHERE record_kind = 'trial' AND record_id = $nct ORDER BY concept, evidence
-"""
 TRIAL_HISTORY = """
 SELECT observed_at, field, old_value, new_value, run_id FROM trial_history
 WHERE nct_id = $nct ORDER BY observed_at DESC, field
@@ -363,7 +430,7 @@ JOIN live_articles r USING (pmid)
 LEFT JOIN article_condition_lists c USING (pmid)
 WHERE (len(CAST($drugs AS VARCHAR[])) = 0 OR list_has_any(a.drugs, CAST($drugs AS VARCHAR[])))
   AND (len(CAST($conditions AS VARCHAR[])) = 0
-       OR list_has_any(coalesce(c.conditions, []), CAST($conditions AS VARCHAR[])))
+       OR a.pmid IN (SELECT pmid FROM article_condition_terms WHERE list_contains(CAST($conditions AS VARCHAR[]), term)))
   AND (len(CAST($publication_types AS VARCHAR[])) = 0
        OR list_has_any(a.publication_types, CAST($publication_types AS VARCHAR[])))
   AND (CAST($year_from AS INTEGER) IS NULL OR a.pub_year >= CAST($year_from AS INTEGER))
@@ -397,10 +464,6 @@ ARTICLE_CORRECTIONS = """
 SELECT c.ref_type, c.ref_pmid, c.ref_source,
        CASE WHEN c.ref_pmid IS NOT NULL THEN 'https://pubmed.ncbi.nlm.nih.gov/' || c.ref_pmid || '/' END AS pubmed_url
 FROM comments_corrections c WHERE c.pmid = $pmid ORDER BY c.ref_type, c.ref_pmid
-"""
-ARTICLE_TAGGED_CONDITIONS = """
-SELECT concept, mesh_id, category, evidence FROM record_conditions
-WHERE record_kind = 'article' AND record_id = CAST($pmid AS VARCHAR) ORDER BY concept, evidence
 """
 ARTICLE_TRIALS = """
 SELECT l.nct_id, t.brief_title, t.overall_status,

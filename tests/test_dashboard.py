@@ -194,8 +194,9 @@ TRIAL_FILTERS = [
     ("type", ["OBSERVATIONAL"], "SELECT count(*) FROM trials WHERE study_type = 'OBSERVATIONAL'"),
     ("sponsor", ["INDUSTRY"], "SELECT count(*) FROM trials WHERE lead_sponsor_class = 'INDUSTRY'"),
     ("country", ["Canada"], "SELECT count(*) FROM trials WHERE list_contains(countries, 'Canada')"),
-    ("condition", ["Stress Disorders, Post-Traumatic"], "SELECT count(DISTINCT record_id) FROM record_conditions "
-     "WHERE record_kind = 'trial' AND concept = 'Stress Disorders, Post-Traumatic'"),
+    ("condition", ["Stress Disorders, Post-Traumatic"], "SELECT count(DISTINCT record_id) FROM record_conditions c "
+     "JOIN condition_concepts k USING (mesh_id) WHERE c.record_kind = 'trial' "
+     "AND (k.mesh_id = 'D013313' OR k.parent_mesh_id = 'D013313')"),
 ]
 
 
@@ -660,7 +661,7 @@ def test_trial_page_and_filters_use_the_tagged_conditions(demo_db, monkeypatch):
     nct = scalar(demo_db, "SELECT record_id FROM record_conditions WHERE record_kind = 'trial' "
                           "GROUP BY record_id ORDER BY count(*) DESC, record_id LIMIT 1")
     at = ok(open_page(demo_db, "trials", monkeypatch, {"nct": nct}))
-    tagged = next(df.value for df in at.dataframe if "concept" in df.value.columns)
+    tagged = next(df.value for df in at.dataframe if "concept" in df.value.columns and "source" in df.value.columns)
     assert len(tagged) == scalar(demo_db, "SELECT count(*) FROM record_conditions WHERE record_kind = 'trial' "
                                           "AND record_id = ?", [nct]) > 1
     concept = scalar(demo_db, "SELECT concept FROM record_conditions WHERE record_kind = 'article' "
@@ -668,6 +669,38 @@ def test_trial_page_and_filters_use_the_tagged_conditions(demo_db, monkeypatch):
     at = ok(open_page(demo_db, "literature", monkeypatch, {"condition": concept}))
     assert len(main_table(at)) == scalar(demo_db, "SELECT count(DISTINCT record_id) FROM record_conditions "
                                                   "WHERE record_kind = 'article' AND concept = ?", [concept]) > 0
+
+
+def test_a_condition_group_finds_every_trial_tagged_with_any_of_its_concepts(demo_db, monkeypatch):
+    """psilocybin + Depressive disorders: every psilocybin trial with any depressive concept
+    (depression, major depression, treatment-resistant, postpartum …), and nothing else."""
+    at = ok(open_page(demo_db, "trials", monkeypatch))
+    options = at.multiselect(key="condition").options
+    assert options.index("Depressive disorders") < options.index("Depression")   # groups first
+    ok(at.multiselect(key="drug").set_value(["psilocybin"]).run())
+    ok(at.multiselect(key="condition").set_value(["Depressive disorders"]).run())
+    shown = set(main_table(at)["nct_id"])
+    with duckdb.connect(str(demo_db), read_only=True) as conn:
+        depressive = {row[0] for row in conn.execute("""
+            SELECT DISTINCT c.record_id FROM record_conditions c
+            JOIN record_drugs d ON d.record_kind = 'trial' AND d.record_id = c.record_id AND d.drug = 'psilocybin'
+            WHERE c.record_kind = 'trial' AND c.mesh_id IN (SELECT mesh_id FROM condition_concepts
+                                                            WHERE condition_group = 'depressive')""").fetchall()}
+        narrower = conn.execute("""SELECT count(DISTINCT concept) FROM record_conditions WHERE record_kind = 'trial'
+            AND mesh_id IN (SELECT mesh_id FROM condition_concepts WHERE condition_group = 'depressive')""").fetchall()
+    assert shown == depressive and len(shown) > 1 and narrower[0][0] > 1
+    ok(at.multiselect(key="condition").set_value(["Depression"]).run())   # the broader concept, same trials
+    assert set(main_table(at)["nct_id"]) == depressive
+
+
+def test_the_heatmaps_show_condition_groups_in_one_order(demo_db, monkeypatch):
+    at = ok(open_page(demo_db, "overview", monkeypatch))
+    heat = next(df.value for df in at.dataframe if {"drug", "condition", "records", "n"} <= set(df.value.columns))
+    orders = [heat[heat["records"] == kind].sort_values("rank")["condition"].drop_duplicates().tolist()
+              for kind in ("trials", "papers")]
+    assert "Depressive disorders" in orders[0]
+    common = [c for c in orders[0] if c in orders[1]]
+    assert common == [c for c in orders[1] if c in orders[0]] and len(common) > 1
 
 
 def test_without_condition_tags_conditions_fall_back_to_registered_ones(db_copy, monkeypatch):

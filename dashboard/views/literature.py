@@ -143,7 +143,8 @@ def render_paper(pmid: int) -> None:
 
         tagged = data.article_tagged_conditions(pmid)
         if tagged is not None:
-            st.subheader("Tagged conditions")
+            st.subheader("Conditions")
+            st.caption("From MeSH indexing (source mesh) and trialwatch's text tagger (text).")
             if tagged.empty:
                 st.caption("None found.")
             else:

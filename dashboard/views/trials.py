@@ -364,7 +364,7 @@ def render_trial(nct_id: str) -> None:
         elif tagged.empty:
             st.caption("Tagged conditions: none found.")
         else:
-            st.markdown("**Tagged by trialwatch:**")
+            st.markdown("**What it is about** (registry MeSH and trialwatch's text tagger; source says which):")
             ui.table(tagged, f"{nct_id}-conditions", key="trial-conditions")
 
         st.subheader("Interventions")
