@@ -6,6 +6,9 @@
 
 Order matters: `bench_replay.py` builds the warehouse `bench_dashboard.py` opens, and
 `bench_backfill.py` the one `bench_noop.py` starts from (each builds its own if it is missing).
+`bench_trial_replay.py` compares the trial part of replay at 1b45ce0 (before the AACT tables)
+with HEAD, each in a temporary git worktree (set BENCH_CTGOV_RECORDS to a folder of real v2 study
+JSON to add its realistic stand-in); it rewrites only its own section.
 Every benchmark runs as its own process and stores its result under `benchmarks/.data/results/`;
 the document is rewritten once at the end from all stored results (and after each benchmark, so
 an interrupted run keeps what it measured).
@@ -31,6 +34,7 @@ BENCHMARKS = {  # name in the results → script
     "tagger": "bench_tagger_processes.py",
     "dashboard": "bench_dashboard.py",
     "scaleout": "bench_scaleout.py",
+    "trial_replay": "bench_trial_replay.py",  # trials only, base 1b45ce0 vs HEAD in their own worktrees
 }
 
 
