@@ -176,9 +176,15 @@ def write_archive(corpus: Corpus, target: Path) -> dict[str, int]:
 
 
 def empty_archive(target: Path) -> Path:
-    """An archive folder with both sources and no pages (for timing a trivial replay)."""
+    """An archive holding one ClinicalTrials.gov page with no studies (for timing a trivial
+    replay: `trialwatch replay` refuses a folder with no pages at all)."""
+    from extract.archive import RawArchive
+    from extract.pages import RawPage
+
     for source in ("pubmed", "ctgov"):
         (target / source).mkdir(parents=True, exist_ok=True)
+    RawArchive(target).write("20000101T000000000000Z-ctgov-0", 1,
+                             RawPage("ctgov", b'{"studies": [], "totalCount": 0}', "json"))
     return target
 
 

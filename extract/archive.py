@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Iterator
 
 from extract.pages import RawPage
-
-SOURCES = ("pubmed", "ctgov")
+from extract.sources import NAMES as SOURCES  # archive folders are named by source
 
 
 class ArchiveNotFound(ValueError):

@@ -204,7 +204,8 @@ def _flag(value: Any, where: str) -> bool | None:
 
 def _date_struct(status: dict, struct_name: str, name: str) -> dict:
     struct = _obj(status.get(struct_name), struct_name)
-    value, precision = _partial_date(struct.get("date"), f"{struct_name}.date")
+    text = _text(struct.get("date"), f"{struct_name}.date")
+    value, precision = _partial_date(text, struct_name)
     return {
         name: value,
         f"{name}_precision": precision,

@@ -12,6 +12,7 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+from extract.sources import NAMES
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml
 from flows.demo_sample import generate_sample
 from flows.settings import Settings
@@ -53,4 +54,4 @@ def run_demo(settings: Settings, *, night: int = 1, today: date | None = None, d
     with PubMedStandIn(pubmed_records_from_xml(sample.pubmed_xml)) as pubmed, CtGovStandIn(sample.studies) as ctgov:
         served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)
         with clock.on_day(world_day), on_task_runner(nightly_flow, served) as nightly:
-            return nightly(served, ("pubmed", "ctgov"))
+            return nightly(served, NAMES)

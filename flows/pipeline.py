@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Callable, Iterable, Iterator
 
 import duckdb
 
-from extract.archive import SOURCES, RawArchive
+from extract.archive import RawArchive
 from extract.catalogue import Catalogue
-from extract.ctgov import CtGovClient, ctgov_http
 from extract.http import HttpClient
 from extract.pages import RawPage
 from extract.prefetch import Prefetch
-from extract.pubmed import EARLIEST, DateSlice, PubMedClient, ncbi_http
+from extract.pubmed import EARLIEST, DateSlice, PubMedClient
+from extract.sources import BY_KIND, NAMES, SOURCES
 from flows.prepare import PreparedPage, tag
 from flows.settings import Settings
 from flows.workers import InlineWorkers, PageWorkers
@@ -37,8 +37,6 @@ log = logging.getLogger("trialwatch.pipeline")
 Progress = Callable[[str], None]
 REPLAY_BATCH = 25  # pages per replay transaction (~5,000 records)
 LOAD_BATCH = 2_000  # records per upsert
-SOURCE_OF = {"article": "pubmed", "trial": "ctgov"}
-KEY_OF = {"article": "pmid", "trial": "nct_id"}
 
 
 @dataclass(frozen=True)
@@ -112,25 +110,15 @@ def resolve_window(conn: duckdb.DuckDBPyConnection, source: str, *, since: date 
 
 
 def make_http(source: str, settings: Settings) -> HttpClient:
-    if source == "pubmed":
-        return ncbi_http(settings.pubmed_url, api_key=settings.ncbi_key, email=settings.ncbi_email,
-                         timeout=settings.http_timeout, max_retries=settings.http_retries)
-    return ctgov_http(settings.ctgov_url, timeout=settings.http_timeout, max_retries=settings.http_retries)
+    """The source's HTTP client, within its service's limits (one seam for the fault tests)."""
+    return SOURCES[source].http(settings)
 
 
 def fetch_pages(source: str, http: HttpClient, catalogue: Catalogue, window: Window,
                 progress: Progress, summary: SourceSummary) -> Iterator[RawPage]:
     """Pages of an incremental (or --since) pull. Full PubMed pulls go slice by slice instead
     (`_pubmed_backfill`). PubMed's reading of the query goes into `summary`."""
-    if source == "pubmed":
-        client = PubMedClient(http, catalogue.pubmed_term())
-        ids, plans = client.window_ids(window.since)
-        summary.keep_query(client)
-        slices = sum(len(plan.slices) for plan in plans)
-        progress(f"pubmed: {len(ids):,} records to fetch ({counted(slices, 'date slice')})")
-        yield from client.fetch(ids)
-    else:
-        yield from CtGovClient(http, catalogue.ctgov_intervention_query()).pages(window.since)
+    yield from SOURCES[source].pages(http, catalogue, window.since, progress, summary.keep_query)
 
 
 def _pubmed_backfill(conn: duckdb.DuckDBPyConnection, http: HttpClient, catalogue: Catalogue,
@@ -211,6 +199,7 @@ def store_group(conn: duckdb.DuckDBPyConnection, group: list[PreparedPage], run_
     """Load prepared pages of one source in one upsert, and store the tags of the records it
     wrote (new or changed; unchanged ones keep their tags until `retag`)."""
     kind = group[0].kind
+    source = BY_KIND[kind]
     batch = concat_batches(kind, [page.batch for page in group])
     counts = load_batch(conn, kind, batch, run_id=run_id,
                         deleted_ids=[pmid for page in group for pmid in page.deleted_ids],
@@ -218,12 +207,12 @@ def store_group(conn: duckdb.DuckDBPyConnection, group: list[PreparedPage], run_
     if counts.stored_ids:  # stored records come from pages with records, which were tagged
         version = next(page.tagger_version for page in group if page.tags is not None)
         store_tags(conn, _latest_tags(group, set(counts.stored_ids)), version)
-        if kind == "trial":
-            pages = [(page.batch.column("nct_id").to_pylist(), page.children) for page in group if page.children]
+        pages = [(page.batch.column(source.key).to_pylist(), page.children) for page in group if page.children]
+        if pages:  # child tables built from the pages (trials' AACT tables)
             replace_children(conn, latest_rows(pages, set(counts.stored_ids)), counts.stored_ids,
                              run_id=run_id, now=clock.now())
     if batch is not None:  # a record a pull fetched is there: if it was gone, it is back
-        deletions.restore(conn, SOURCE_OF[kind], batch.column(KEY_OF[kind]).to_pylist(), run_id=run_id, now=clock.now())
+        deletions.restore(conn, source.name, batch.column(source.key).to_pylist(), run_id=run_id, now=clock.now())
     summary.fetched += sum(page.record_count for page in group)
     summary.pages += len(group)
     counts.stored_ids = []  # not carried into the run summary
@@ -273,7 +262,7 @@ class Pull:
 
     @property
     def is_backfill(self) -> bool:
-        return self.source == "pubmed" and self.window.mode == "full"
+        return SOURCES[self.source].backfill_in_slices and self.window.mode == "full"
 
     def close(self) -> None:
         for stream in (self.pages, self.prepared):  # ending `pages` first ends the preparing thread's wait
@@ -388,7 +377,7 @@ def _replay_until_id_set(conn: duckdb.DuckDBPyConnection, archived: Iterator[Raw
 
 
 def replay_archive(conn: duckdb.DuckDBPyConnection, archive: RawArchive, *, catalogue: Catalogue,
-                   progress: Progress, sources: tuple[str, ...] = SOURCES,
+                   progress: Progress, sources: tuple[str, ...] = NAMES,
                    workers: PageWorkers | None = None) -> list[SourceSummary]:
     """Load archived pages, oldest run first, with no network. Commits every REPLAY_BATCH pages:
     a replay builds a fresh working copy that is published only when it ends, so bigger

@@ -6,7 +6,6 @@ busy loading what is already prepared (see `flows.workers`).
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -14,23 +13,15 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from extract.catalogue import Catalogue
-from extract.ctgov_parser import parse_ctgov_page, study_objects
-from extract.aact import study_tables
 from extract.derive import derive_article
 from extract.pages import RawPage
-from extract.pubmed_parser import parse_pubmed
 from extract.records import Reject
+from extract.sources import BY_KIND, SOURCES
 from warehouse.load import build_batch
 from warehouse.tags import RecordTags, TagTables, tag_tables
 
 if TYPE_CHECKING:  # spaCy is imported only where pages are tagged: the loading process never needs it
     from extract.tagger import Tagger
-
-RECORD_KIND = {"pubmed": "article", "ctgov": "trial"}
-RECORD_KEY = {"article": "pmid", "trial": "nct_id"}
-# Where a record's own indexing is: indexed with no condition of interest still means the
-# indexers looked (text-only conditions then need a headline mention, see merge_conditions).
-INDEXING_FIELD = {"article": "mesh_headings", "trial": "condition_mesh"}
 
 
 @dataclass
@@ -51,7 +42,7 @@ class PreparedPage:
 
     @property
     def kind(self) -> str:
-        return RECORD_KIND[self.source]
+        return SOURCES[self.source].kind
 
 
 @lru_cache(maxsize=1)
@@ -73,12 +64,14 @@ def tag(kind: str, records: list[dict[str, Any]], tagger: Tagger) -> list[Record
     from extract.indexed_conditions import indexed_conditions, merge_conditions
     from extract.tagger import about
 
-    key = RECORD_KEY[kind]
+    source = BY_KIND[kind]
     stream = tagger.tag_articles(records) if kind == "article" else tagger.tag_trials(records)
-    return [RecordTags(kind, str(record[key]), mentions,
+    # Indexed with no condition of interest still means the indexers looked: text-only conditions
+    # then need a headline mention (merge_conditions).
+    return [RecordTags(kind, str(record[source.key]), mentions,
                        merge_conditions(kind, about(kind, mentions, tagger.lexicon),
                                         indexed_conditions(kind, record, tagger.lexicon),
-                                        record_indexed=bool(record.get(INDEXING_FIELD[kind]))))
+                                        record_indexed=bool(record.get(source.indexing_field))))
             for record, mentions in stream]
 
 
@@ -86,43 +79,25 @@ def prepare_page(page: RawPage, catalogue: Catalogue | None = None, tagger: Tagg
     """Parse → drug labels → Arrow batch, and condition tags, for one raw page. A page without
     records (a quiet night's answer) is never tagged, so it does not build the tagger."""
     catalogue = catalogue or default_catalogue()
-    if page.source == "pubmed":
-        parsed = parse_pubmed(page.body)
-        label = catalogue.drugs_for_article
-    else:
-        studies = _json_or_bytes(page.body)  # read once: for the trial records and their AACT tables
-        parsed = parse_ctgov_page(studies)
-        label = catalogue.drugs_for_trial
-    kind = RECORD_KIND[page.source]
+    source = SOURCES[page.source]
+    payload = source.read(page.body)
+    parsed = source.parse(payload)
+    label = source.drug_labels(catalogue)
+    kind = source.kind
     for record in parsed.records:
         record["drugs"] = label(record)
-        if kind == "article":
+        if kind == "article":  # what is derived about a paper (design, drug roles)
             derive_article(record, catalogue)
     batch, unfit = build_batch(kind, parsed.records)
     prepared = PreparedPage(page.source, len(parsed.records), batch, parsed.deleted_ids, [*parsed.rejects, *unfit],
                             parsed.skipped)
-    if kind == "trial" and batch is not None:
-        prepared.children = aact_tables(studies, set(batch.column("nct_id").to_pylist()))
+    if batch is not None:
+        prepared.children = source.children(payload, set(batch.column(source.key).to_pylist()))
     if parsed.records:
         tagger = tagger or default_tagger()
         prepared.tags = tag_tables(tag(kind, parsed.records, tagger), tagger.version)
         prepared.tagger_version = tagger.version
     return prepared
-
-
-def _json_or_bytes(body: bytes) -> dict | bytes:
-    """A studies page as JSON; its bytes when they are not JSON (the parser quarantines them)."""
-    try:
-        return json.loads(body.decode("utf-8", errors="surrogateescape"))
-    except ValueError:
-        return body
-
-
-def aact_tables(page: dict | bytes, nct_ids: set[str]) -> dict[str, pa.Table]:
-    """The AACT-named tables of the page's studies that made it into the batch (a rejected study
-    has none)."""
-    return study_tables([study for study in study_objects(page) if isinstance(study, dict)
-                         and study.get("protocolSection", {}).get("identificationModule", {}).get("nctId") in nct_ids])
 
 
 def prepare_pages(pages: list[RawPage], catalogue: Catalogue | None = None) -> list[PreparedPage]:

@@ -16,9 +16,8 @@ import duckdb
 
 from extract.archive import RawArchive
 from extract.catalogue import Catalogue
-from extract.ctgov import CtGovClient
 from extract.http import HttpClient
-from extract.pubmed import PubMedClient
+from extract.sources import SOURCES
 from flows.pipeline import Progress, counted, make_http
 from flows.settings import Settings
 from warehouse import clock, deletions, runs
@@ -30,7 +29,7 @@ log = logging.getLogger("trialwatch.reconcile")
 LAST_RECONCILED = """
 SELECT max(started_at) FROM ingest_runs WHERE source = ? AND mode IN ('reconcile', 'full') AND status = 'succeeded'
 """
-HAS_STORED = {"pubmed": "SELECT count(*) FROM articles", "ctgov": "SELECT count(*) FROM trials"}
+HAS_STORED = {"articles": "SELECT count(*) FROM articles", "trials": "SELECT count(*) FROM trials"}  # by parent table
 
 
 @dataclass
@@ -53,17 +52,10 @@ class ReconcileSummary:
 def is_due(conn: duckdb.DuckDBPyConnection, source: str, every_days: int, today: date) -> bool:
     """Whether `source` should be reconciled on `today`: it has stored records and no successful
     reconciliation (or full pull) in the last `every_days` days (0: every run)."""
-    if not conn.execute(HAS_STORED[source]).fetchall()[0][0]:
+    if not conn.execute(HAS_STORED[SOURCES[source].table]).fetchall()[0][0]:
         return False
     last = conn.execute(LAST_RECONCILED, [source]).fetchall()[0][0]
     return last is None or last.date() <= today - timedelta(days=every_days)
-
-
-def remote_ids(source: str, http: HttpClient, catalogue: Catalogue) -> list[str]:
-    """Every id the service lists for the catalogue query."""
-    if source == "pubmed":
-        return PubMedClient(http, catalogue.pubmed_term(), warn=False).catalogue_ids()
-    return CtGovClient(http, catalogue.ctgov_intervention_query()).all_ids()
 
 
 def reconcile_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source: str, *, catalogue: Catalogue,
@@ -76,7 +68,7 @@ def reconcile_source(conn: duckdb.DuckDBPyConnection, settings: Settings, source
     http = make_http(source, settings)
     try:
         progress(f"{source}: listing every id the service has for the catalogue query (reconciliation)")
-        ids = remote_ids(source, http, catalogue)
+        ids = SOURCES[source].remote_ids(http, catalogue)
         now = clock.now()
         with transaction(conn):
             result = deletions.reconcile(conn, source, ids, run_id=summary.run_id, now=now,

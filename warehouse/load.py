@@ -20,17 +20,17 @@ import duckdb
 import pyarrow as pa
 
 from extract.records import Reject
+from extract.sources import BY_KIND
 from warehouse import clock
 
 RAW_LIMIT = 100_000
-_NCT = re.compile(r"^NCT\d{8}$")
 _PARAM = re.compile(r"\$(\w+)")
+# By parent table (extract/sources.py names each source's table and key).
 STORED_KEYS = {
-    "article": "SELECT CAST(pmid AS VARCHAR), is_new FROM staged",
-    "trial": "SELECT nct_id, is_new FROM staged",
+    "articles": "SELECT CAST(pmid AS VARCHAR), is_new FROM staged",
+    "trials": "SELECT nct_id, is_new FROM staged",
 }
 LOAD_METADATA = frozenset({"first_seen_at", "updated_at", "first_run_id", "last_run_id"})
-TABLES = {"article": ("articles", "pmid", "pubmed"), "trial": ("trials", "nct_id", "ctgov")}
 _EMPTY_SELECT = {
     "articles": "SELECT * FROM articles LIMIT 0",
     "trials": "SELECT * FROM trials LIMIT 0",
@@ -70,21 +70,6 @@ def content_hash(record: dict[str, Any]) -> str:
 
 
 @cache
-def _extra_fields(table: str) -> dict[str, pa.DataType]:
-    """Batch columns that are not table columns: they feed record_drugs, article_trials,
-    comments_corrections and grants."""
-    extra = {"drugs": pa.list_(pa.string())}
-    if table == "articles":
-        extra["mentioned_drugs"] = pa.list_(pa.string())  # of `drugs`, those only mentioned (record_drugs.role)
-        extra["nct_links"] = pa.list_(pa.struct([("nct_id", pa.string()), ("evidence", pa.string())]))
-        extra["comments_corrections"] = pa.list_(pa.struct(
-            [("ref_type", pa.string()), ("ref_pmid", pa.int64()), ("ref_source", pa.string())]))
-        extra["grants"] = pa.list_(pa.struct(
-            [("grant_id", pa.string()), ("acronym", pa.string()), ("agency", pa.string()), ("country", pa.string())]))
-    return extra
-
-
-@cache
 def batch_schema(kind: str) -> pa.Schema:
     """The Arrow schema of a batch of `kind` records: every record column of its table, typed as
     the migrations define it (read from an in-memory warehouse, so types live in the migrations
@@ -92,12 +77,12 @@ def batch_schema(kind: str) -> pa.Schema:
     feed the link tables."""
     from warehouse.db import migrate
 
-    table = TABLES[kind][0]
+    source = BY_KIND[kind]
     with duckdb.connect() as scratch:
         migrate(scratch, ":memory:")
-        table_schema = scratch.sql(_EMPTY_SELECT[table]).to_arrow_table().schema
+        table_schema = scratch.sql(_EMPTY_SELECT[source.table]).to_arrow_table().schema
     fields = [f for f in table_schema if f.name not in LOAD_METADATA]
-    fields += [pa.field(name, kind) for name, kind in _extra_fields(table).items()]
+    fields += [pa.field(name, data_type) for name, data_type in source.batch_extras]
     return pa.schema(fields)
 
 
@@ -106,35 +91,17 @@ def _dedupe(records: list[dict[str, Any]], key: str) -> list[dict[str, Any]]:
     return list({record[key]: record for record in records}.values())
 
 
-def _article_problem(record: dict[str, Any]) -> str | None:
-    if not isinstance(record.get("pmid"), int) or record["pmid"] <= 0:
-        return f"invalid pmid {record.get('pmid')!r}"
-    for link in record.get("nct_links") or []:
-        if not _NCT.match(link["nct_id"] or ""):
-            return f"malformed NCT id {link['nct_id']!r} in DataBankList"
-    return None
-
-
-def _trial_problem(record: dict[str, Any]) -> str | None:
-    if not isinstance(record.get("nct_id"), str) or not _NCT.match(record["nct_id"]):
-        return f"malformed nct_id {record.get('nct_id')!r}"
-    return None
-
-
 def validate(kind: str, records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[Reject]]:
     """Split a batch into records fit to store and rejects (with reasons), before any write."""
-    problem_of, source, key = {
-        "article": (_article_problem, "pubmed", "pmid"),
-        "trial": (_trial_problem, "ctgov", "nct_id"),
-    }[kind]
+    source = BY_KIND[kind]
     valid, rejects = [], []
     for record in records:
-        problem = problem_of(record)
+        problem = source.problem(record)
         if problem is None:
             valid.append(record)
         else:
             raw = json.dumps(record, default=str)
-            rejects.append(Reject(source, str(record.get(key)), f"failed validation: {problem}", raw))
+            rejects.append(Reject(source.name, str(record.get(source.key)), f"failed validation: {problem}", raw))
     return valid, rejects
 
 
@@ -156,13 +123,12 @@ def build_batch(kind: str, records: list[dict[str, Any]]) -> tuple[pa.Table | No
     """Validated records → one Arrow table typed like the warehouse table, each row with its
     content hash; records that fail validation, or whose values do not fit the column types, are
     quarantined on their own instead of failing the whole page. Needs no connection."""
-    table, key, source = TABLES[kind]
+    source = BY_KIND[kind]
     records, rejects = validate(kind, records)
     prepared = []
-    for record in _dedupe([dict(r) for r in records], key):
-        record.setdefault("drugs", [])
-        if kind == "article":
-            record.setdefault("mentioned_drugs", [])
+    for record in _dedupe([dict(r) for r in records], source.key):
+        for name in source.defaulted:
+            record.setdefault(name, [])
         record["content_hash"] = content_hash(record)
         prepared.append(record)
     if not prepared:
@@ -170,7 +136,7 @@ def build_batch(kind: str, records: list[dict[str, Any]]) -> tuple[pa.Table | No
     schema = batch_schema(kind)
     unknown = {name for record in prepared for name in record} - set(schema.names)
     if unknown:
-        raise ValueError(f"records carry fields the {table} table does not have: {sorted(unknown)}")
+        raise ValueError(f"records carry fields the {source.table} table does not have: {sorted(unknown)}")
     try:
         return pa.Table.from_pylist(prepared, schema=schema), rejects
     except (pa.ArrowException, TypeError, ValueError, OverflowError):
@@ -182,7 +148,7 @@ def build_batch(kind: str, records: list[dict[str, Any]]) -> tuple[pa.Table | No
             fitting.append(record)
         except (pa.ArrowException, TypeError, ValueError, OverflowError) as error:
             reason = f"value does not fit the warehouse column types: {str(error).splitlines()[0][:200]}"
-            rejects.append(Reject(source, str(record.get(key)), reason, json.dumps(record, default=str)))
+            rejects.append(Reject(source.name, str(record.get(source.key)), reason, json.dumps(record, default=str)))
     return (pa.Table.from_pylist(fitting, schema=schema) if fitting else None), rejects
 
 
@@ -193,7 +159,7 @@ def concat_batches(kind: str, batches: list[pa.Table | None]) -> pa.Table | None
     if not tables:
         return None
     table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
-    keys = table.column(TABLES[kind][1]).to_pylist()
+    keys = table.column(BY_KIND[kind].key).to_pylist()
     last = {key: index for index, key in enumerate(keys)}
     return table if len(last) == len(keys) else table.take(sorted(last.values()))
 
@@ -201,8 +167,9 @@ def concat_batches(kind: str, batches: list[pa.Table | None]) -> pa.Table | None
 def _upsert(conn: duckdb.DuckDBPyConnection, kind: str, batch: pa.Table, run_id: str, now: datetime) -> LoadCounts:
     conn.register("batch", batch)
     try:
-        run_script(conn, f"upsert_{TABLES[kind][0]}", {"now": now, "run_id": run_id})
-        stored = conn.execute(STORED_KEYS[kind]).fetchall()
+        table = BY_KIND[kind].table
+        run_script(conn, f"upsert_{table}", {"now": now, "run_id": run_id})
+        stored = conn.execute(STORED_KEYS[table]).fetchall()
     finally:
         conn.unregister("batch")
     new = sum(1 for _, is_new in stored if is_new)
