@@ -4,10 +4,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from dashboard.ui import PHASE_ORDER, drug_label, enum_label, phase_label
-
-STATUS_ORDER = ["NOT_YET_RECRUITING", "RECRUITING", "ENROLLING_BY_INVITATION", "ACTIVE_NOT_RECRUITING",
-                "SUSPENDED", "COMPLETED", "TERMINATED", "WITHDRAWN", "UNKNOWN"]
+from dashboard.ui import PHASE_ORDER, STATUS_ORDER, drug_label, enum_label, phase_label
 
 
 def _with_drug_labels(frame: pd.DataFrame, short: bool = False) -> pd.DataFrame:

@@ -269,22 +269,22 @@ def drugs(conn: duckdb.DuckDBPyConnection) -> list[str]:
 
 @_query
 def trial_condition_options(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    return _condition_options(conn, "trial", q.TRIAL_CONDITION_OPTIONS)
+    return _condition_options(conn, "trial")
 
 
 @_query
 def article_condition_options(conn: duckdb.DuckDBPyConnection) -> list[str]:
-    return _condition_options(conn, "article", q.ARTICLE_CONDITION_OPTIONS)
+    return _condition_options(conn, "article")
 
 
-def _condition_options(conn: duckdb.DuckDBPyConnection, kind: str, flat_sql: str) -> list[str]:
+def _condition_options(conn: duckdb.DuckDBPyConnection, kind: str) -> list[str]:
     """Filter options: condition groups first, then concepts (grouped mode); else the concepts."""
     mode = _condition_mode(conn)
     if mode == "grouped":
         rows = conn.execute(q.CONDITION_SOURCES[mode] + q.GROUPED_CONDITION_OPTIONS,
                             {"kind": kind, "groups": list(GROUP_LABELS)}).fetchall()
     else:
-        rows = conn.execute(q.CONDITION_SOURCES[mode] + flat_sql).fetchall()
+        rows = conn.execute(q.CONDITION_SOURCES[mode] + q.FLAT_CONDITION_OPTIONS[kind]).fetchall()
     return [row[0] for row in rows]
 
 
@@ -351,6 +351,59 @@ def new_since_feed(conn: duckdb.DuckDBPyConnection, since: date, drug_keys: tupl
 def trial_changes_since(conn: duckdb.DuckDBPyConnection, since: date,
                         drug_keys: tuple[str, ...] = ()) -> pd.DataFrame:
     return _df(conn, q.TRIAL_CHANGES_SINCE, {"since": since, "drugs": list(drug_keys)})
+
+
+@_query
+def latest_run(conn: duckdb.DuckDBPyConnection) -> dict | None:
+    """The latest publication with a successful ingest run: `since` (when its first run started),
+    `published_at`, `run_ids`; None before the first run."""
+    if "publications" not in _tables(conn):
+        return None
+    row = _one(conn, q.LATEST_RUN)
+    return row if row and row["since"] is not None else None
+
+
+def feeds_folder() -> Path:
+    """Where the nightly run writes the Atom feeds: feeds/ beside the warehouse when it holds
+    new.xml (the demo keeps both in data/demo/), else TRIALWATCH_DATA_DIR/feeds."""
+    settings = load_settings()
+    beside = Path(settings.db_path).parent / "feeds"
+    return beside if (beside / "new.xml").is_file() else settings.feed_path.parent
+
+
+def available_feeds() -> pd.DataFrame:
+    """The feed files on disk (columns file, title, entries, updated), all-in-one first, then per
+    drug, per drug × condition group, per group; re-read when a file changes."""
+    folder = feeds_folder()
+    files = []
+    for path in sorted(folder.glob("*.xml")) if folder.is_dir() else []:
+        try:
+            files.append((str(path.resolve()), path.stat().st_mtime_ns))
+        except OSError:  # replaced or removed by a run just now
+            continue
+    return _read_feeds(tuple(files))
+
+
+@st.cache_data(ttl=CACHE_TTL_SECONDS, max_entries=8, show_spinner=False)
+def _read_feeds(files: tuple[tuple[str, int], ...]) -> pd.DataFrame:
+    from xml.etree import ElementTree as ET
+
+    atom = "{http://www.w3.org/2005/Atom}"
+    groups = {re.sub(r"[^a-z0-9]+", "-", group): i for i, group in enumerate(GROUP_LABELS)}
+    rows = []
+    for path, _ in files:
+        try:
+            root = ET.parse(path).getroot()
+        except (ET.ParseError, OSError):
+            continue
+        name = Path(path).stem
+        first, _, second = name.partition("--")
+        rank = (0, "", 0) if name == "new" else (1, first, -1) if not second else \
+            (3, "", groups.get(second, len(groups))) if first == "group" else (2, first, groups.get(second, len(groups)))
+        rows.append((rank, {"file": path, "title": root.findtext(f"{atom}title") or name,
+                            "entries": len(root.findall(f"{atom}entry")), "updated": root.findtext(f"{atom}updated")}))
+    return pd.DataFrame([row for _, row in sorted(rows, key=lambda r: r[0])],
+                        columns=["file", "title", "entries", "updated"])
 
 
 # --- trials --------------------------------------------------------------------------------------
@@ -473,6 +526,13 @@ def articles(conn: duckdb.DuckDBPyConnection, filters: ArticleFilters) -> pd.Dat
 @_query
 def article_titles(conn: duckdb.DuckDBPyConnection, ids: tuple[int, ...]) -> dict[int, str]:
     return dict(conn.execute(q.ARTICLE_TITLES, {"ids": [int(i) for i in ids]}).fetchall())
+
+
+@_query
+def article_citations(conn: duckdb.DuckDBPyConnection, pmids: tuple[int, ...]) -> list[dict]:
+    """The papers `pmids` with their citation fields (authors, journal, volume/issue/pages, DOI,
+    abstract), in that order."""
+    return _df(conn, q.ARTICLE_CITATIONS, {"ids": [int(p) for p in pmids]}).to_pylist()
 
 
 @_query

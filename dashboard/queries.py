@@ -104,6 +104,7 @@ TRIAL_CONDITION_OPTIONS = """
 SELECT condition, count(*) AS n FROM trial_conditions GROUP BY condition ORDER BY n DESC, condition
 """
 # Grouped: the groups first, in GROUP_ORDER ($groups), then the concepts, most used first.
+# (FLAT_CONDITION_OPTIONS, after ARTICLE_CONDITION_OPTIONS: the concepts alone, before migration 010.)
 GROUPED_CONDITION_OPTIONS = """
 SELECT term FROM (
     SELECT condition_group_label AS term, 0 AS tier, list_position(CAST($groups AS VARCHAR[]), condition_group) AS rank,
@@ -131,6 +132,7 @@ ORDER BY records, drug, rank NULLS LAST, condition
 ARTICLE_CONDITION_OPTIONS = """
 SELECT condition, count(*) AS n FROM article_conditions GROUP BY condition ORDER BY n DESC, condition
 """
+FLAT_CONDITION_OPTIONS = {"trial": TRIAL_CONDITION_OPTIONS, "article": ARTICLE_CONDITION_OPTIONS}
 TRIAL_OPTIONS = """
 SELECT
     (SELECT list(DISTINCT overall_status ORDER BY overall_status) FROM live_trials
@@ -228,6 +230,18 @@ SELECT kind, record_id, title, detail, seen_at, drugs, about_drug, retracted FRO
 )
 WHERE len(CAST($drugs AS VARCHAR[])) = 0 OR list_has_any(drugs, CAST($drugs AS VARCHAR[]))
 ORDER BY seen_at DESC, kind, record_id
+"""
+# "Since the last run": the newest publication with a successful ingest run, from when its first
+# run started (what it stored is first seen, observed or linked from then on).
+LATEST_RUN = """
+WITH latest AS (
+    SELECT p.generation, p.published_at, p.run_ids FROM publications p
+    WHERE EXISTS (SELECT 1 FROM ingest_runs r WHERE list_contains(p.run_ids, r.run_id) AND r.status = 'succeeded')
+    ORDER BY p.generation DESC LIMIT 1
+)
+SELECT min(r.started_at) AS since, any_value(l.published_at) AS published_at,
+       list(r.run_id ORDER BY r.run_id) AS run_ids
+FROM latest l JOIN ingest_runs r ON list_contains(l.run_ids, r.run_id)
 """
 TRIAL_CHANGES_SINCE = """
 SELECT c.observed_at, c.nct_id, c.brief_title, c.field, c.old_value, c.new_value,
@@ -458,6 +472,17 @@ ARTICLE_SORTS = {
 ARTICLE_TITLES = "SELECT pmid, title FROM live_articles WHERE list_contains(CAST($ids AS BIGINT[]), pmid)"
 ARTICLE_DETAIL = """
 SELECT a.*, v.drugs, v.subject_drugs, v.published, v.url FROM live_articles a JOIN v_articles v USING (pmid) WHERE a.pmid = $pmid
+"""
+# What a reference manager needs (RIS/BibTeX, dashboard/citations.py), for the papers listed, in their order.
+ARTICLE_CITATIONS = """
+WITH wanted AS (
+    SELECT unnest(CAST($ids AS BIGINT[])) AS pmid, generate_subscripts(CAST($ids AS BIGINT[]), 1) AS position
+)
+SELECT a.pmid, a.title, a.authors, a.journal, a.journal_iso, a.pub_year, a.pub_date, a.journal_volume,
+       a.journal_issue, a.journal_pages, a.doi, a.pmcid, a.abstract, a.keywords, a.languages, a.record_type,
+       a.book_title, a.book_publisher, coalesce(a.issn_print, a.issn_electronic) AS issn
+FROM wanted w JOIN live_articles a USING (pmid)
+ORDER BY w.position
 """
 ARTICLE_GRANTS = "SELECT grant_id, acronym, agency, country FROM grants WHERE pmid = $pmid ORDER BY agency, grant_id"
 ARTICLE_CORRECTIONS = """

@@ -14,23 +14,18 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import data
+from flows import labels
+from flows.labels import (ALLOCATION_LABELS, COMPARATOR_LABELS, MASKING_LABELS, PHASE_LABELS,  # noqa: F401
+                          PHASE_ORDER, STATUS_ORDER, SPONSOR_CLASS_LABELS, coded_label, column_label, ordered,
+                          phase_label, sponsor_class_label)
 from flows.settings import ConfigError
 
 FIRST_RUN_TITLE = "No trialwatch data yet"
-DRUG_HELP = ("Drug keys from trialwatch's catalogue: ketamine includes esketamine and arketamine; "
-             "mdma is midomafetamine.")
+DRUG_HELP = ("Drugs from trialwatch's catalogue: ketamine includes esketamine and arketamine; "
+             "MDMA is midomafetamine.")
 SHARE_HINT = "The address bar keeps these filters: copy it to share this view."
-PHASE_ORDER = ["EARLY_PHASE1", "PHASE1", "PHASE1/PHASE2", "PHASE2", "PHASE2/PHASE3", "PHASE3", "PHASE4",
-               "NA", "NOT_GIVEN"]
-PHASE_LABELS = {"EARLY_PHASE1": "Early phase 1", "PHASE1": "Phase 1", "PHASE1/PHASE2": "Phase 1/2",
-                "PHASE2": "Phase 2", "PHASE2/PHASE3": "Phase 2/3", "PHASE3": "Phase 3", "PHASE4": "Phase 4",
-                "NA": "Not applicable", "NOT_GIVEN": "Not given"}
+OPEN_HINT = "Click a row to open its page here: the filters stay, and Back returns to this list."
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:])")
-ALLOCATION_LABELS = {"RANDOMIZED": "Randomized", "NON_RANDOMIZED": "Non-randomized", "NA": "N/A (single group)"}
-MASKING_LABELS = {"NONE": "None (open label)", "SINGLE": "Single", "DOUBLE": "Double", "TRIPLE": "Triple",
-                  "QUADRUPLE": "Quadruple"}
-COMPARATOR_LABELS = {"active placebo": "Active placebo", "placebo": "Placebo", "active comparator": "Active comparator",
-                     "waitlist/usual care": "Waitlist / usual care", "none": "None"}
 _REGISTRY_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
 _LIST_ITEM = re.compile(r"^(\s*)(?:[*\-•]|(\d+)[.)])\s+(.*)$")
 
@@ -51,29 +46,20 @@ def drug_label(key: str) -> str:
     return _drug_labels().get(key, key)
 
 
-def phase_label(phase: str) -> str:
-    if phase in PHASE_LABELS:
-        return PHASE_LABELS[phase]
-    return "/".join(PHASE_LABELS.get(part, part) for part in str(phase).split("/"))
+def drug_labels(keys: Any) -> list[str]:
+    """A record's drug keys as their catalogue labels."""
+    return [drug_label(k) for k in _listish(keys)]
 
 
 def enum_label(value: Any) -> str:
-    """RECRUITING → Recruiting, ACTIVE_NOT_RECRUITING → Active not recruiting."""
+    """RECRUITING → Recruiting, ACTIVE_NOT_RECRUITING → Active not recruiting (flows.labels.code_label)."""
+    return labels.code_label(value)
+
+
+def _listish(value: Any) -> list:
     if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "—"
-    text = str(value).replace("_", " ").strip()
-    return text[:1].upper() + text[1:].lower()
-
-
-def coded_label(value: Any, labels: dict[str, str]) -> str:
-    """A registry code by its label in `labels`, else as enum_label writes it."""
-    return labels.get(value, enum_label(value)) if isinstance(value, str) else enum_label(value)
-
-
-def ordered(values: Iterable[str], order: Iterable[str]) -> list[str]:
-    """`values` in the order of `order`, unknown ones after it alphabetically."""
-    rank = {v: i for i, v in enumerate(order)}
-    return sorted(values, key=lambda v: (rank.get(v, len(rank)), str(v)))
+        return []
+    return list(value.tolist() if isinstance(value, np.ndarray) else value)
 
 
 def registry_text_markdown(text: Any) -> str:
@@ -199,18 +185,107 @@ def downloads(frame: pd.DataFrame, name: str, key: str) -> None:
                            key=f"{key}-parquet", on_click="ignore", icon=":material/download:")
 
 
+ID_COLUMNS = ("nct_id", "pmid")
+TITLE_COLUMNS = ("brief_title", "title")
+# px: the pinned id and title, then a status column in full, fit a 1440 px window beside the sidebar.
+ID_WIDTH = 110
+TITLE_WIDTH = 320
+STATUS_WIDTH = 180  # the longest status label, "Enrolling by invitation"
+ROW_MARKER_WIDTH = 40  # the row-selection checkboxes
+
+
+def labelled_config(frame: pd.DataFrame, column_config: dict | None = None, pinned: Iterable[str] = ID_COLUMNS) -> dict:
+    """column_config giving every column a human header (flows.labels.COLUMN_LABELS) and pinning
+    `pinned` (the record's id and title), so a wide table scrolls with them in view. The data and
+    its downloads keep the warehouse's column names."""
+    config: dict = {}
+    pinned = set(pinned)
+    for column in frame.columns:
+        label = column_label(str(column))
+        if column in pinned:
+            config[column] = st.column_config.Column(label, pinned=True,
+                                                     width=TITLE_WIDTH if column in TITLE_COLUMNS else ID_WIDTH)
+        elif label != column:
+            config[column] = st.column_config.Column(label)
+    for column, given in (column_config or {}).items():
+        if isinstance(given, dict) and column in pinned:
+            given = {**given, "pinned": True}
+        config[column] = given
+    return config
+
+
 def table(frame: pd.DataFrame, name: str, key: str, column_config: dict | None = None,
-          height: int | str = "auto") -> None:
-    """A sortable table with CSV and Parquet downloads of exactly the rows shown (without the
-    dashboard's own `page` link column)."""
-    st.dataframe(frame, hide_index=True, column_config=column_config, height=height, key=f"{key}-table")
+          height: int | str = "auto", pinned: Iterable[str] = ID_COLUMNS,
+          on_open: Callable[[pd.Series], None] | None = None, raw: bool = False) -> None:
+    """A sortable table, headers labelled and id/title pinned, with CSV and Parquet downloads of
+    exactly the rows shown (without the dashboard's own `page` link column).
+
+    With `on_open`, clicking a row calls it with that row (to open the record in this tab, see
+    open_here/open_on). The table's key then changes, so the selection does not linger.
+    `raw`: the warehouse's own column names as headers (the Export page's datasets)."""
+    config = column_config if raw else labelled_config(frame, column_config, pinned)
+    if on_open is None:
+        st.dataframe(frame, hide_index=True, column_config=config, height=height, key=f"{key}-table")
+    else:
+        opened = f"{key}-opened"
+        generation = st.session_state.get(opened, 0)
+        event = st.dataframe(frame, hide_index=True, column_config=config, height=height,
+                             key=f"{key}-table-{generation}", on_select="rerun", selection_mode="single-row")
+        rows = event.selection.rows if event is not None else []
+        if rows:
+            st.session_state[opened] = generation + 1
+            on_open(frame.iloc[rows[0]])
     downloads(frame.drop(columns=["page"], errors="ignore"), name, key)
+
+
+def open_here(param: str, value: Any) -> None:
+    """Open a record on this page: `?<param>=<value>` added to the address bar's filters (a new
+    history entry, so Back returns to the list with them)."""
+    st.query_params[param] = str(value)
+    st.rerun()
+
+
+def open_on(page: str, param: str, value: Any) -> None:
+    """Open a record on another page in this tab (`page?<param>=<value>`)."""
+    st.switch_page(page, query_params={param: str(value)})
 
 
 def link_columns(**columns: str) -> dict:
     """column_config making URL columns clickable; the value is the link text (a regex on the URL)."""
     return {column: st.column_config.LinkColumn(label, display_text=r"https?://[^/]+/(?:study/)?(.*?)/?$")
             for column, label in columns.items()}
+
+
+# --- filters kept in the address bar ----------------------------------------------------------------
+
+def _changed(flag: str) -> None:
+    st.session_state[flag] = True
+
+
+def _write_url(key: str, values: list[str]) -> None:
+    if values == st.query_params.get_all(key):
+        return
+    if values:
+        st.query_params[key] = values
+    else:
+        st.query_params.pop(key, None)
+
+
+def url_multiselect(label: str, options: Iterable, key: str, format_func: Callable[[Any], str] = str,
+                    **kwargs: Any) -> list:
+    """A multiselect showing labels (`format_func`) and kept in the URL as the codes themselves
+    (`?status=RECRUITING&status=COMPLETED`). A bound widget (`bind="query-params"`) would put the
+    labels in the URL. The address bar wins except right after the user changed the widget, so a
+    link, Back and Forward set it; unknown values are dropped."""
+    options = list(options)
+    flag = f"_{key}-changed"
+    if not st.session_state.pop(flag, False):
+        known = {str(o): o for o in options}
+        st.session_state[key] = [known[v] for v in dict.fromkeys(st.query_params.get_all(key)) if v in known]
+    chosen = st.multiselect(label, options, key=key, format_func=format_func, on_change=_changed, args=(flag,),
+                            **kwargs)
+    _write_url(key, [str(c) for c in chosen])
+    return chosen
 
 
 # --- record pages --------------------------------------------------------------------------------
@@ -220,28 +295,28 @@ def record_picker(label: str, key: str, ids: list, titles: dict, lookup: Callabl
     """A selectbox of records that opens a record page, kept in the URL as `?<key>=<id>`.
 
     Not a `bind="query-params"` widget: a bound selectbox keeps its formatted label (id and title)
-    in the URL, and links should carry the bare id.
+    in the URL, and links should carry the bare id. As with url_multiselect, the address bar wins
+    (a link, a clicked row, Back) except right after the user picked a record here.
     """
     ids = list(ids)
-    wanted = st.session_state.get(key)
-    if key not in st.session_state:
+    flag = f"_{key}-changed"
+    if not st.session_state.pop(flag, False):
         raw = (st.query_params.get(key) or "").strip()
         try:
-            wanted = parse(raw) if raw else None
+            st.session_state[key] = parse(raw) if raw else None
         except (TypeError, ValueError):
-            wanted = None
-    if wanted is not None and wanted not in titles:
-        found = lookup((wanted,))
+            st.session_state[key] = None
+    wanted = st.session_state.get(key)
+    if wanted is not None and wanted not in ids:
+        found = {wanted: titles[wanted]} if wanted in titles else lookup((wanted,))
         if wanted in found:
             titles = {**titles, **found}
             ids.append(wanted)
-    index = ids.index(wanted) if key not in st.session_state and wanted in ids else None
-    choice = st.selectbox(label, ids, index=index, key=key, placeholder=placeholder,
+        else:
+            st.session_state[key] = None
+    choice = st.selectbox(label, ids, index=None, key=key, placeholder=placeholder, on_change=_changed, args=(flag,),
                           format_func=lambda record: f"{record} — {titles.get(record) or ''}")
-    if choice is None:
-        st.query_params.pop(key, None)
-    elif st.query_params.get(key) != str(choice):
-        st.query_params[key] = str(choice)
+    _write_url(key, [] if choice is None else [str(choice)])
     return choice
 
 

@@ -1,22 +1,29 @@
-"""What changed, for people: the run digest (Markdown) and the Atom feed of new things.
+"""What changed, for people: the run digest (Markdown) and the Atom feeds of new things.
 
-Both are read from the warehouse, so they say exactly what was published. The feed is rebuilt
+Both are read from the warehouse, so they say exactly what was published. The feeds are rebuilt
 from the warehouse each run (the newest entries across all runs), which keeps entry ids stable:
-a feed reader sees each new trial, status change, paper or paper-trial link once. Papers that
-only mention a catalogue drug (e.g. as an anaesthetic) stay out of the feed, as they stay out of
-the digest's list.
+a feed reader sees each new trial, status change, paper or paper-trial link once, with the same
+id in the all-in-one feed (`new.xml`) and in the per-drug, per-condition-group and
+per-drug × group feeds it is also in. Papers that only mention a catalogue drug (e.g. as an
+anaesthetic) stay out of the feeds, as they stay out of the digest's list.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Sequence
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
 import duckdb
 
+from extract.condition_groups import group_label
+from extract.sources import SOURCES
 from flows.labels import FIELD_LABELS, code_label, phase_label
 from flows.pipeline import counted
+from flows.settings import DEFAULT_DASHBOARD_URL
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_ID = "tag:trialwatch,2026:feed/new"
@@ -89,34 +96,59 @@ RUN_COUNTS = """
 SELECT source || CASE mode WHEN 'reconcile' THEN ' (reconcile)' ELSE '' END, status, fetched, new, updated, deleted, rejected, http_retries, message
 FROM ingest_runs WHERE list_contains(?, run_id) ORDER BY source
 """
+# Every feed's entries, from one query: each entry (a new trial, a status change, a new paper about
+# a catalogue drug, a paper-trial pair) with the records it is about (a pair: both), filed under the
+# all-in-one feed (drug and grp NULL), each drug of those records (grp NULL), each condition group
+# (drug NULL) and each drug × group pair of one record; the newest `limit` per feed. A paper's
+# drugs are the ones it is about (not those it only mentions); a trial's are all its drugs.
 FEED_ENTRIES = """
-SELECT * FROM (
+WITH entries AS (
     SELECT 'trial/' || nct_id || '/new' AS entry_id, first_seen_at AS seen_at,
            'New trial: ' || coalesce(brief_title, nct_id) AS title,
            nct_id || ' — ' || coalesce(overall_status, '?') || ', ' || coalesce(array_to_string(phases, '/'), '') AS summary,
-           'https://clinicaltrials.gov/study/' || nct_id AS link
+           'https://clinicaltrials.gov/study/' || nct_id AS link, 'trials?nct=' || nct_id AS page,
+           ['trial:' || nct_id] AS records
     FROM live_trials
     UNION ALL
     SELECT 'trial/' || h.nct_id || '/status/' || strftime(h.observed_at, '%Y%m%dT%H%M%S'), h.observed_at,
            'Status change: ' || coalesce(t.brief_title, h.nct_id),
            h.nct_id || ': ' || coalesce(h.old_value, '∅') || ' → ' || coalesce(h.new_value, '∅'),
-           'https://clinicaltrials.gov/study/' || h.nct_id
+           'https://clinicaltrials.gov/study/' || h.nct_id, 'trials?nct=' || h.nct_id, ['trial:' || h.nct_id]
     FROM trial_history h JOIN live_trials t USING (nct_id) WHERE h.field = 'overall_status'
     UNION ALL
     SELECT 'paper/' || v.pmid || '/new', a.first_seen_at,
            CASE WHEN v.retracted THEN '⚠ RETRACTED — ' ELSE '' END || 'New paper: ' || coalesce(v.title, 'PMID ' || v.pmid),
            'PMID ' || v.pmid || ' — ' || coalesce(v.journal, v.book_title, 'no journal') || '; '
                || coalesce(v.study_design, 'design not known') || ' (' || array_to_string(v.subject_drugs, ', ') || ')',
-           'https://pubmed.ncbi.nlm.nih.gov/' || v.pmid || '/'
+           'https://pubmed.ncbi.nlm.nih.gov/' || v.pmid || '/', 'literature?pmid=' || v.pmid, ['article:' || v.pmid]
     FROM v_articles v JOIN live_articles a USING (pmid)
     WHERE len(v.subject_drugs) > 0 OR len(v.drugs) = 0
     UNION ALL
     SELECT 'link/' || l.pmid || '/' || l.nct_id, min(l.first_seen_at),
            'Paper on ' || l.nct_id || ': ' || any_value(a.title),
            'PMID ' || l.pmid || ' reports on ' || l.nct_id,
-           'https://pubmed.ncbi.nlm.nih.gov/' || l.pmid || '/'
+           'https://pubmed.ncbi.nlm.nih.gov/' || l.pmid || '/', 'literature?pmid=' || l.pmid,
+           ['article:' || l.pmid, 'trial:' || l.nct_id]
     FROM article_trials l JOIN live_articles a USING (pmid) GROUP BY l.pmid, l.nct_id
-) ORDER BY seen_at DESC, entry_id LIMIT ?
+), drugs AS (
+    SELECT DISTINCT record_kind || ':' || record_id AS record, drug FROM record_drugs
+    WHERE record_kind = 'trial' OR role IS DISTINCT FROM 'mention'
+), groups AS (
+    SELECT DISTINCT record_kind || ':' || record_id AS record, condition_group AS grp
+    FROM v_record_condition_groups WHERE condition_group IS NOT NULL
+), filed AS (
+    SELECT record, drug, NULL AS grp FROM drugs
+    UNION SELECT record, NULL, grp FROM groups
+    UNION SELECT record, drug, grp FROM drugs JOIN groups USING (record)
+), placed AS (
+    SELECT NULL AS drug, NULL AS grp, e.* EXCLUDE (records) FROM entries e
+    UNION
+    SELECT f.drug, f.grp, e.* EXCLUDE (record)
+    FROM (SELECT * EXCLUDE (records), unnest(records) AS record FROM entries) e JOIN filed f USING (record)
+)
+SELECT drug, grp, entry_id, seen_at, title, summary, link, page FROM placed
+QUALIFY row_number() OVER (PARTITION BY drug, grp ORDER BY seen_at DESC, entry_id) <= ?
+ORDER BY drug NULLS FIRST, grp NULLS FIRST, seen_at DESC, entry_id
 """
 
 
@@ -181,9 +213,8 @@ def _outcome_change_line(nct, title, outcome_type, change, old, new, after_start
 
 
 def _record_link(source: str, record_id: str) -> str:
-    if source == "pubmed":
-        return f"[PMID {record_id}](https://pubmed.ncbi.nlm.nih.gov/{record_id}/)"
-    return f"[{record_id}](https://clinicaltrials.gov/study/{record_id})"
+    label = f"PMID {record_id}" if SOURCES[source].kind == "article" else record_id
+    return f"[{label}]({SOURCES[source].url(record_id)})"
 
 
 def render_markdown(digest: Digest, *, limit: int | None = None, full_digest: str | None = None) -> str:
@@ -229,29 +260,100 @@ def render_markdown(digest: Digest, *, limit: int | None = None, full_digest: st
     return "\n".join(lines) + "\n"
 
 
-def render_atom(conn: duckdb.DuckDBPyConnection, generated_at: datetime, limit: int = FEED_LIMIT) -> bytes:
-    """An Atom 1.0 feed (RFC 4287) of the newest trials, status changes, papers about a catalogue
-drug (retracted ones marked in the title) and paper-trial links."""
+@dataclass(frozen=True)
+class Feed:
+    """One Atom feed file: the all-in-one feed (drug and group None), a drug's, a condition
+    group's, or a drug × group's."""
+    drug: str | None = None
+    group: str | None = None
+
+    @property
+    def file_name(self) -> str:
+        if self.drug is None and self.group is None:
+            return "new.xml"
+        if self.group is None:
+            return f"{slug(self.drug)}.xml"
+        return f"{'group' if self.drug is None else slug(self.drug)}--{slug(self.group)}.xml"
+
+    @property
+    def key(self) -> str:
+        return self.file_name.removesuffix(".xml")
+
+    def title(self, drug_labels: Mapping[str, str]) -> str:
+        if self.drug is None and self.group is None:
+            return "trialwatch: new ketamine, psilocybin and MDMA trials and papers"
+        drug = drug_labels.get(self.drug, self.drug) if self.drug else None
+        if self.group is None:
+            return f"trialwatch: {drug}"
+        return f"trialwatch: {drug or 'all drugs'} · {group_label(self.group)}"
+
+    def dashboard_page(self, dashboard_url: str) -> str:
+        return f"{dashboard_url}/new" + (f"?{urlencode({'drug': self.drug})}" if self.drug else "")
+
+
+def slug(text: str) -> str:
+    """A file-name part: `substance use` → `substance-use`."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
+
+
+def render_feeds(conn: duckdb.DuckDBPyConnection, generated_at: datetime, *,
+                 drug_labels: Mapping[str, str] | None = None, dashboard_url: str = DEFAULT_DASHBOARD_URL,
+                 limit: int = FEED_LIMIT) -> dict[str, bytes]:
+    """Atom 1.0 feeds (RFC 4287), by file name, from one query: `new.xml` (everything), one per
+    drug in `drug_labels` (key → label; each written even when empty) and per other drug with
+    entries, one per condition group and one per drug × condition group that has entries. Each
+    holds its newest `limit` entries; an entry has the same id in every feed it is in."""
+    labels = dict(drug_labels or {})
+    placed: dict[Feed, list[tuple]] = {Feed(): []}
+    placed.update({Feed(drug): [] for drug in labels})
+    for drug, group, *entry in conn.execute(FEED_ENTRIES, [limit]).fetchall():
+        placed.setdefault(Feed(drug, group), []).append(tuple(entry))
+    return {feed.file_name: _atom(feed, entries, generated_at, labels, dashboard_url)
+            for feed, entries in placed.items()}
+
+
+def render_atom(conn: duckdb.DuckDBPyConnection, generated_at: datetime, limit: int = FEED_LIMIT,
+                dashboard_url: str = DEFAULT_DASHBOARD_URL) -> bytes:
+    """The all-in-one feed of the newest trials, status changes, papers about a catalogue drug
+    (retracted ones marked in the title) and paper-trial links."""
+    return render_feeds(conn, generated_at, dashboard_url=dashboard_url, limit=limit)["new.xml"]
+
+
+def _atom(feed: Feed, entries: list[tuple], generated_at: datetime, drug_labels: Mapping[str, str],
+          dashboard_url: str) -> bytes:
     ET.register_namespace("", ATOM)
-    feed = ET.Element(f"{{{ATOM}}}feed")
+    root = ET.Element(f"{{{ATOM}}}feed")
 
     def child(parent: ET.Element, tag: str, text: str | None = None, **attributes: str) -> ET.Element:
         element = ET.SubElement(parent, f"{{{ATOM}}}{tag}", attributes)
         element.text = text
         return element
 
-    child(feed, "id", FEED_ID)
-    child(feed, "title", "trialwatch: new ketamine, psilocybin and MDMA trials and papers")
-    child(feed, "updated", _atom_time(generated_at))
-    child(child(feed, "author"), "name", "trialwatch")
-    for entry_id, at, title, summary, link in conn.execute(FEED_ENTRIES, [limit]).fetchall():
-        entry = child(feed, "entry")
+    child(root, "id", FEED_ID if feed == Feed() else f"tag:trialwatch,2026:feed/{feed.key}")
+    child(root, "title", feed.title(drug_labels))
+    child(root, "updated", _atom_time(generated_at))
+    child(child(root, "author"), "name", "trialwatch")
+    child(root, "link", rel="alternate", type="text/html", href=feed.dashboard_page(dashboard_url))
+    for entry_id, at, title, summary, link, page in entries:
+        entry = child(root, "entry")
         child(entry, "id", f"tag:trialwatch,2026:{entry_id}")
         child(entry, "title", title)
         child(entry, "updated", _atom_time(at))
-        child(entry, "link", href=link)
+        child(entry, "link", rel="alternate", type="text/html", href=link)
+        child(entry, "link", rel="related", type="text/html", href=f"{dashboard_url}/{page}")
         child(entry, "summary", summary)
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def remove_stale_feeds(folder: Path, written: Iterable[str]) -> list[Path]:
+    """Per-group feed files (`<drug>--<group>.xml`, `group--<group>.xml`) this run did not write:
+    their group has no entries any more (a re-tag or a deletion). Removed, so a reader that
+    subscribed sees the feed gone rather than frozen. Drug feeds and new.xml are always written."""
+    keep = set(written)
+    stale = [path for path in folder.glob("*--*.xml") if path.name not in keep] if folder.is_dir() else []
+    for path in stale:
+        path.unlink(missing_ok=True)
+    return stale
 
 
 def _atom_time(moment: datetime) -> str:

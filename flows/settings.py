@@ -4,7 +4,7 @@ The variable names are a contract other tools rely on: TRIALWATCH_DB, TRIALWATCH
 TRIALWATCH_PUBMED_URL, TRIALWATCH_CTGOV_URL, NCBI_API_KEY, NCBI_EMAIL, TRIALWATCH_HTTP_TIMEOUT,
 TRIALWATCH_HTTP_RETRIES, TRIALWATCH_OVERLAP_DAYS, TRIALWATCH_WORKERS, TRIALWATCH_TASK_RUNNER,
 TRIALWATCH_DASK_ADDRESS, TRIALWATCH_CRON, TRIALWATCH_TIMEZONE, TRIALWATCH_RECONCILE_DAYS,
-TRIALWATCH_RECONCILE_MAX_SHARE.
+TRIALWATCH_RECONCILE_MAX_SHARE, TRIALWATCH_DASHBOARD_URL.
 """
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 DEFAULT_PUBMED_URL = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
 DEFAULT_CTGOV_URL = "https://clinicaltrials.gov/api/v2"
+DEFAULT_DASHBOARD_URL = "http://localhost:8501"
 TASK_RUNNERS = ("local", "dask")
 
 
@@ -53,6 +54,9 @@ class Settings:
     # `reconcile_max_share` of the stored ids at once fails and deletes nothing.
     reconcile_days: int = 7
     reconcile_max_share: float = 0.05
+    # Where readers open the dashboard: the feeds' second link (rel="related") of each entry points
+    # at its page there (<dashboard_url>/trials?nct=…, /literature?pmid=…).
+    dashboard_url: str = DEFAULT_DASHBOARD_URL
 
     @property
     def archive_dir(self) -> Path:
@@ -163,6 +167,8 @@ class _FromEnvironment(BaseSettings):
     reconcile_days: int = Field(_DEFAULT.reconcile_days, ge=0, validation_alias="TRIALWATCH_RECONCILE_DAYS")
     reconcile_max_share: Annotated[float, BeforeValidator(_share)] = Field(
         _DEFAULT.reconcile_max_share, validation_alias="TRIALWATCH_RECONCILE_MAX_SHARE")
+    dashboard_url: Annotated[str, _url(DEFAULT_DASHBOARD_URL)] = Field(_DEFAULT.dashboard_url,
+                                                                       validation_alias="TRIALWATCH_DASHBOARD_URL")
 
     @classmethod
     def settings_customise_sources(cls, settings_cls: type[BaseSettings], init_settings: PydanticBaseSettingsSource,

@@ -119,9 +119,11 @@ def test_every_page_renders_from_the_warehouse(demo_db, monkeypatch, name):
     at = ok(open_page(demo_db, name, monkeypatch))
     assert at.title[0].value != "No trialwatch data yet"
     assert at.dataframe, "every page shows at least one table"
-    for widget in at.get("download_button"):
-        assert widget.proto.label in ("Download CSV", "Download Parquet")
-    assert len(at.get("download_button")) == 2 * len(at.dataframe), "every table has CSV and Parquet downloads"
+    labels = [widget.proto.label for widget in at.get("download_button")]
+    citations = ["Download RIS", "Download BibTeX"] if name == "literature" else []
+    assert sorted(set(labels) - {"Download CSV", "Download Parquet"}) == sorted(citations)
+    assert labels.count("Download CSV") == labels.count("Download Parquet") == len(at.dataframe), \
+        "every table has CSV and Parquet downloads"
 
 
 def test_pages_only_read_and_close_the_warehouse(demo_db, monkeypatch):
@@ -256,7 +258,11 @@ def test_trial_page_shows_facts_history_and_linked_papers(demo_db, monkeypatch):
     assert len(history) == scalar(demo_db, "SELECT count(*) FROM trial_history WHERE nct_id = ?", [nct])
     with duckdb.connect(str(demo_db), read_only=True) as conn:
         expected = conn.execute("SELECT field, new_value FROM trial_history WHERE nct_id = ?", [nct]).fetchall()
-    assert sorted(zip(history["field"], history["new_value"])) == sorted(expected)
+    from flows.labels import FIELD_LABELS, history_value_label
+
+    assert sorted(zip(history["field"], history["new_value"])) == sorted(
+        (FIELD_LABELS[f].capitalize(), history_value_label(f, v)) for f, v in expected)  # labels, not codes
+    assert not any(re.fullmatch(r"[A-Z]+(_[A-Z]+)+", str(v)) for v in history["new_value"])
     linked = scalar(demo_db, "SELECT count(DISTINCT pmid) FROM article_trials WHERE nct_id = ?", [nct])
     if linked:
         papers = next(df.value for df in at.dataframe if "pubmed_url" in df.value.columns)
@@ -479,6 +485,155 @@ def test_design_filter_options_come_from_the_warehouse_and_the_url(demo_db, monk
         ON d.record_kind = 'trial' AND d.record_id = v.nct_id AND d.drug = 'psilocybin'
         WHERE v.comparator = 'active placebo'""")}
     assert expected and set(main_table(at)["nct_id"]) == expected
+
+
+# --- labels, not codes ------------------------------------------------------------------------------
+
+CODE = re.compile(r"[A-Z][A-Z0-9]*(_[A-Z0-9]+)+|PHASE\d(/PHASE\d)?|INDUSTRY|OTHER|FED|NETWORK|INDIV|NA|"
+                  r"INTERVENTIONAL|OBSERVATIONAL|RECRUITING|COMPLETED|TERMINATED|WITHDRAWN|SUSPENDED|UNKNOWN")
+RAW_HEADER = re.compile(r"[a-z0-9]+(_[a-z0-9]+)*")
+
+
+def headers(df) -> dict[str, str]:
+    """Column → the header the grid shows (its column_config label, else the column's name)."""
+    import json
+
+    config = json.loads(df.proto.columns or "{}")
+    return {column: (config.get(column) or {}).get("label") or column for column in df.value.columns}
+
+
+def url_values(at: AppTest, key: str) -> list[str]:
+    value = at.query_params.get(key)
+    return [] if value is None else [value] if isinstance(value, str) else list(value)
+
+
+def column_config(df) -> dict:
+    import json
+
+    return json.loads(df.proto.columns or "{}")
+
+
+@pytest.fixture(scope="module")
+def record_pages(demo_db) -> dict[str, dict]:
+    nct = scalar(demo_db, "SELECT min(nct_id) FROM trial_history WHERE nct_id IN (SELECT nct_id FROM article_trials) "
+                          "AND nct_id IN (SELECT nct_id FROM facilities)")
+    pmid = scalar(demo_db, "SELECT min(pmid) FROM article_trials WHERE pmid IN (SELECT pmid FROM articles)")
+    return {"trial page": {"nct": nct}, "paper page": {"pmid": str(pmid)}}
+
+
+@pytest.mark.parametrize("name, query", [(n, None) for n in PAGES if n != "export"] + [
+    ("trials", "trial page"), ("literature", "paper page")])
+def test_every_table_has_human_headers(demo_db, monkeypatch, record_pages, name, query):
+    at = ok(open_page(demo_db, name, monkeypatch, record_pages[query] if query else None))
+    assert at.dataframe
+    for df in at.dataframe:
+        shown = headers(df)
+        assert not [h for h in shown.values() if RAW_HEADER.fullmatch(h)], shown
+        for column in ("nct_id", "pmid"):  # the record's id stays in view when the table scrolls
+            if column in shown:
+                assert column_config(df)[column].get("pinned") is True, (column, shown)
+
+
+def test_the_export_preview_keeps_the_raw_dataset_and_says_so(demo_db, monkeypatch):
+    at = ok(open_page(demo_db, "export", monkeypatch))
+    shown = headers(at.dataframe[-1])
+    assert shown["nct_id"] == "nct_id" and shown["overall_status"] == "overall_status"
+    raw = scalar(demo_db, "SELECT overall_status FROM v_trials ORDER BY nct_id LIMIT 1")
+    assert main_table(at)["overall_status"].iloc[0] == raw
+    assert "raw dataset" in texts(at) and "column names" in texts(at)
+
+
+def test_trials_list_shows_labels_for_the_registry_codes(demo_db, monkeypatch):
+    from extract.catalogue import Catalogue
+    from flows.labels import phase_label, sponsor_class_label, status_label, study_type_label
+
+    drug_names = {d.key: d.label for d in Catalogue.load().drugs}
+    at = ok(open_page(demo_db, "trials", monkeypatch))
+    shown = main_table(at).set_index("nct_id")
+    expected = rows(demo_db, """SELECT t.nct_id, t.overall_status, coalesce(nullif(array_to_string(t.phases, '/'), ''),
+            'NOT_GIVEN'), t.study_type, t.lead_sponsor_class,
+            (SELECT list(d.drug ORDER BY d.drug) FROM record_drugs d WHERE d.record_kind = 'trial'
+             AND d.record_id = t.nct_id) FROM trials t""")
+    assert len(expected) == len(shown)
+    for nct, status, phase, study_type, sponsor, drugs in expected:
+        row = shown.loc[nct]
+        assert row["overall_status"] == status_label(status)
+        assert row["phase"] == phase_label(phase)
+        assert row["study_type"] == study_type_label(study_type)
+        assert row["lead_sponsor_class"] == sponsor_class_label(sponsor)
+        assert sorted(row["drugs"]) == sorted(drug_names[d] for d in drugs)
+    for column in ("overall_status", "phase", "study_type", "lead_sponsor_class"):
+        assert not [v for v in shown[column] if CODE.fullmatch(str(v))], column
+    assert {"Industry", "NIH", "Federal", "Other"} <= set(shown["lead_sponsor_class"])
+    assert list(shown.columns[:2]) == ["brief_title", "overall_status"]  # status right after the pinned title
+    config = column_config(at.dataframe[-1])
+    assert config["nct_id"]["pinned"] and config["brief_title"]["pinned"]
+    assert config["overall_status"]["width"] >= 180
+
+
+def test_filters_show_labels_and_keep_codes_in_the_url(demo_db, monkeypatch):
+    from flows.labels import phase_label, sponsor_class_label, status_label
+
+    at = ok(open_page(demo_db, "trials", monkeypatch, {"sponsor": "FED", "phase": "PHASE2/PHASE3"}))
+    sponsors = {r[0] for r in rows(demo_db, "SELECT DISTINCT lead_sponsor_class FROM trials")}
+    assert set(at.multiselect(key="sponsor").options) == {sponsor_class_label(c) for c in sponsors}
+    assert at.multiselect(key="sponsor").value == ["FED"] and at.multiselect(key="phase").value == ["PHASE2/PHASE3"]
+    assert "Phase 2/3" in at.multiselect(key="phase").options
+    assert "Not yet recruiting" in at.multiselect(key="status").options
+    assert set(at.multiselect(key="drug").options) == {"Ketamine / esketamine", "Psilocybin", "MDMA"}
+    assert len(main_table(at)) == scalar(demo_db, "SELECT count(*) FROM trials WHERE lead_sponsor_class = 'FED' "
+                                                  "AND array_to_string(phases, '/') = 'PHASE2/PHASE3'")
+    ok(at.multiselect(key="status").set_value(["NOT_YET_RECRUITING", "RECRUITING"]).run())
+    ok(at.multiselect(key="drug").set_value(["mdma"]).run())
+    assert url_values(at, "status") == ["NOT_YET_RECRUITING", "RECRUITING"]  # codes, not labels
+    assert url_values(at, "drug") == ["mdma"] and url_values(at, "sponsor") == ["FED"]
+    ok(at.multiselect(key="sponsor").set_value([]).run())
+    assert "sponsor" not in at.query_params
+    assert status_label("NOT_YET_RECRUITING") in at.multiselect(key="status").options
+    assert phase_label("PHASE2") in at.multiselect(key="phase").options
+    # old links with unknown codes are ignored, as before
+    at = ok(open_page(demo_db, "overdue", monkeypatch, {"sponsor": ["NIH", "NOPE"], "drug": "mdma"}))
+    assert at.multiselect(key="sponsor").value == ["NIH"] and at.multiselect(key="drug").value == ["mdma"]
+    assert url_values(at, "sponsor") == ["NIH"]
+
+
+def test_the_dashboard_reuses_the_shared_labels():
+    from dashboard import ui
+    from flows import labels
+
+    assert ui.phase_label is labels.phase_label and ui.coded_label is labels.coded_label
+    assert ui.ordered is labels.ordered and ui.PHASE_ORDER is labels.PHASE_ORDER
+    assert ui.enum_label("ACTIVE_NOT_RECRUITING") == labels.code_label("ACTIVE_NOT_RECRUITING") == "Active not recruiting"
+    assert ui.enum_label(None) == ui.enum_label(float("nan")) == "—"
+    tree = ast.parse((REPO / "dashboard" / "ui.py").read_text())
+    assigned = {target.id for node in ast.walk(tree) if isinstance(node, ast.Assign) for target in node.targets
+                if isinstance(target, ast.Name)}
+    assert not assigned & {"PHASE_ORDER", "PHASE_LABELS", "ALLOCATION_LABELS", "MASKING_LABELS", "COMPARATOR_LABELS"}
+    assert [labels.sponsor_class_label(c) for c in ("INDUSTRY", "NIH", "OTHER_GOV", "FED", "NETWORK", "INDIV",
+                                                    "OTHER")] == [
+        "Industry", "NIH", "Other government", "Federal", "Network", "Individual", "Other"]
+    assert labels.phase_label("PHASE2/PHASE3") == "Phase 2/3" and labels.phase_label("EARLY_PHASE1") == "Early phase 1"
+    assert labels.status_label("NOT_YET_RECRUITING") == "Not yet recruiting"
+    assert labels.study_type_label("EXPANDED_ACCESS") == "Expanded access"
+    assert labels.history_value_label("has_results", "true") == "yes"
+
+
+def test_the_literature_export_holds_the_papers_listed(demo_db, monkeypatch):
+    monkeypatch.setenv("TRIALWATCH_DB", str(demo_db))
+    from dashboard import citations, data
+
+    papers = data.articles(data.ArticleFilters(drugs=("mdma",)))
+    records = data.article_citations(tuple(int(p) for p in papers["pmid"]))
+    assert [r["pmid"] for r in records] == list(papers["pmid"]) and records
+    ris, bib = citations.to_ris(records), citations.to_bibtex(records)
+    assert ris.count("ER  - ") == len(papers) == len(re.findall(r"^@(article|book)\{", bib, re.M))
+    pmid, title, doi, volume, last_name = rows(demo_db, """SELECT pmid, title, doi, journal_volume, authors[1].last_name
+        FROM articles WHERE pmid = ?""", [int(papers["pmid"].iloc[0])])[0]
+    first = ris.split("ER  - ")[0]
+    assert f"TI  - {' '.join(title.split())}" in first and f"AN  - PMID:{pmid}" in first
+    assert (f"DO  - {doi}" in first) == bool(doi) and (f"VL  - {volume}" in first) == bool(volume)
+    assert f"AU  - {last_name}, " in first
+    assert bib.startswith("@article{" + re.sub(r"[^A-Za-z0-9]", "", last_name))
 
 
 # --- literature explorer -------------------------------------------------------------------------

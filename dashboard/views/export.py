@@ -16,6 +16,8 @@ st.markdown(
 name = st.selectbox("Dataset", list(EXPORTS), key="dataset", bind="query-params")
 frame = data.export_dataset(name)
 st.caption(f"{len(frame):,} rows · {len(frame.columns)} columns")
-ui.table(frame, name.split("(")[-1].rstrip(")"), key="export", height=420)
+st.caption("This preview is the raw dataset, as the downloads are: the warehouse's own column names and "
+           "registry codes (`PHASE2`, `NOT_YET_RECRUITING`, `OTHER_GOV`), not the labels the other pages show.")
+ui.table(frame, name.split("(")[-1].rstrip(")"), key="export", height=420, raw=True)
 st.caption("Analysts can also open the warehouse directly with DuckDB, read-only: "
            "`duckdb.connect(path, read_only=True)` — or run `trialwatch export` for every table at once.")

@@ -4,8 +4,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from dashboard import data, ui
+from dashboard import citations, data, ui
 from dashboard.queries import ARTICLE_SORTS
+from flows import labels
 
 QP = "query-params"
 MAX_PAGE_OPTIONS = 2000
@@ -17,7 +18,7 @@ def filters_from_sidebar() -> data.ArticleFilters:
     source = data.condition_source()
     with st.sidebar:
         st.header("Filters")
-        drug_keys = st.multiselect("Drug", data.drugs(), key="drug", bind=QP, help=ui.DRUG_HELP)
+        drug_keys = ui.url_multiselect("Drug", data.drugs(), "drug", ui.drug_label, help=ui.DRUG_HELP)
         conditions = st.multiselect("Condition", data.article_condition_options(), key="condition", bind=QP,
                                     help=source.note)
         types = st.multiselect("Publication type", options["publication_types"], key="ptype", bind=QP,
@@ -155,12 +156,45 @@ def render_paper(pmid: int) -> None:
         if trials.empty:
             st.caption("No linked trials.")
         else:
-            trials = trials.assign(page=["trials?nct=" + n if inside else None
-                                         for n, inside in zip(trials["nct_id"], trials["in_warehouse"])])
-            ui.table(trials[["nct_id", "page", "brief_title", "overall_status", "evidence", "registry_url"]],
-                     f"{pmid}-trials", key="paper-trials",
-                     column_config={"page": st.column_config.LinkColumn("Open", display_text="open"),
-                                    **ui.link_columns(registry_url="Registry")})
+            openable = set(trials.loc[trials["in_warehouse"], "nct_id"])
+            trials = trials.assign(overall_status=[labels.status_label(x) if isinstance(x, str) else "—"
+                                                   for x in trials["overall_status"]])
+            st.caption("Click a row to open the trial's page in this tab (Back returns here).")
+            ui.table(trials[["nct_id", "brief_title", "overall_status", "evidence", "registry_url"]],
+                     f"{pmid}-trials", key="paper-trials", pinned=("nct_id",),
+                     column_config=ui.link_columns(registry_url="Registry"),
+                     on_open=lambda row: open_trial(row["nct_id"], openable))
+
+
+def open_trial(nct_id: str, openable: set) -> None:
+    if nct_id in openable:
+        ui.open_on("views/trials.py", "nct", nct_id)
+    st.toast(f"{nct_id} is not in the warehouse: see it on ClinicalTrials.gov.")
+
+
+def list_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The papers list as shown: drug labels, subject drugs as "About"."""
+    return rows.assign(drugs=rows["drugs"].map(ui.drug_labels), subject_drugs=rows["subject_drugs"].map(ui.drug_labels))
+
+
+def citation_downloads(rows: pd.DataFrame) -> None:
+    """RIS and BibTeX files of the papers shown, for reference managers (made when clicked)."""
+    pmids = tuple(int(p) for p in rows["pmid"])
+    stamp = ui.today_utc().isoformat()
+
+    def records() -> list[dict]:
+        return data.article_citations(pmids)
+
+    with st.container(horizontal=True):
+        st.download_button("Download RIS", data=lambda: citations.to_ris(records()).encode("utf-8"),
+                           file_name=f"papers-{stamp}.ris", mime="application/x-research-info-systems",
+                           key="papers-ris", on_click="ignore", icon=":material/menu_book:",
+                           help="For Zotero, EndNote, Mendeley: authors, title, journal, year, volume, issue, "
+                                "pages, DOI, PMID and abstract of the papers listed.")
+        st.download_button("Download BibTeX", data=lambda: citations.to_bibtex(records()).encode("utf-8"),
+                           file_name=f"papers-{stamp}.bib", mime="application/x-bibtex", key="papers-bibtex",
+                           on_click="ignore", icon=":material/menu_book:",
+                           help="For LaTeX and BibTeX-based managers; keys are stable (first author, year, PMID).")
 
 
 st.title("Literature")
@@ -171,8 +205,9 @@ if chosen is not None:
     render_paper(int(chosen))
 
 st.subheader(f"{len(rows):,} matching papers")
-rows = rows.assign(page="literature?pmid=" + rows["pmid"].astype(str))
-ui.table(rows[["pmid", "page", *[c for c in rows.columns if c not in ("pmid", "page")]]], "papers", key="papers",
-         column_config={"page": st.column_config.LinkColumn("Open", display_text="open"),
-                        "pmid": st.column_config.NumberColumn("pmid", format="%d"),
-                        **ui.link_columns(url="PubMed")})
+st.caption(ui.OPEN_HINT)
+ui.table(list_table(rows), "papers", key="papers", pinned=("pmid", "title"),
+         column_config={"pmid": st.column_config.NumberColumn("PMID", format="%d"), **ui.link_columns(url="PubMed")},
+         on_open=lambda row: ui.open_here("pmid", int(row["pmid"])))
+st.caption("The papers listed, for a reference manager:")
+citation_downloads(rows)

@@ -23,10 +23,12 @@ st.title("Overdue trials")
 with st.expander("Which rules are applied", expanded=False):
     st.markdown(RULES)
 left, middle, right = st.columns([2, 2, 3])
-drug_keys = left.multiselect("Drugs", data.drugs(), key="drug", bind=QP, help=ui.DRUG_HELP,
-                             placeholder="All drugs")
-classes = middle.multiselect("Lead sponsor class", data.trial_filter_options()["sponsor_classes"], key="sponsor",
-                             bind=QP, placeholder="All sponsor classes")
+with left:  # codes in the URL (drug=mdma, sponsor=OTHER_GOV), labels on screen
+    drug_keys = ui.url_multiselect("Drugs", data.drugs(), "drug", ui.drug_label, help=ui.DRUG_HELP,
+                                   placeholder="All drugs")
+with middle:
+    classes = ui.url_multiselect("Lead sponsor class", data.trial_filter_options()["sponsor_classes"], "sponsor",
+                                 ui.sponsor_class_label, placeholder="All sponsor classes")
 with right:
     results_due = st.checkbox("Results due under FDAAA 801", value=True, key="fdaaa", bind=QP)
     unpublished = st.checkbox("Unpublished (no paper 2 years after completion)", value=True, key="unpublished",
@@ -40,26 +42,18 @@ due = rows[rows["results_due"]]
 counts[2].metric("Median months results are late",
                  f"{int(due['months_since_primary_completion'].median()) - 12:,}" if len(due) else "—",
                  help="Months past the 12 months FDAAA 801 allows after primary completion.")
-rows = rows.assign(page="trials?nct=" + rows["nct_id"], drugs=rows["drugs"].map(
-    lambda keys: ", ".join(ui.drug_label(k) for k in keys)), phase=rows["phase"].map(ui.phase_label),
-    overall_status=rows["overall_status"].map(ui.enum_label))
-ui.table(rows[["nct_id", "page", "results_due", "unpublished", "brief_title", "drugs", "phase", "overall_status",
+rows = rows.assign(drugs=rows["drugs"].map(lambda keys: ", ".join(ui.drug_labels(keys))),
+                   phase=rows["phase"].map(ui.phase_label), overall_status=rows["overall_status"].map(ui.enum_label),
+                   lead_sponsor_class=rows["lead_sponsor_class"].map(ui.sponsor_class_label))
+st.caption(ui.OPEN_HINT)
+ui.table(rows[["nct_id", "brief_title", "overall_status", "results_due", "unpublished", "drugs", "phase",
                "primary_completion", "months_since_primary_completion", "completion", "lead_sponsor_name",
                "lead_sponsor_class", "reason", "url"]], "overdue-trials",
-         key="overdue", column_config={
-             "nct_id": st.column_config.TextColumn("Trial", pinned=True),
-             "page": st.column_config.LinkColumn("Open", display_text="open"),
+         key="overdue", pinned=("nct_id", "brief_title"), column_config={
+             "overall_status": st.column_config.TextColumn("Status", width=ui.STATUS_WIDTH),
              "results_due": st.column_config.CheckboxColumn("Results due (FDAAA)"),
              "unpublished": st.column_config.CheckboxColumn("Unpublished"),
-             "brief_title": st.column_config.TextColumn("Title"),
-             "drugs": st.column_config.TextColumn("Drugs"),
-             "phase": st.column_config.TextColumn("Phase"),
-             "overall_status": st.column_config.TextColumn("Status"),
-             "primary_completion": st.column_config.TextColumn("Primary completion"),
              "months_since_primary_completion": st.column_config.NumberColumn("Months since primary completion"),
-             "completion": st.column_config.TextColumn("Completion"),
-             "lead_sponsor_name": st.column_config.TextColumn("Lead sponsor"),
-             "lead_sponsor_class": st.column_config.TextColumn("Sponsor class"),
-             "reason": st.column_config.TextColumn("Why"),
-             **ui.link_columns(url="Registry")})
+             **ui.link_columns(url="Registry")},
+         on_open=lambda row: ui.open_on("views/trials.py", "nct", row["nct_id"]))
 st.caption(ui.SHARE_HINT)

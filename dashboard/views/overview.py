@@ -41,6 +41,8 @@ pivot = (status.assign(status=status["status"].map(ui.enum_label), drug=status["
          .pivot_table(index="drug", columns="status", values="trials", aggfunc="sum", fill_value=0)
          .reset_index().rename(columns={"drug": "Drug"}))
 pivot.columns.name = None
+pivot = pivot[["Drug", *ui.ordered([c for c in pivot.columns if c != "Drug"],
+                                   [ui.enum_label(s) for s in ui.STATUS_ORDER])]]
 ui.table(pivot, "trials-by-status", key="status")
 
 st.subheader("Drugs × conditions")
@@ -55,7 +57,7 @@ else:
     left.altair_chart(charts.condition_heatmap(heat, "trials"), width="stretch")
     right.altair_chart(charts.condition_heatmap(heat, "papers"), width="stretch")
     with st.expander("Heatmap data"):
-        ui.table(heat, "drug-condition-counts", key="heat")
+        ui.table(heat.assign(drug=heat["drug"].map(ui.drug_label)), "drug-condition-counts", key="heat")
 
 left, right = st.columns(2)
 with left:

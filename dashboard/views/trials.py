@@ -6,6 +6,7 @@ import streamlit as st
 
 from dashboard import charts, data, ui
 from dashboard.queries import TRIAL_SORTS
+from flows import labels
 
 QP = "query-params"
 MAX_PAGE_OPTIONS = 2000
@@ -19,10 +20,11 @@ COMPARATOR_HELP = ("What the experimental arm is compared with, from the arm typ
                    "drug's felt effects; none means a single-arm or observational study.")
 SEX_LABELS = {"ALL": "All", "FEMALE": "Female", "MALE": "Male"}
 RESULT_TYPE_ORDER = {"serious": 0, "other": 1, "deaths": 2}
-FIELD_LABELS = {"overall_status": "Status", "phases": "Phase", "enrollment_count": "Enrollment",
-                "enrollment_type": "Enrollment type", "start_date": "Start", "has_results": "Results",
-                "primary_completion_date": "Primary completion", "completion_date": "Completion",
-                "why_stopped": "Why stopped", "last_update_posted_date": "Last update"}
+# trial_history.field → its label, capitalised (the digest's labels, flows/labels.py).
+FIELD_LABELS = {field: label[:1].upper() + label[1:] for field, label in labels.FIELD_LABELS.items()}
+LIST_COLUMNS = ["nct_id", "brief_title", "overall_status", "phase", "drugs", "conditions", "study_type",
+                "lead_sponsor_name", "lead_sponsor_class", "enrollment_count", "start", "primary_completion",
+                "has_results", "countries", "linked_papers", "last_update_posted_date", "url"]
 
 
 def filters_from_sidebar() -> data.TrialFilters:
@@ -30,15 +32,16 @@ def filters_from_sidebar() -> data.TrialFilters:
     source = data.condition_source()
     with st.sidebar:
         st.header("Filters")
-        drug_keys = st.multiselect("Drug", data.drugs(), key="drug", bind=QP, help=ui.DRUG_HELP)
+        # Codes in the URL (drug=mdma, status=RECRUITING), labels on screen.
+        drug_keys = ui.url_multiselect("Drug", data.drugs(), "drug", ui.drug_label, help=ui.DRUG_HELP)
         conditions = st.multiselect("Condition", data.trial_condition_options(), key="condition", bind=QP,
                                     help=source.note)
-        phases = st.multiselect(
-            "Phase", sorted(options["phases"], key=lambda p: (ui.PHASE_ORDER + [p]).index(p)),
-            key="phase", bind=QP)
-        statuses = st.multiselect("Status", options["statuses"], key="status", bind=QP)
-        study_types = st.multiselect("Study type", options["study_types"], key="type", bind=QP)
-        sponsor_classes = st.multiselect("Lead sponsor class", options["sponsor_classes"], key="sponsor", bind=QP)
+        phases = ui.url_multiselect("Phase", ui.ordered(options["phases"], ui.PHASE_ORDER), "phase", ui.phase_label)
+        statuses = ui.url_multiselect("Status", ui.ordered(options["statuses"], ui.STATUS_ORDER), "status",
+                                      labels.status_label)
+        study_types = ui.url_multiselect("Study type", options["study_types"], "type", labels.study_type_label)
+        sponsor_classes = ui.url_multiselect("Lead sponsor class", options["sponsor_classes"], "sponsor",
+                                             ui.sponsor_class_label)
         countries = st.multiselect("Country", options["countries"], key="country", bind=QP)
         start_from = start_to = None
         first, last = options["first_start"], options["last_start"]
@@ -95,8 +98,8 @@ def timeline_events(trial: dict, history: pd.DataFrame) -> pd.DataFrame:
                    "event": "First seen by trialwatch", "filled": True})
     for row in history.itertuples():
         label = FIELD_LABELS.get(row.field, row.field)
-        change = f"{label} → {row.new_value}" if row.field == "overall_status" else \
-            f"{label}: {row.old_value or '∅'} → {row.new_value or '∅'}"
+        old, new = (labels.history_value_label(row.field, v) for v in (row.old_value, row.new_value))
+        change = f"{label} → {new}" if row.field == "overall_status" else f"{label}: {old or '∅'} → {new or '∅'}"
         events.append({"when": pd.Timestamp(row.observed_at), "kind": "seen by trialwatch", "event": change,
                        "filled": True})
     frame = pd.DataFrame(events)
@@ -120,7 +123,8 @@ def facts(trial: dict) -> list[tuple[str, str]]:
         ("Drugs", ", ".join(ui.drug_label(d) for d in trial.get("drugs") or []) or "—"),
         ("Enrollment", f"{enrollment:,} ({(trial.get('enrollment_type') or '').lower()})"
          if enrollment is not None else "—"),
-        ("Lead sponsor", f"{trial.get('lead_sponsor_name') or '—'} ({trial.get('lead_sponsor_class') or '?'})"),
+        ("Lead sponsor", f"{trial.get('lead_sponsor_name') or '—'}"
+                         f" ({ui.sponsor_class_label(trial['lead_sponsor_class']) if trial.get('lead_sponsor_class') else '?'})"),
         ("Collaborators", ", ".join(c["name"] for c in trial.get("collaborators") or []) or "—"),
         ("Start", when("start", "start_date_type")),
         ("Primary completion", when("primary_completion", "primary_completion_date_type")),
@@ -369,7 +373,7 @@ def render_trial(nct_id: str) -> None:
 
         st.subheader("Interventions")
         interventions = pd.DataFrame([
-            {"type": i.get("type"), "name": i.get("name"), "other names": ", ".join(i.get("other_names") or []),
+            {"type": ui.enum_label(i.get("type")), "name": i.get("name"), "other names": ", ".join(i.get("other_names") or []),
              "description": i.get("description")}
             for i in trial.get("interventions") or []])
         if interventions.empty:
@@ -409,19 +413,20 @@ def render_trial(nct_id: str) -> None:
             st.caption("No changes seen since trialwatch first stored this trial on "
                        f"{trial['first_seen_at']:%Y-%m-%d}.")
         else:
-            ui.table(history, f"{nct_id}-history", key="history")
+            ui.table(history_table(history), f"{nct_id}-history", key="history")
 
         st.subheader("Linked papers")
         papers = data.trial_papers(nct_id)
         if papers.empty:
             st.caption("No linked papers yet.")
         else:
-            papers = papers.assign(page=["literature?pmid=" + str(p) if inside else None
-                                         for p, inside in zip(papers["pmid"], papers["in_warehouse"])])
-            ui.table(papers[["pmid", "page", "title", "journal", "pub_year", "evidence", "pubmed_url"]],
-                     f"{nct_id}-papers", key="trial-papers",
-                     column_config={"page": st.column_config.LinkColumn("Open", display_text="open"),
-                                    **ui.link_columns(pubmed_url="PubMed")})
+            openable = set(papers.loc[papers["in_warehouse"], "pmid"])
+            st.caption("Click a row to open the paper's page in this tab (Back returns here).")
+            ui.table(papers[["pmid", "title", "journal", "pub_year", "evidence", "pubmed_url"]],
+                     f"{nct_id}-papers", key="trial-papers", pinned=("pmid", "title"),
+                     column_config={"pmid": st.column_config.NumberColumn("PMID", format="%d"),
+                                    **ui.link_columns(pubmed_url="PubMed")},
+                     on_open=lambda row: open_paper(row["pmid"], openable))
 
         if trial.get("brief_summary"):
             with st.expander("Brief summary"):
@@ -430,16 +435,43 @@ def render_trial(nct_id: str) -> None:
         if not outcomes.empty or not changes.empty:
             st.subheader("Outcomes")
             if not outcomes.empty:
-                ui.table(outcomes, f"{nct_id}-outcomes", key="outcomes")
+                ui.table(outcomes.assign(outcome_type=outcomes["outcome_type"].map(ui.enum_label)),
+                         f"{nct_id}-outcomes", key="outcomes")
             if not changes.empty:
                 st.markdown("**Changes to the registered outcomes** (before → after, as trialwatch saw them):")
-                ui.table(changes, f"{nct_id}-outcome-changes", key="outcome-changes")
+                ui.table(changes.assign(outcome_type=changes["outcome_type"].map(ui.enum_label),
+                                        change=changes["change"].map(ui.enum_label)),
+                         f"{nct_id}-outcome-changes", key="outcome-changes")
         elif trial.get("primary_outcomes"):
             st.subheader("Outcomes")
             with st.expander("Primary outcomes"):
                 st.markdown("\n".join(f"- {ui.md_escape(o)}" for o in trial["primary_outcomes"]))
 
         render_results(nct_id)
+
+
+def open_paper(pmid, openable: set) -> None:
+    if pmid in openable:
+        ui.open_on("views/literature.py", "pmid", int(pmid))
+    st.toast(f"PMID {pmid} is not in the warehouse: see it on PubMed.")
+
+
+def history_table(history: pd.DataFrame) -> pd.DataFrame:
+    """trial_history with the fields and the status, phase and results values as labels."""
+    return history.assign(
+        field=[FIELD_LABELS.get(f, f) for f in history["field"]],
+        old_value=[labels.history_value_label(f, v) for f, v in zip(history["field"], history["old_value"])],
+        new_value=[labels.history_value_label(f, v) for f, v in zip(history["field"], history["new_value"])])
+
+
+def list_table(rows: pd.DataFrame) -> pd.DataFrame:
+    """The trials list as shown: registry codes as labels, status next to the title."""
+    return rows.assign(
+        overall_status=rows["overall_status"].map(labels.status_label), phase=rows["phase"].map(ui.phase_label),
+        study_type=rows["study_type"].map(labels.study_type_label),
+        lead_sponsor_class=rows["lead_sponsor_class"].map(ui.sponsor_class_label),
+        drugs=rows["drugs"].map(ui.drug_labels),
+    )[[c for c in LIST_COLUMNS if c in rows.columns] + [c for c in rows.columns if c not in LIST_COLUMNS]]
 
 
 def main() -> None:
@@ -451,10 +483,11 @@ def main() -> None:
         render_trial(chosen)
 
     st.subheader(f"{len(rows):,} matching trials")
-    rows = rows.assign(page="trials?nct=" + rows["nct_id"])
-    ui.table(rows[["nct_id", "page", *[c for c in rows.columns if c not in ("nct_id", "page")]]], "trials",
-             key="trials", column_config={"page": st.column_config.LinkColumn("Open", display_text="open"),
-                                          **ui.link_columns(url="Registry")})
+    st.caption(ui.OPEN_HINT)
+    ui.table(list_table(rows), "trials", key="trials", pinned=("nct_id", "brief_title"),
+             column_config={"overall_status": st.column_config.TextColumn("Status", width=ui.STATUS_WIDTH),
+                            **ui.link_columns(url="Registry")},
+             on_open=lambda row: ui.open_here("nct", row["nct_id"]))
 
 
 if __name__ == "__main__":  # Streamlit runs a page as __main__; tests import the table builders
