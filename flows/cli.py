@@ -1,5 +1,5 @@
 """`trialwatch` command line: run, demo, ingest, backfill, replay, status, retag, evaluate-tagger, serve,
-dashboard, export, schema-docs.
+dashboard, export, schema-docs (`trialwatch --help` describes each, `trialwatch <command> --help` its options).
 
 Errors a user can fix (bad arguments, settings, an unusable warehouse, an unreachable service)
 end with one line on stderr that says what is wrong and what to do, and a non-zero exit.
@@ -184,10 +184,10 @@ def cmd_retag(args: argparse.Namespace, settings: Settings) -> int:
         raise WarehouseError(f"no warehouse at {settings.db_path} yet; run `trialwatch ingest` (or `trialwatch demo`) first")
     _check_warehouse(settings)
     _quiet_prefect()
-    from flows.ingest import retag_flow, without_heartbeats_on_a_temporary_server
+    from flows.ingest import on_task_runner, retag_flow
 
-    with without_heartbeats_on_a_temporary_server():
-        done = retag_flow(settings, args.all)
+    with on_task_runner(retag_flow, settings) as retag:
+        done = retag(settings, args.all)
     print(f"retagged {done['article']:,} articles and {done['trial']:,} trials; "
           f"study design and drug roles derived again for {done['derived']:,} papers")
     return 0
@@ -246,11 +246,22 @@ def cmd_dashboard(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def build_parser() -> OneLineParser:
-    parser = OneLineParser(prog="trialwatch", description=__doc__.splitlines()[0])
+    parser = OneLineParser(
+        prog="trialwatch", description="trialwatch: nightly PubMed and ClinicalTrials.gov records about ketamine, "
+        "psilocybin and MDMA in a DuckDB warehouse, with a dashboard.",
+        epilog="Run `trialwatch <command> --help` for a command's options. Settings come from TRIALWATCH_* "
+               "environment variables or .env (docs/operations.md).")
     parser.add_argument("-v", "--verbose", action="store_true", help="log retries and details")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineParser, title="commands",
+                                     metavar="<command>")
 
-    ingest = commands.add_parser("ingest", help="fetch new and changed records into the warehouse")
+    def command(name: str, help: str, description: str | None = None) -> argparse.ArgumentParser:
+        """A subcommand: `help` in `trialwatch --help`, `description` (default: help) in its own --help."""
+        return commands.add_parser(name, help=help, description=description or help[:1].upper() + help[1:] + ".")
+
+    ingest = command("ingest", help="fetch new and changed records into the warehouse",
+                     description="Fetch what PubMed and ClinicalTrials.gov added or changed since the last successful "
+                                 "run (minus an overlap), load it into the warehouse and publish it.")
     ingest.add_argument("--source", choices=list(SOURCE_CHOICES), default="all", help="which service (default: all)")
     window = ingest.add_mutually_exclusive_group()
     window.add_argument("--since", type=_day, metavar="YYYY-MM-DD", help="records added or changed since this day")
@@ -260,39 +271,44 @@ def build_parser() -> OneLineParser:
                              "are gone out of the views (the nightly run does it every $TRIALWATCH_RECONCILE_DAYS days)")
     ingest.set_defaults(handler=cmd_ingest)
 
-    backfill = commands.add_parser("backfill", help="the full history of each source (resumes an interrupted backfill)")
+    backfill = command("backfill", help="the full history of each source (resumes an interrupted backfill)")
     backfill.add_argument("--source", choices=list(SOURCE_CHOICES), default="all", help="which service (default: all)")
     backfill.set_defaults(handler=cmd_backfill)
 
-    replay = commands.add_parser("replay", help="rebuild the warehouse from the raw archive (no network)")
+    replay = command("replay", help="rebuild the warehouse from the raw archive (no network)")
     replay.add_argument("dir", nargs="?", help="archive folder (default: $TRIALWATCH_DATA_DIR/raw)")
     replay.set_defaults(handler=cmd_replay)
 
-    run = commands.add_parser("run", help="the main job: ingest, then open the dashboard")
-    demo = commands.add_parser("demo", help="same as `run --demo`: the offline sample, then the dashboard")
-    for command in (run, demo):
-        if command is run:
-            command.add_argument("--demo", action="store_true",
+    run = command("run", help="the main job: ingest, then open the dashboard",
+                  description="The main job: ingest from the real services (or, with --demo, an offline sample), "
+                              "then open the dashboard on the result.")
+    demo = command("demo", help="same as `run --demo`: the offline sample, then the dashboard")
+    for sub in (run, demo):
+        if sub is run:
+            sub.add_argument("--demo", action="store_true",
                                  help="no network needed: ingest a generated sample served by local stand-ins of both APIs")
-        command.add_argument("--night", type=int, choices=[1, 2], default=1,
+        sub.add_argument("--night", type=int, choices=[1, 2], default=1,
                              help="with --demo — 1: first ingest; 2: the next night (new papers, a trial changes status)")
-        command.add_argument("--no-dashboard", action="store_true", help="ingest only, don't open the dashboard")
+        sub.add_argument("--no-dashboard", action="store_true", help="ingest only, don't open the dashboard")
     run.set_defaults(handler=cmd_run)
     demo.set_defaults(handler=cmd_demo)
 
-    status = commands.add_parser("status", help="last runs, watermarks, row counts and rejects")
+    status = command("status", help="last runs, watermarks, row counts and rejects",
+                     description="Row counts, watermarks, PubMed's reading of the query and the last runs of the "
+                                 "warehouse named by TRIALWATCH_DB (read-only). Starts with a WARNING line when a "
+                                 "source's last successful run is more than two days old.")
     status.set_defaults(handler=cmd_status)
 
-    retag = commands.add_parser("retag", help="re-run the condition tagger, study design and drug role rules over "
+    retag = command("retag", help="re-run the condition tagger, study design and drug role rules over "
                                 "stored records (no refetching)")
     retag.add_argument("--all", action="store_true", help="every record, not only those tagged by an older tagger")
     retag.set_defaults(handler=cmd_retag)
 
-    evaluate = commands.add_parser("evaluate-tagger", help="score condition tags against MeSH indexing of stored records")
+    evaluate = command("evaluate-tagger", help="score condition tags against MeSH indexing of stored records")
     evaluate.add_argument("--examples", type=int, default=10, help="worst false positives/negatives to show")
     evaluate.set_defaults(handler=cmd_evaluate_tagger)
 
-    serve = commands.add_parser("serve", help="register the nightly Prefect deployment and run it on its schedule")
+    serve = command("serve", help="register the nightly Prefect deployment and run it on its schedule")
     serve.add_argument("--cron", default=None,
                        help="schedule (default: $TRIALWATCH_CRON (environment or .env), else '0 3 * * *')")
     serve.add_argument("--timezone", default=None,
@@ -300,19 +316,20 @@ def build_parser() -> OneLineParser:
                             "(default: $TRIALWATCH_TIMEZONE (environment or .env), else UTC)")
     serve.set_defaults(handler=cmd_serve)
 
-    dashboard = commands.add_parser("dashboard", help="open the Streamlit dashboard on the warehouse "
+    dashboard = command("dashboard", help="open the Streamlit dashboard on the warehouse "
                                     "(honours STREAMLIT_SERVER_PORT / _ADDRESS / _HEADLESS)")
     dashboard.add_argument("streamlit_args", nargs=argparse.REMAINDER, help="passed on to `streamlit run`")
     dashboard.set_defaults(handler=cmd_dashboard)
 
-    export = commands.add_parser("export", help="write every table and view as Parquet or CSV files")
-    export.add_argument("--format", choices=["parquet", "csv"], default="parquet")
+    export = command("export", help="write every table and view as Parquet or CSV files")
+    export.add_argument("--format", choices=["parquet", "csv"], default="parquet",
+                        help="file format (default: parquet, which keeps lists and structs)")
     export.add_argument("--force", action="store_true", help="overwrite files an earlier export left in the folder")
     export.add_argument("dir", help="output folder")
     export.set_defaults(handler=cmd_export)
 
-    schema_docs = commands.add_parser("schema-docs", help="regenerate docs/schema.md from the schema's comments")
-    schema_docs.add_argument("--output", default="docs/schema.md")
+    schema_docs = command("schema-docs", help="regenerate docs/schema.md from the schema's comments")
+    schema_docs.add_argument("--output", default="docs/schema.md", help="file to write (default: docs/schema.md)")
     schema_docs.add_argument("--check", action="store_true", help="fail if the file is stale instead of writing it")
     schema_docs.set_defaults(handler=cmd_schema_docs)
     return parser

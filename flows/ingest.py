@@ -8,18 +8,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import duckdb
 from prefect import Flow, flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NONE
-from prefect.context import FlowRunContext
+from prefect.context import FlowRunContext, TaskRunContext
 from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
 
 from extract.archive import RawArchive
 from extract.catalogue import Catalogue
 from extract.pages import RawPage
+from extract.sources import NAMES
 from flows import digest, pipeline, prepare, reconcile
 from flows.settings import Settings
 from flows.workers import PageWorkers, dask_task_runner, open_workers
@@ -38,7 +39,7 @@ class RunReport:
     summaries: list[pipeline.SourceSummary]
     digest_markdown: str
     artifact_markdown: str  # the digest with each list cut to ARTIFACT_ENTRIES
-    feed: bytes
+    feeds: dict[str, bytes]  # Atom feeds by file name: new.xml, <drug>.xml, <drug>--<group>.xml, …
     stamp: str
 
 
@@ -69,10 +70,23 @@ def _progress(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _subflow(child: Flow) -> Flow:
-    """`child` on the running flow's task runner: Prefect gives a subflow its own default runner,
-    so pages submitted to a Dask cluster from a subflow would otherwise run in threads here."""
-    return child.with_options(task_runner=FlowRunContext.get().task_runner)
+def orchestrated() -> bool:
+    """Whether runs report to a Prefect server: PREFECT_API_URL is set (a self-hosted server,
+    Prefect Cloud), or this is already a Prefect flow run (`trialwatch serve`'s deployment)."""
+    return bool(get_current_settings().api.url) or FlowRunContext.get() is not None
+
+
+def _run(step, *args):
+    """A task (or subflow) as Prefect orchestrates it inside an orchestrated flow run; its plain
+    function (`.fn`, Prefect's idiom for running without orchestration) when the flow itself was
+    called as a plain function — a one-shot command with no Prefect API configured, which would
+    otherwise start a temporary Prefect server and spend seconds on it."""
+    context = FlowRunContext.get()
+    if context is None:
+        return step.fn(*args)
+    if isinstance(step, Flow):  # a subflow on the running flow's task runner: Prefect would give it
+        step = step.with_options(task_runner=context.task_runner)  # its own, and Dask pages would run here
+    return step(*args)
 
 
 @task(name="resolve-window", cache_policy=NONE)
@@ -100,7 +114,7 @@ def fetch_archive_parse_load(working: Working, source: str, workers: PageWorkers
 
 @flow(name="trialwatch-source", flow_run_name="ingest-{source}", validate_parameters=False)
 def source_flow(working: Working, source: str, workers: PageWorkers) -> pipeline.SourceSummary:
-    return fetch_archive_parse_load(working, source, workers)
+    return _run(fetch_archive_parse_load, working, source, workers)
 
 
 def digest_path(settings: Settings, stamp: str) -> Path:
@@ -113,24 +127,34 @@ def summarize(working: Working, settings: Settings, summaries: list[pipeline.Sou
     now = clock.now()
     stamp = f"{now:%Y%m%dT%H%M%SZ}"
     report = digest.build_digest(conn, unpublished_run_ids(conn), now)
+    feeds = digest.render_feeds(conn, now, dashboard_url=settings.dashboard_url,
+                                drug_labels={drug.key: drug.label for drug in Catalogue.load().drugs})
     return RunReport(summaries, digest.render_markdown(report),
                      digest.render_markdown(report, limit=ARTIFACT_ENTRIES, full_digest=str(digest_path(settings, stamp))),
-                     digest.render_atom(conn, now), stamp)
+                     feeds, stamp)
 
 
 def write_files(settings: Settings, report: RunReport) -> None:
-    """The run's digest (stamped, and as latest.md) and the Atom feed."""
+    """The run's digest (stamped, and as latest.md) and the Atom feeds: new.xml at
+    settings.feed_path, the per-drug and per-group feeds beside it; group feeds this run did not
+    write (their group has no entries any more) are removed."""
     markdown = report.digest_markdown.encode()
     digest.write_atomically(digest_path(settings, report.stamp), markdown)
     digest.write_atomically(settings.data_dir / "digests" / "latest.md", markdown)
-    digest.write_atomically(settings.feed_path, report.feed)
+    folder = settings.feed_path.parent
+    for name, feed in report.feeds.items():
+        digest.write_atomically(settings.feed_path if name == "new.xml" else folder / name, feed)
+    digest.remove_stale_feeds(folder, report.feeds)
 
 
 @task(name="write-digest-and-feed", cache_policy=NONE)
 def write_outputs(settings: Settings, report: RunReport) -> None:
+    """The digest files and feeds, and — where a Prefect server records the run — the digest as
+    its markdown artifact."""
     write_files(settings, report)
-    create_markdown_artifact(key=ARTIFACT_KEY, markdown=report.artifact_markdown,
-                             description="What the last trialwatch run changed")
+    if TaskRunContext.get() is not None:
+        create_markdown_artifact(key=ARTIFACT_KEY, markdown=report.artifact_markdown,
+                                 description="What the last trialwatch run changed")
 
 
 @task(name="reconcile-ids", cache_policy=NONE)
@@ -148,7 +172,7 @@ def _to_reconcile(working: Working, settings: Settings, summaries: list[pipeline
 
 
 @flow(name="trialwatch-nightly", validate_parameters=False)
-def nightly_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgov"),
+def nightly_flow(settings: Settings, sources: tuple[str, ...] = NAMES,
                  since: date | None = None, full: bool = False,
                  reconcile_now: bool = False) -> list[pipeline.SourceSummary | reconcile.ReconcileSummary]:
     """fetch → archive → parse → load per source into a private copy of the warehouse, reconcile
@@ -158,23 +182,23 @@ def nightly_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgo
     with writing(settings.db_path) as conn, open_workers(settings.workers, settings.task_runner) as workers:
         # one pool of workers for both sources: started (and its tagger built) once
         working = Working(conn)
-        windows = {source: resolve_window(working, settings, source, since, full) for source in sources}
+        windows = {source: _run(resolve_window, working, settings, source, since, full) for source in sources}
         with pipeline.started_pulls(conn, settings, windows, catalogue=Catalogue.load(), progress=_progress,
                                     workers=workers) as pulls:
             working.pulls = pulls
-            summaries = [_subflow(source_flow)(working, source, workers) for source in sources]
-        summaries += [reconcile_task(working, settings, source)
+            summaries = [_run(source_flow, working, source, workers) for source in sources]
+        summaries += [_run(reconcile_task, working, settings, source)
                       for source in _to_reconcile(working, settings, summaries, reconcile_now)]
-        report = summarize(working, settings, summaries)
-    write_outputs(settings, report)
+        report = _run(summarize, working, settings, summaries)
+    _run(write_outputs, settings, report)
     return summaries
 
 
 @flow(name="trialwatch-backfill", validate_parameters=False)
-def backfill_flow(settings: Settings, sources: tuple[str, ...] = ("pubmed", "ctgov")) -> list[pipeline.SourceSummary]:
+def backfill_flow(settings: Settings, sources: tuple[str, ...] = NAMES) -> list[pipeline.SourceSummary]:
     """Full history of each source (PubMed date-sliced under the esearch cap, resumable slice by
     slice), published like a nightly run."""
-    return _subflow(nightly_flow)(settings, sources, None, True)
+    return _run(nightly_flow, settings, sources, None, True)
 
 
 @task(name="retag", cache_policy=NONE)
@@ -191,7 +215,7 @@ def retag_task(working: Working, everything: bool) -> dict[str, int]:
 def retag_flow(settings: Settings, everything: bool = False) -> dict[str, int]:
     """Re-run the condition tagger over stored records (no refetching) and publish."""
     with writing(settings.db_path) as conn:
-        return retag_task(Working(conn), everything)
+        return _run(retag_task, Working(conn), everything)
 
 
 @task(name="replay-archive", cache_policy=NONE)
@@ -207,7 +231,7 @@ def replay_flow(settings: Settings, archive_dir: Path) -> list[pipeline.SourceSu
     source replayed and something was replayed: a rebuild that lost a source, or found no pages,
     must not replace the published warehouse."""
     with writing(settings.db_path, fresh=True) as conn:
-        summaries = replay_task(Working(conn), settings, archive_dir)
+        summaries = _run(replay_task, Working(conn), settings, archive_dir)
         failed = [summary for summary in summaries if summary.status != "succeeded"]
         if failed:
             raise WarehouseError(f"replay of {', '.join(s.source for s in failed)} failed ({failed[0].message}); "
@@ -235,15 +259,19 @@ def scheduled_nightly(sources: list[str] = ["pubmed", "ctgov"]) -> None:  # noqa
 
 
 @contextmanager
-def on_task_runner(chosen: Flow, settings: Settings) -> Iterator[Flow]:
-    """`chosen` as configured: unchanged by default; on a Dask cluster's task runner when
-    TRIALWATCH_TASK_RUNNER=dask (the cluster lives as long as this block)."""
-    with without_heartbeats_on_a_temporary_server():
-        if settings.task_runner != "dask":
-            yield chosen
-            return
-        with dask_task_runner(settings.workers, settings.dask_address) as runner:
+def on_task_runner(chosen: Flow, settings: Settings) -> Iterator[Callable]:
+    """`chosen` as configured, for a command to call: on a Dask cluster's task runner when
+    TRIALWATCH_TASK_RUNNER=dask (the cluster lives as long as this block; Prefect ships the
+    pages); a Prefect flow run where a Prefect server records it (`orchestrated`); otherwise its
+    plain function, so no temporary Prefect server is started and none outlives the command."""
+    if settings.task_runner == "dask":
+        with without_heartbeats_on_a_temporary_server(), \
+                dask_task_runner(settings.workers, settings.dask_address) as runner:
             yield chosen.with_options(task_runner=runner)
+    elif orchestrated():
+        yield chosen
+    else:
+        yield chosen.fn
 
 
 @contextmanager

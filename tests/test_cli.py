@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -156,3 +157,113 @@ def test_the_demo_nights_carry_different_days(tmp_path):
     assert new_today["new paper"] == NIGHT2_NEW_ARTICLES and new_today["new trial"] == NIGHT2_NEW_TRIALS
     digest = (tmp_path / "data" / "demo" / "digests" / "latest.md").read_text()
     assert f"## New trials ({NIGHT2_NEW_TRIALS})" in digest
+
+
+# --- help ------------------------------------------------------------------------------------------
+
+def _commands(parser):
+    import argparse
+
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return action.choices, {a.dest: a.help for a in action._choices_actions}
+
+
+def test_every_command_and_option_has_help(capsys):
+    """Walks the parser: every subcommand has a help line (in `trialwatch --help`) and a
+    description (in its own --help), every option and positional argument a help string."""
+    import argparse
+
+    from flows.cli import build_parser, main
+
+    parser = build_parser()
+    commands, helps = _commands(parser)
+    assert {"run", "demo", "ingest", "backfill", "replay", "status", "retag", "evaluate-tagger", "serve",
+            "dashboard", "export", "schema-docs"} <= set(commands)
+    missing = []
+    for name, sub in [("trialwatch", parser), *commands.items()]:
+        if sub is not parser and not (helps.get(name) or "").strip():
+            missing.append(f"{name}: no help line")
+        if not (sub.description or "").strip():
+            missing.append(f"{name}: no description")
+        for action in sub._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                continue
+            if not action.help or action.help == argparse.SUPPRESS or not action.help.strip():
+                missing.append(f"{name} {'/'.join(action.option_strings) or action.dest}: no help")
+    assert not missing, missing
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--help"])
+    assert exit_.value.code == 0
+    shown = " ".join(capsys.readouterr().out.split())
+    for name, text in helps.items():
+        assert f"{name} {' '.join(text.split())}" in shown or (name in shown and " ".join(text.split()) in shown), name
+
+
+# --- status: stale runs -------------------------------------------------------------------------------
+
+def _warehouse_with_runs(path: Path, runs: list[tuple[str, str, timedelta]]) -> Path:
+    """A warehouse whose ingest_runs finished `age` before clock.now() (never the wall-clock date)."""
+    from warehouse import clock
+    from warehouse.db import open_warehouse
+
+    now = clock.now()
+    conn = open_warehouse(path)
+    try:
+        for number, (source, status, age) in enumerate(runs):
+            conn.execute("INSERT INTO ingest_runs (run_id, source, mode, started_at, finished_at, status, fetched) "
+                         "VALUES (?, ?, 'incremental', ?, ?, ?, 0)",
+                         [f"run-{number}", source, now - age - timedelta(minutes=5), now - age, status])
+    finally:
+        conn.close()
+    return path
+
+
+def _warnings(lines: list[str]) -> list[str]:
+    return [line for line in lines if line.startswith("WARNING")]
+
+
+def test_status_warns_once_when_the_last_successful_run_is_older_than_two_days(tmp_path):
+    from warehouse.status import status_lines
+
+    db = _warehouse_with_runs(tmp_path / "stale.duckdb", [
+        ("pubmed", "succeeded", timedelta(days=3, hours=4)), ("ctgov", "succeeded", timedelta(days=3, hours=4)),
+        ("pubmed", "failed", timedelta(hours=2)), ("ctgov", "failed", timedelta(hours=2))])
+    warnings = _warnings(status_lines(db))
+    assert len(warnings) == 1
+    assert "3 days 4 hours old" in warnings[0] and "trialwatch ingest" in warnings[0]
+    assert "pubmed" in warnings[0] and "ctgov" in warnings[0]
+
+    fresh = _warehouse_with_runs(tmp_path / "fresh.duckdb", [
+        ("pubmed", "succeeded", timedelta(days=1, hours=20)), ("ctgov", "succeeded", timedelta(hours=3))])
+    assert _warnings(status_lines(fresh)) == []
+
+    one_stale = _warehouse_with_runs(tmp_path / "one.duckdb", [
+        ("pubmed", "succeeded", timedelta(hours=3)), ("ctgov", "succeeded", timedelta(days=5))])
+    [warning] = _warnings(status_lines(one_stale))
+    assert "5 days old" in warning and "ctgov" in warning and "pubmed" not in warning
+
+    never = _warehouse_with_runs(tmp_path / "never.duckdb", [("pubmed", "failed", timedelta(hours=1))])
+    [warning] = _warnings(status_lines(never))
+    assert "no run has succeeded yet" in warning and "pubmed never succeeded" in warning
+
+
+def test_status_warning_follows_the_pipeline_clock(tmp_path):
+    """A run that is fresh now is stale three days later (clock.on_day moves the pipeline's clock)."""
+    from warehouse import clock
+    from warehouse.status import status_lines
+
+    db = _warehouse_with_runs(tmp_path / "tw.duckdb", [("pubmed", "succeeded", timedelta(hours=1))])
+    assert _warnings(status_lines(db)) == []
+    with clock.on_day(clock.today() + timedelta(days=3)):
+        [warning] = _warnings(status_lines(db))
+    assert "3 days 1 hour old" in warning  # three days on, plus the hour it already had
+
+
+def test_status_command_prints_the_warning(tmp_path, workdir):
+    db = _warehouse_with_runs(tmp_path / "tw.duckdb", [("pubmed", "succeeded", timedelta(days=4))])
+    result = trialwatch("status", env={**workdir, "TRIALWATCH_DB": str(db)})
+    assert result.returncode == 0, result.stderr
+    warnings = _warnings(result.stdout.splitlines())
+    assert len(warnings) == 1 and "4 days old" in warnings[0]
+    assert result.stdout.splitlines()[1] == warnings[0]  # right under the warehouse's name
