@@ -1,7 +1,7 @@
 """Condition groups: the level researchers filter at (depressive disorders, trauma and PTSD, …).
 
 A MeSH descriptor's group comes from its tree branch (`extract/mesh_groups.tsv`, built by
-`extract.evaluate_tagger.build_mesh_groups`); a lexicon concept outside those branches takes its
+`extract.mesh.build_mesh_groups`); a lexicon concept outside those branches takes its
 lexicon category (mood, neurological, other). Pure data: imported where spaCy is not wanted.
 """
 from __future__ import annotations

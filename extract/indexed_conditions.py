@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from extract.condition_groups import GROUP_CATEGORY
-from extract.evaluate_tagger import is_major_topic, load_mesh_groups, normalize_ui
+from extract.mesh import is_major_topic, load_mesh_groups, normalize_ui
 from extract.tagger import Lexicon, RecordCondition
 
 SOURCE_OF_KIND = {"article": "mesh", "trial": "registry"}

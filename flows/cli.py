@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from extract.archive import ArchiveNotFound
-from flows.settings import ConfigError, Settings, load_settings
+from flows.settings import ConfigError, Settings, load_settings, quiet_prefect
 from warehouse.db import WarehouseError
 from warehouse.publish import preflight
 
@@ -41,15 +41,6 @@ def _day(text: str) -> date:
         raise argparse.ArgumentTypeError(f"malformed date {text!r}: expected YYYY-MM-DD, e.g. 2024-01-31") from None
 
 
-def _quiet_prefect() -> None:
-    """Prefect's chatter (temporary server, telemetry, run states, tracebacks of errors the CLI
-    explains in one line itself) stays out of the terminal unless the user asks for it with their
-    own PREFECT_LOGGING_LEVEL."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
-
-
 def _check_warehouse(settings: Settings) -> None:
     """Fail fast and plainly on a bad warehouse path, before Prefect starts or anything is fetched."""
     preflight(settings.db_path)
@@ -68,7 +59,7 @@ def _report(summaries) -> int:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     _check_warehouse(settings)
-    _quiet_prefect()
+    quiet_prefect()
     from flows.ingest import nightly_flow, on_task_runner
 
     with on_task_runner(nightly_flow, settings) as nightly:
@@ -78,7 +69,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
     _check_warehouse(settings)
-    _quiet_prefect()
+    quiet_prefect()
     from flows.ingest import backfill_flow, on_task_runner
 
     with on_task_runner(backfill_flow, settings) as backfill:
@@ -90,7 +81,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
     archive_dir = find_archive(Path(args.dir) if args.dir else settings.archive_dir)
     _check_warehouse(settings)
-    _quiet_prefect()
+    quiet_prefect()
     from flows.ingest import on_task_runner, replay_flow
 
     with on_task_runner(replay_flow, settings) as replay:
@@ -106,7 +97,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         settings = demo_settings(settings)
     else:
         _check_warehouse(settings)
-        _quiet_prefect()
+        quiet_prefect()
         from flows.ingest import nightly_flow, on_task_runner
 
         with on_task_runner(nightly_flow, settings) as nightly:
@@ -183,7 +174,7 @@ def cmd_retag(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.db_path.exists():
         raise WarehouseError(f"no warehouse at {settings.db_path} yet; run `trialwatch ingest` (or `trialwatch demo`) first")
     _check_warehouse(settings)
-    _quiet_prefect()
+    quiet_prefect()
     from flows.ingest import on_task_runner, retag_flow
 
     with on_task_runner(retag_flow, settings) as retag:

@@ -15,8 +15,9 @@ from pathlib import Path
 from extract.sources import NAMES
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml
 from flows.demo_sample import generate_sample
-from flows.settings import Settings
+from flows.settings import Settings, quiet_prefect
 from warehouse import clock
+from warehouse.publish import preflight
 
 DEMO_DATA_DIR = Path("data/demo")
 DEMO_DB_NAME = "trialwatch.duckdb"
@@ -35,7 +36,6 @@ def demo_warehouse(demo_dir: Path = DEMO_DATA_DIR) -> Path | None:
 
 
 def run_demo(settings: Settings, *, night: int = 1, today: date | None = None, demo_dir: Path = DEMO_DATA_DIR):
-    from flows.cli import _check_warehouse, _quiet_prefect
 
     today = today or clock.today()
     chosen = settings.db_path
@@ -43,8 +43,8 @@ def run_demo(settings: Settings, *, night: int = 1, today: date | None = None, d
     if chosen != settings.db_path and chosen != Settings().db_path:
         print(f"demo: leaving your warehouse {chosen} alone (TRIALWATCH_DB); the demo has its own in {demo_dir}",
               file=sys.stderr)
-    _check_warehouse(settings)
-    _quiet_prefect()
+    preflight(settings.db_path)  # a bad warehouse path fails before anything is served
+    quiet_prefect()
     from flows.ingest import nightly_flow, on_task_runner
 
     world_day = today - timedelta(days=1) if night == 1 else today

@@ -19,11 +19,10 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_sett
 
 from extract.archive import RawArchive
 from extract.catalogue import Catalogue
-from extract.pages import RawPage
 from extract.sources import NAMES
-from flows import digest, pipeline, prepare, reconcile
+from flows import digest, pipeline, reconcile
 from flows.settings import Settings
-from flows.workers import PageWorkers, dask_task_runner, open_workers
+from flows.workers import PageWorkers, open_workers
 from warehouse import clock
 from warehouse.db import WarehouseError
 from warehouse.publish import unpublished_run_ids, writing
@@ -95,13 +94,6 @@ def resolve_window(working: Working, settings: Settings, source: str, since: dat
     window = pipeline.resolve_window(working.conn, source, since=since, full=full, overlap_days=settings.overlap_days)
     _progress(f"{source}: {window.mode} pull" + (f" since {window.since}" if window.since else ""))
     return window
-
-
-@task(name="prepare-pages", cache_policy=NONE, persist_result=False)
-def prepare_pages_task(pages: list[RawPage], catalogue: Catalogue | None) -> list[prepare.PreparedPage]:
-    """Parse, drug-label and tag a chunk of pages: what runs on Dask workers when
-    TRIALWATCH_TASK_RUNNER=dask (flows/workers.py)."""
-    return prepare.prepare_pages(pages, catalogue)
 
 
 @task(name="fetch-archive-parse-load", cache_policy=NONE)
@@ -265,6 +257,8 @@ def on_task_runner(chosen: Flow, settings: Settings) -> Iterator[Callable]:
     pages); a Prefect flow run where a Prefect server records it (`orchestrated`); otherwise its
     plain function, so no temporary Prefect server is started and none outlives the command."""
     if settings.task_runner == "dask":
+        from flows.workers.dask import dask_task_runner
+
         with without_heartbeats_on_a_temporary_server(), \
                 dask_task_runner(settings.workers, settings.dask_address) as runner:
             yield chosen.with_options(task_runner=runner)

@@ -8,6 +8,7 @@ TRIALWATCH_RECONCILE_MAX_SHARE, TRIALWATCH_DASHBOARD_URL.
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -41,7 +42,7 @@ class Settings:
     http_timeout: float = 30.0
     http_retries: int = 6
     overlap_days: int = 3
-    # Where pages are parsed and tagged (flows/workers.py): `workers` local processes (0 = one per
+    # Where pages are parsed and tagged (flows/workers/): `workers` local processes (0 = one per
     # CPU core, 1 = in the main process), or a Dask cluster when task_runner is "dask".
     workers: int = 0
     task_runner: str = "local"
@@ -222,3 +223,12 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: Path | Non
     values = read.model_dump()
     values["db_path"] = read.db_path or read.data_dir / "trialwatch.duckdb"
     return Settings(**values)
+
+
+def quiet_prefect() -> None:
+    """Prefect's chatter (a temporary server, telemetry, run states, tracebacks of errors the CLI
+    explains in one line itself) stays out of the terminal unless the user asks for it with their
+    own PREFECT_LOGGING_LEVEL. Call before Prefect is imported."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "CRITICAL")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from extract.evaluate_tagger import (
-    Counts, build_mesh_groups, default_mesh_groups_path, evaluate, evaluate_records,
-    format_mesh_groups, group_of_tree_number, load_mesh_groups, normalize_ui,
+from extract.evaluate_tagger import Counts, evaluate, evaluate_records
+from extract.mesh import (
+    build_mesh_groups, default_mesh_groups_path, format_mesh_groups, group_of_tree_number, load_mesh_groups,
+    normalize_ui,
 )
 from extract.tagger import Mention, Tagger
 

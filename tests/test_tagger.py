@@ -11,7 +11,7 @@ import pytest
 import spacy
 
 from extract.ctgov_parser import parse_ctgov_page
-from extract.evaluate_tagger import load_mesh_groups, read_tree
+from extract.mesh import load_mesh_groups, read_tree
 from extract.pubmed_parser import iter_pubmed, parse_pubmed
 from extract.tagger import (
     CATEGORIES, LEXICON_SHA256, TAGGER_VERSION, Mention, Tagger, about, abstract_sections,

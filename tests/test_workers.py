@@ -22,7 +22,8 @@ from extract.standins import CtGovStandIn, PubMedStandIn
 from flows import pipeline
 from flows.prepare import PreparedPage, prepare_page
 from flows.settings import ConfigError, Settings, load_settings
-from flows.workers import DaskMissing, InlineWorkers, ProcessWorkers, WorkerDied, dask_task_runner, ordered_map
+from flows.workers import InlineWorkers, ProcessWorkers, WorkerDied, ordered_map
+from flows.workers.dask import DaskMissing, dask_task_runner
 from tests.helpers import corpus_pubmed_records, corpus_studies, ingest_in_process, warehouse_content
 from warehouse.db import open_warehouse
 from warehouse.load import build_batch, concat_batches

@@ -1,0 +1,75 @@
+"""Pages prepared on this machine: in the calling process, or in a pool of worker processes."""
+from __future__ import annotations
+
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Iterable, Iterator
+
+from extract.catalogue import Catalogue
+from extract.pages import RawPage
+from flows import prepare
+from flows.prepare import PreparedPage
+from flows.workers.base import PageWorkers, ordered_map
+
+
+class InlineWorkers(PageWorkers):
+    """Prepare each page in the calling process (small runs, tests, `TRIALWATCH_WORKERS=1`)."""
+
+    description = "in the main process"
+
+    def __init__(self, catalogue: Catalogue | None = None):
+        self.catalogue = catalogue
+
+    def map(self, pages: Iterable[RawPage | None]) -> Iterator[PreparedPage | None]:
+        for page in pages:
+            yield None if page is None else prepare.prepare_page(page, self.catalogue)
+
+
+_worker_catalogue: Catalogue | None = None
+
+
+def _start_worker(catalogue: Catalogue) -> None:
+    """Runs once in each worker process (the tagger is built on the first page with records)."""
+    global _worker_catalogue
+    _worker_catalogue = catalogue
+
+
+def _prepare_in_worker(pages: list[RawPage]) -> list[PreparedPage]:
+    return prepare.prepare_pages(pages, _worker_catalogue)
+
+
+class WorkerDied(RuntimeError):
+    """A local worker process ended without finishing its page."""
+
+
+class ProcessWorkers(PageWorkers):
+    """A pool of worker processes on this machine. Started with `spawn`, not `fork`: the main
+    process has threads (HTTP prefetch, Prefect, DuckDB) and forking a threaded process can
+    deadlock. As with any spawn pool, a script that runs the pipeline needs the usual
+    `if __name__ == "__main__":` guard (workers re-import the main module)."""
+
+    def __init__(self, processes: int, catalogue: Catalogue | None = None, ahead: int | None = None):
+        self.processes = processes
+        self.ahead = ahead or 2 * processes + 2
+        self.description = f"in {processes} worker processes"
+        self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_start_worker,
+                                         initargs=(catalogue or prepare.default_catalogue(),))
+
+    def map(self, pages: Iterable[RawPage | None]) -> Iterator[PreparedPage | None]:
+        try:
+            yield from ordered_map(lambda chunk: self._pool.submit(_prepare_in_worker, chunk), pages,
+                                   chunk=1, ahead=self.ahead)
+        except BrokenProcessPool:
+            raise WorkerDied("a worker process preparing pages died (killed, or out of memory?); run again, "
+                             "or set TRIALWATCH_WORKERS=1 to prepare pages in the main process") from None
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def local_worker_count(setting: int) -> int:
+    """`TRIALWATCH_WORKERS`: 0 means one per CPU core."""
+    return setting or os.cpu_count() or 1
