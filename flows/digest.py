@@ -22,19 +22,32 @@ import duckdb
 from extract.condition_groups import group_label
 from extract.sources import SOURCES
 from flows.labels import FIELD_LABELS, code_label, phase_label
-from flows.pipeline import counted
 from flows.settings import DEFAULT_DASHBOARD_URL
 
 ATOM = "http://www.w3.org/2005/Atom"
 FEED_ID = "tag:trialwatch,2026:feed/new"
 FEED_LIMIT = 200
 
+# A record's condition groups, as researchers read them, in the groups' own order.
+RECORD_GROUPS = """
+, record_groups AS (
+    SELECT record_kind, record_id, list(DISTINCT condition_group_label ORDER BY condition_group_label) AS groups
+    FROM v_record_condition_groups WHERE levels_up = 0 GROUP BY ALL
+)
+"""
+# New trials by drug, randomised ones first.
 NEW_TRIALS = """
-SELECT t.nct_id, t.brief_title, t.overall_status, array_to_string(t.phases, '/'),
-       coalesce(list_sort(list(d.drug) FILTER (d.drug IS NOT NULL)), [])
-FROM live_trials t LEFT JOIN record_drugs d ON d.record_kind = 'trial' AND d.record_id = t.nct_id
-WHERE list_contains(?, t.first_run_id)
-GROUP BY ALL ORDER BY t.nct_id
+WITH new AS (
+    SELECT t.nct_id, t.brief_title, t.overall_status, array_to_string(t.phases, '/') AS phase,
+           coalesce(list_sort(list(d.drug) FILTER (d.drug IS NOT NULL)), []) AS drugs
+    FROM live_trials t LEFT JOIN record_drugs d ON d.record_kind = 'trial' AND d.record_id = t.nct_id
+    WHERE list_contains(?, t.first_run_id) GROUP BY ALL
+)""" + RECORD_GROUPS + """
+SELECT n.nct_id, n.brief_title, n.overall_status, n.phase, n.drugs, coalesce(g.groups, [])
+FROM new n
+LEFT JOIN record_groups g ON g.record_kind = 'trial' AND g.record_id = n.nct_id
+LEFT JOIN designs s ON s.nct_id = n.nct_id
+ORDER BY n.drugs[1] NULLS LAST, coalesce(s.allocation, '') <> 'RANDOMIZED', n.nct_id
 """
 # Meaningful changes: not the registry's own "last update posted" churn, and results posting
 # has its section.
@@ -63,19 +76,30 @@ FROM article_trials l JOIN live_articles a USING (pmid)
 WHERE list_contains(?, l.run_id)
 GROUP BY l.pmid, l.nct_id ORDER BY l.nct_id, l.pmid
 """
-# New papers about a catalogue drug (not only mentioning it, e.g. as an anaesthetic), trials and
-# reviews first; and how many only mention one.
+# New papers about a catalogue drug (not only mentioning it, e.g. as an anaesthetic), by drug,
+# trials and syntheses first; then (NEW_MENTION_ONLY) those that only mention one.
 NEW_PAPERS = """
-SELECT v.pmid, v.title, coalesce(v.journal, v.book_title), v.study_design, v.drugs, v.subject_drugs, v.retracted
-FROM v_articles v JOIN live_articles a USING (pmid)
-WHERE list_contains(?, a.first_run_id) AND (len(v.subject_drugs) > 0 OR len(v.drugs) = 0)
-ORDER BY CASE v.study_design WHEN 'randomized controlled trial' THEN 0 WHEN 'clinical trial' THEN 1
+WITH new AS (
+    SELECT v.* FROM v_articles v JOIN live_articles a USING (pmid) WHERE list_contains(?, a.first_run_id)
+)""" + RECORD_GROUPS + """
+SELECT v.pmid, v.title, coalesce(v.journal, v.book_title), v.study_design, v.drugs, v.subject_drugs, v.retracted,
+       coalesce(g.groups, [])
+FROM new v LEFT JOIN record_groups g ON g.record_kind = 'article' AND g.record_id = CAST(v.pmid AS VARCHAR)
+WHERE len(v.subject_drugs) > 0 OR len(v.drugs) = 0
+ORDER BY v.subject_drugs[1] NULLS LAST,
+         CASE v.study_design WHEN 'randomized controlled trial' THEN 0 WHEN 'clinical trial' THEN 1
               WHEN 'meta-analysis' THEN 2 WHEN 'systematic review' THEN 3 ELSE 4 END,
          v.pmid DESC
 """
 NEW_MENTION_ONLY = """
-SELECT count(*) FROM v_articles v JOIN live_articles a USING (pmid)
-WHERE list_contains(?, a.first_run_id) AND len(v.subject_drugs) = 0 AND len(v.drugs) > 0
+WITH new AS (
+    SELECT v.* FROM v_articles v JOIN live_articles a USING (pmid) WHERE list_contains(?, a.first_run_id)
+)""" + RECORD_GROUPS + """
+SELECT v.pmid, v.title, coalesce(v.journal, v.book_title), v.study_design, v.drugs, v.subject_drugs, v.retracted,
+       coalesce(g.groups, [])
+FROM new v LEFT JOIN record_groups g ON g.record_kind = 'article' AND g.record_id = CAST(v.pmid AS VARCHAR)
+WHERE len(v.subject_drugs) = 0 AND len(v.drugs) > 0
+ORDER BY v.drugs[1], v.pmid DESC
 """
 # Stored papers that a run found retracted (a new version with the retraction link or type).
 NEWLY_RETRACTED = """
@@ -99,7 +123,8 @@ FROM ingest_runs WHERE list_contains(?, run_id) ORDER BY source
 # Every feed's entries, from one query: each entry (a new trial, a status change, a new paper about
 # a catalogue drug, a paper-trial pair) with the records it is about (a pair: both), filed under the
 # all-in-one feed (drug and grp NULL), each drug of those records (grp NULL), each condition group
-# (drug NULL) and each drug × group pair of one record; the newest `limit` per feed. A paper's
+# (drug NULL) and each drug × group pair of one record; papers that only mention a catalogue drug
+# go only into the all-in-one feed with mentions (with_mentions); the newest `limit` per feed. A paper's
 # drugs are the ones it is about (not those it only mentions); a trial's are all its drugs.
 FEED_ENTRIES = """
 WITH entries AS (
@@ -107,28 +132,31 @@ WITH entries AS (
            'New trial: ' || coalesce(brief_title, nct_id) AS title,
            nct_id || ' — ' || coalesce(overall_status, '?') || ', ' || coalesce(array_to_string(phases, '/'), '') AS summary,
            'https://clinicaltrials.gov/study/' || nct_id AS link, 'trials?nct=' || nct_id AS page,
-           ['trial:' || nct_id] AS records
+           ['trial:' || nct_id] AS records, false AS mention_only
     FROM live_trials
     UNION ALL
     SELECT 'trial/' || h.nct_id || '/status/' || strftime(h.observed_at, '%Y%m%dT%H%M%S'), h.observed_at,
            'Status change: ' || coalesce(t.brief_title, h.nct_id),
            h.nct_id || ': ' || coalesce(h.old_value, '∅') || ' → ' || coalesce(h.new_value, '∅'),
-           'https://clinicaltrials.gov/study/' || h.nct_id, 'trials?nct=' || h.nct_id, ['trial:' || h.nct_id]
+           'https://clinicaltrials.gov/study/' || h.nct_id, 'trials?nct=' || h.nct_id, ['trial:' || h.nct_id], false
     FROM trial_history h JOIN live_trials t USING (nct_id) WHERE h.field = 'overall_status'
     UNION ALL
     SELECT 'paper/' || v.pmid || '/new', a.first_seen_at,
            CASE WHEN v.retracted THEN '⚠ RETRACTED — ' ELSE '' END || 'New paper: ' || coalesce(v.title, 'PMID ' || v.pmid),
            'PMID ' || v.pmid || ' — ' || coalesce(v.journal, v.book_title, 'no journal') || '; '
-               || coalesce(v.study_design, 'design not known') || ' (' || array_to_string(v.subject_drugs, ', ') || ')',
-           'https://pubmed.ncbi.nlm.nih.gov/' || v.pmid || '/', 'literature?pmid=' || v.pmid, ['article:' || v.pmid]
+               || coalesce(v.study_design, 'design not known') || ' ('
+               || CASE WHEN len(v.subject_drugs) = 0 AND len(v.drugs) > 0
+                       THEN 'only mentions ' || array_to_string(v.drugs, ', ')
+                       ELSE array_to_string(v.subject_drugs, ', ') END || ')',
+           'https://pubmed.ncbi.nlm.nih.gov/' || v.pmid || '/', 'literature?pmid=' || v.pmid, ['article:' || v.pmid],
+           len(v.subject_drugs) = 0 AND len(v.drugs) > 0
     FROM v_articles v JOIN live_articles a USING (pmid)
-    WHERE len(v.subject_drugs) > 0 OR len(v.drugs) = 0
     UNION ALL
     SELECT 'link/' || l.pmid || '/' || l.nct_id, min(l.first_seen_at),
            'Paper on ' || l.nct_id || ': ' || any_value(a.title),
            'PMID ' || l.pmid || ' reports on ' || l.nct_id,
            'https://pubmed.ncbi.nlm.nih.gov/' || l.pmid || '/', 'literature?pmid=' || l.pmid,
-           ['article:' || l.pmid, 'trial:' || l.nct_id]
+           ['article:' || l.pmid, 'trial:' || l.nct_id], false
     FROM article_trials l JOIN live_articles a USING (pmid) GROUP BY l.pmid, l.nct_id
 ), drugs AS (
     SELECT DISTINCT record_kind || ':' || record_id AS record, drug FROM record_drugs
@@ -141,14 +169,17 @@ WITH entries AS (
     UNION SELECT record, NULL, grp FROM groups
     UNION SELECT record, drug, grp FROM drugs JOIN groups USING (record)
 ), placed AS (
-    SELECT NULL AS drug, NULL AS grp, e.* EXCLUDE (records) FROM entries e
+    SELECT NULL AS drug, NULL AS grp, true AS with_mentions, e.* EXCLUDE (records) FROM entries e
     UNION
-    SELECT f.drug, f.grp, e.* EXCLUDE (record)
-    FROM (SELECT * EXCLUDE (records), unnest(records) AS record FROM entries) e JOIN filed f USING (record)
+    SELECT NULL, NULL, false, e.* EXCLUDE (records) FROM entries e WHERE NOT e.mention_only
+    UNION
+    SELECT f.drug, f.grp, false, e.* EXCLUDE (record)
+    FROM (SELECT * EXCLUDE (records), unnest(records) AS record FROM entries WHERE NOT mention_only) e
+    JOIN filed f USING (record)
 )
-SELECT drug, grp, entry_id, seen_at, title, summary, link, page FROM placed
-QUALIFY row_number() OVER (PARTITION BY drug, grp ORDER BY seen_at DESC, entry_id) <= ?
-ORDER BY drug NULLS FIRST, grp NULLS FIRST, seen_at DESC, entry_id
+SELECT drug, grp, with_mentions, entry_id, seen_at, title, summary, link, page FROM placed
+QUALIFY row_number() OVER (PARTITION BY drug, grp, with_mentions ORDER BY seen_at DESC, entry_id) <= ?
+ORDER BY drug NULLS FIRST, grp NULLS FIRST, with_mentions, seen_at DESC, entry_id
 """
 
 
@@ -164,7 +195,7 @@ class Digest:
     gone: list[tuple] = field(default_factory=list)
     new_papers: list[tuple] = field(default_factory=list)
     retracted: list[tuple] = field(default_factory=list)
-    mention_only_papers: int = 0
+    mention_only: list[tuple] = field(default_factory=list)
 
 
 def build_digest(conn: duckdb.DuckDBPyConnection, run_ids: Sequence[str], published_at: datetime) -> Digest:
@@ -180,7 +211,7 @@ def build_digest(conn: duckdb.DuckDBPyConnection, run_ids: Sequence[str], publis
         gone=conn.execute(GONE, [ids]).fetchall(),
         new_papers=conn.execute(NEW_PAPERS, [ids]).fetchall(),
         retracted=conn.execute(NEWLY_RETRACTED, [ids, ids]).fetchall(),
-        mention_only_papers=conn.execute(NEW_MENTION_ONLY, [ids]).fetchall()[0][0],
+        mention_only=conn.execute(NEW_MENTION_ONLY, [ids]).fetchall(),
     )
 
 
@@ -188,11 +219,21 @@ def _md(text: object) -> str:
     return str(text if text is not None else "").replace("|", "\\|").replace("\n", " ")
 
 
-def _new_paper_line(pmid, title, journal, design, drugs, subject_drugs, retracted) -> str:
+def _new_paper_line(pmid, title, journal, design, drugs, subject_drugs, retracted, groups) -> str:
     mentioned = [d for d in drugs if d not in subject_drugs]
     about = ", ".join(subject_drugs) + (f"; also mentions {', '.join(mentioned)}" if mentioned else "")
     return (f"- {'⚠ RETRACTED ' if retracted else ''}[PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) "
-            f"{_md(title)} — {_md(journal) or 'no journal'}; {design or 'design not known'} ({about or 'drug not named'})")
+            f"{_md(title)} — {_md(journal) or 'no journal'}; {design or 'design not known'} "
+            f"({about or 'drug not named'}{_groups(groups)})")
+
+
+def _mention_only_line(pmid, title, journal, design, drugs, subject_drugs, retracted, groups) -> str:
+    return (f"- {'⚠ RETRACTED ' if retracted else ''}[PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) "
+            f"{_md(title)} — {_md(journal) or 'no journal'}; mentions {', '.join(drugs)}{_groups(groups)}")
+
+
+def _groups(groups) -> str:
+    return f" · {', '.join(groups)}" if groups else ""
 
 
 def _trial_link(nct: str) -> str:
@@ -238,12 +279,9 @@ def render_markdown(digest: Digest, *, limit: int | None = None, full_digest: st
                 lambda pmid, title, notice: f"- ⚠ [PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) {_md(title)}"
                                             + (f" — retraction: {_md(notice)}" if notice else ""))
     section("New papers", digest.new_papers, _new_paper_line)
-    if digest.mention_only_papers:
-        lines.append(f"- and {counted(digest.mention_only_papers, 'new paper')} that only mention(s) a catalogue drug (e.g. as an "
-                     "anaesthetic): the dashboard's Literature page shows them with “Include papers that only mention a drug”")
     section("New trials", digest.new_trials,
-            lambda nct, title, status, phase, drugs: f"- {_trial_link(nct)} {_md(title)} — "
-                                                     f"{code_label(status)}, {phase_label(phase)} ({', '.join(drugs) or 'drug not named'})")
+            lambda nct, title, status, phase, drugs, groups: f"- {_trial_link(nct)} {_md(title)} — "
+            f"{code_label(status)}, {phase_label(phase)} ({', '.join(drugs) or 'drug not named'}{_groups(groups)})")
     if digest.results_posted:
         section("Results posted", digest.results_posted,
                 lambda nct, title, phase, posted: f"- {_trial_link(nct)} {_md(title)} — {phase_label(phase)}"
@@ -254,6 +292,8 @@ def render_markdown(digest: Digest, *, limit: int | None = None, full_digest: st
     section("New papers linked to trials", digest.new_linked_papers,
             lambda pmid, title, nct, evidence: f"- [PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) {_md(title)} "
                                                f"→ {nct} (found by {evidence})")
+    if digest.mention_only:  # last: the catalogue drug is an anaesthetic, a background name, …
+        section("New papers that only mention a catalogue drug", digest.mention_only, _mention_only_line)
     if digest.gone:
         section("Gone from the services (taken out of the views; rows kept)", digest.gone,
                 lambda source, record_id, title, reason: f"- {_record_link(source, record_id)} {_md(title)} — {_md(reason)}")
@@ -266,9 +306,12 @@ class Feed:
     group's, or a drug × group's."""
     drug: str | None = None
     group: str | None = None
+    with_mentions: bool = False  # the all-in-one feed with papers that only mention a drug
 
     @property
     def file_name(self) -> str:
+        if self.with_mentions:
+            return "new-with-mentions.xml"
         if self.drug is None and self.group is None:
             return "new.xml"
         if self.group is None:
@@ -280,6 +323,8 @@ class Feed:
         return self.file_name.removesuffix(".xml")
 
     def title(self, drug_labels: Mapping[str, str]) -> str:
+        if self.with_mentions:
+            return "trialwatch: new trials and papers, with papers that only mention a drug"
         if self.drug is None and self.group is None:
             return "trialwatch: new ketamine, psilocybin and MDMA trials and papers"
         drug = drug_labels.get(self.drug, self.drug) if self.drug else None
@@ -304,10 +349,10 @@ def render_feeds(conn: duckdb.DuckDBPyConnection, generated_at: datetime, *,
     entries, one per condition group and one per drug × condition group that has entries. Each
     holds its newest `limit` entries; an entry has the same id in every feed it is in."""
     labels = dict(drug_labels or {})
-    placed: dict[Feed, list[tuple]] = {Feed(): []}
+    placed: dict[Feed, list[tuple]] = {Feed(): [], Feed(with_mentions=True): []}
     placed.update({Feed(drug): [] for drug in labels})
-    for drug, group, *entry in conn.execute(FEED_ENTRIES, [limit]).fetchall():
-        placed.setdefault(Feed(drug, group), []).append(tuple(entry))
+    for drug, group, with_mentions, *entry in conn.execute(FEED_ENTRIES, [limit]).fetchall():
+        placed.setdefault(Feed(drug, group, with_mentions), []).append(tuple(entry))
     return {feed.file_name: _atom(feed, entries, generated_at, labels, dashboard_url)
             for feed, entries in placed.items()}
 

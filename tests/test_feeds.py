@@ -187,6 +187,18 @@ def test_the_all_in_one_feed_has_every_new_record_once_and_the_pair_once(two_nig
         "New paper: Psilocybin & mood: <3 sessions for major depression"   # escaped in the XML, whole when read
 
 
+def test_the_feed_with_mentions_adds_exactly_the_papers_that_only_mention_a_drug(two_nights):
+    settings, conn = two_nights
+    default = set(entry_ids(read(settings.feed_path)))
+    with_mentions = entry_ids(read(settings.feed_path.parent / "new-with-mentions.xml"))
+    mention_only = {f"paper/{pmid}/new" for (pmid,) in conn.execute(
+        "SELECT pmid FROM v_articles WHERE len(subject_drugs) = 0 AND len(drugs) > 0").fetchall()}
+    assert mention_only == {f"paper/{ANAESTHESIA}/new"}
+    assert len(with_mentions) == len(set(with_mentions)) and set(with_mentions) == default | mention_only
+    assert all(f"paper/{ANAESTHESIA}/new" not in entry_ids(read(path))
+               for path in settings.feed_path.parent.glob("*.xml") if path.name != "new-with-mentions.xml")
+
+
 def test_each_drug_feed_holds_exactly_that_drugs_entries(two_nights):
     settings, conn = two_nights
     folder = settings.feed_path.parent
