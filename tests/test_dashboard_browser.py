@@ -397,3 +397,25 @@ def test_opening_a_paper_keeps_the_filters_and_the_papers_download_as_ris_and_bi
     page.wait_for_function("() => !location.search.includes('pmid=')")
     page.wait_for_selector(f"text={papers:,} matching papers")
     assert "drug=psilocybin" in page.url
+
+
+def test_psilocybin_and_depressive_disorders_lists_every_psilocybin_trial_with_a_depressive_concept(
+        server, browser_db, page):
+    """A condition group includes every narrower concept (major depression, treatment-resistant,
+    postpartum …), in the browser, from a shared link."""
+    base, _ = server
+    db, _ = browser_db
+    depressive = scalar(db, """
+        SELECT count(DISTINCT c.record_id) FROM record_conditions c
+        JOIN record_drugs d ON d.record_kind = 'trial' AND d.record_id = c.record_id AND d.drug = 'psilocybin'
+        WHERE c.record_kind = 'trial'
+          AND c.mesh_id IN (SELECT mesh_id FROM condition_concepts WHERE condition_group = 'depressive')""")
+    exact = scalar(db, """
+        SELECT count(DISTINCT c.record_id) FROM record_conditions c
+        JOIN record_drugs d ON d.record_kind = 'trial' AND d.record_id = c.record_id AND d.drug = 'psilocybin'
+        WHERE c.record_kind = 'trial' AND c.concept = 'Depression'""")
+    assert depressive > exact   # narrower concepts add trials the exact concept would miss
+    visit(page, base, "/trials?drug=psilocybin&condition=Depressive+disorders", f"{depressive:,} matching trials",
+          shot="trials-psilocybin-depressive")
+    visit(page, base, "/trials?drug=psilocybin&condition=Depression", f"{depressive:,} matching trials",
+          shot="trials-psilocybin-depression")
