@@ -20,7 +20,7 @@ child checks that `flows`, `extract` and `warehouse` were imported from its tree
 Archives (the same bytes for both sides, written once with this checkout's code; the layout is
 the raw CT.gov v2 `/studies` JSON pages, which did not change):
 
-* **synthetic** — `benchmarks/corpus.py`'s trials (`flows.demo_sample.generate_sample`, same seed
+* **synthetic** — `benchmarks/corpus.py`'s trials (`flows.demo.generate_sample`, same seed
   and date, at 20 articles, the fewest it makes, + N trials), the articles left out. Its
   trials have arms, interventions, one primary outcome and 1–14 sites but no `resultsSection`,
   so the result tables (result_groups, outcome_measurements, reported_events, …) stay empty;
@@ -233,10 +233,10 @@ def _write_pages(studies: list[dict], target: Path) -> Path:
 
 
 def synthetic_studies(trials: int) -> list[dict]:
-    """The scale corpus's trials (`flows.demo_sample.generate_sample`, as `benchmarks/corpus.py`
+    """The scale corpus's trials (`flows.demo.generate_sample`, as `benchmarks/corpus.py`
     makes them, at the generator's fewest articles, 20, which are left out)."""
     import corpus as corpus_mod
-    from flows.demo_sample import generate_sample
+    from flows.demo import generate_sample
 
     return generate_sample(seed=corpus_mod.DEFAULT_SEED, today=corpus_mod.DEFAULT_TODAY, n_articles=20,
                            n_trials=trials).studies

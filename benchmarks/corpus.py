@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/corpus.py                      # 50,000 articles + 2,000 trials
     .venv/bin/python benchmarks/corpus.py --articles 5000      # smaller
 
-The corpus is `flows.demo_sample.generate_sample` at a chosen size (same generator as the demo:
+The corpus is `flows.demo.generate_sample` at a chosen size (same generator as the demo:
 real efetch/v2 formats, MeSH lag, links between papers and trials, every status), dated
 `DEFAULT_TODAY` so it does not depend on the wall clock, and cached under
 `benchmarks/.data/corpus-a<N>-t<M>-s<seed>-<today>/`:
@@ -109,7 +109,7 @@ def ensure(articles: int = DEFAULT_ARTICLES, trials: int = DEFAULT_TRIALS, *, se
     if (root / "meta.json").exists():
         return corpus
     say = (lambda *_: None) if quiet else (lambda msg: print(msg, file=sys.stderr, flush=True))
-    from flows.demo_sample import generate_sample
+    from flows.demo import generate_sample
 
     root.mkdir(parents=True, exist_ok=True)
     say(f"corpus: generating {articles:,} articles + {trials:,} trials (seed {seed}, today {today}) in {root}")

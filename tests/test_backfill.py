@@ -6,7 +6,7 @@ from datetime import date, timedelta
 from extract.catalogue import Catalogue
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml
 from flows import pipeline
-from flows.demo_sample import generate_sample
+from flows.demo import generate_sample
 from flows.settings import Settings
 from pydantic import SecretStr
 from warehouse.db import open_warehouse

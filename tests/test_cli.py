@@ -141,7 +141,7 @@ def test_the_demo_nights_carry_different_days(tmp_path):
     (and the night-2 digest) is exactly what night 2 brought."""
     from datetime import timedelta
 
-    from flows.demo_sample import NIGHT2_NEW_ARTICLES, NIGHT2_NEW_TRIALS
+    from flows.demo import NIGHT2_NEW_ARTICLES, NIGHT2_NEW_TRIALS
     from tests.helpers import TODAY
 
     for night in ("1", "2"):

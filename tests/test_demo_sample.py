@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from lxml import etree
 
-from flows.demo_sample import NIGHT2_NEW_ARTICLES, NIGHT2_NEW_TRIALS, generate_sample
+from flows.demo import NIGHT2_NEW_ARTICLES, NIGHT2_NEW_TRIALS, generate_sample
 from tests.helpers import TODAY
 
 NEXT_DAY = TODAY + timedelta(days=1)

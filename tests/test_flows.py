@@ -10,7 +10,7 @@ from lxml import etree
 from prefect.testing.utilities import prefect_test_harness
 
 from extract.standins import CtGovStandIn, FaultPlan, PubMedStandIn, pubmed_records_from_xml
-from flows.demo_sample import generate_sample
+from flows.demo import generate_sample
 from flows.ingest import ARTIFACT_KEY, nightly_flow
 from flows.settings import Settings
 

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml
-from flows.demo_sample import generate_sample
+from flows.demo import generate_sample
 from warehouse.db import WarehouseError, migrate, migrations, open_warehouse
 from tests.helpers import TODAY
 from warehouse.publish import staging_path, writing
@@ -114,7 +114,7 @@ def test_a_full_disk_during_a_load_leaves_the_published_warehouse_intact(tmp_pat
         from datetime import date
         from pathlib import Path
         from extract.pubmed_parser import parse_pubmed
-        from flows.demo_sample import generate_sample
+        from flows.demo import generate_sample
         from warehouse.db import WarehouseError
         from warehouse.load import load_page, transaction
         from warehouse.publish import writing

@@ -15,7 +15,7 @@ from extract.catalogue import Catalogue
 from extract.pubmed import PDAT_EARLIEST, PDAT_LATEST, DateSlice, UnsplittableSlice
 from extract.standins import PubMedRecord, PubMedStandIn, pubmed_records_from_xml
 from flows import pipeline
-from flows.demo_sample import generate_sample
+from flows.demo import generate_sample
 from flows.settings import Settings
 from tests.helpers import TODAY
 from tests.test_pubmed_esearch import fast_client

@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml
-from flows.demo_sample import generate_sample
+from flows.demo import generate_sample
 from flows.reconcile import is_due
 from tests.helpers import TODAY
 from warehouse.db import migrate

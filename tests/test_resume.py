@@ -17,7 +17,7 @@ import extract.pubmed
 from extract.catalogue import Catalogue
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml
 from flows import pipeline
-from flows.demo_sample import generate_sample
+from flows.demo import generate_sample
 from flows.settings import Settings
 from pydantic import SecretStr
 from tests.helpers import TODAY

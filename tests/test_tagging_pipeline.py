@@ -10,7 +10,7 @@ from extract.standins import pubmed_records_from_xml
 from flows.prepare import default_tagger
 from flows import pipeline
 from flows.cli import main
-from flows.demo_sample import generate_sample
+from flows.demo import generate_sample
 from flows.retag import retag
 from flows.settings import Settings
 from tests.helpers import TODAY, ingest_in_process

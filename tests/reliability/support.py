@@ -23,7 +23,7 @@ from extract.http import HttpClient
 from extract.pubmed import PubMedClient
 from extract.standins import FAULT_KINDS, CtGovStandIn, FaultPlan, PubMedStandIn, pubmed_records_from_xml
 from flows import pipeline
-from flows.demo_sample import generate_sample
+from flows.demo import generate_sample
 from flows.settings import Settings, load_settings
 from tests.helpers import TODAY
 from warehouse.publish import writing

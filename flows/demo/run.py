@@ -14,7 +14,7 @@ from pathlib import Path
 
 from extract.sources import NAMES
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml
-from flows.demo_sample import generate_sample
+from flows.demo.sample import generate_sample
 from flows.settings import Settings, quiet_prefect
 from warehouse import clock
 from warehouse.publish import preflight
