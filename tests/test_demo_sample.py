@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import time
 from collections import Counter
 from datetime import date, timedelta
 
@@ -397,20 +396,12 @@ def test_night2_is_itself_deterministic(night2):
 # size and speed
 # ---------------------------------------------------------------------------------------------
 
-def test_default_size_is_fast():
-    start = time.perf_counter()
-    generate_sample(today=TODAY, seed=11)
-    assert time.perf_counter() - start < 1.5
-
-
 def test_fifteen_thousand_articles_for_the_backfill_cap():
-    start = time.perf_counter()
+    """Large samples stay well-formed (how long they take is benchmarks/ business, not a test's)."""
     sample = generate_sample(today=TODAY, n_articles=15_000)
-    elapsed = time.perf_counter() - start
     pmids = re.findall(rb"<PMID Version=\"1\">(\d+)</PMID>", sample.pubmed_xml)
     assert len(pmids) == len(set(pmids)) == 15_000
     assert sample.pubmed_xml.count(b"<PubmedArticle>") == 15_000
-    assert elapsed < 15
 
 
 # ---------------------------------------------------------------------------------------------

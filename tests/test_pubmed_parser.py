@@ -9,7 +9,6 @@ import gzip
 import re
 import subprocess
 import sys
-import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -64,14 +63,13 @@ def pubmed_files(corpus_dir: Path) -> list[Path]:
 
 
 @pytest.fixture(scope="session")
-def parsed(pubmed_files: list[Path], corpus_dir: Path) -> dict[str, tuple[bytes, ParsedPage, float]]:
-    """Every corpus PubMed file → (payload, page, seconds to parse), parsed once per session."""
+def parsed(pubmed_files: list[Path], corpus_dir: Path) -> dict[str, tuple[bytes, ParsedPage]]:
+    """Every corpus PubMed file → (payload, page), parsed once per session (parse speed:
+    benchmarks/bench_replay.py)."""
     out = {}
     for path in pubmed_files:
         payload = read_payload(path)
-        start = time.perf_counter()
-        page = parse_pubmed(payload)
-        out[path.relative_to(corpus_dir).as_posix()] = (payload, page, time.perf_counter() - start)
+        out[path.relative_to(corpus_dir).as_posix()] = (payload, parse_pubmed(payload))
     return out
 
 
@@ -103,7 +101,7 @@ def article_set(*articles: str, prolog: str = DOCTYPE) -> bytes:
 
 
 def test_every_corpus_file_parses_with_counts_from_the_raw_bytes(parsed):
-    for name, (payload, page, _) in parsed.items():
+    for name, (payload, page) in parsed.items():
         articles = len(re.findall(rb"<PubmedArticle>", payload))
         legacy = len(re.findall(rb"<MedlineCitation[\s>]", payload)) if b"<MedlineCitationSet>" in payload else 0
         books = len(re.findall(rb"<PubmedBookArticle>", payload))
@@ -131,12 +129,6 @@ def test_corpus_totals_match_sources_md(parsed):
     assert len(legacy.records) == 604
     assert legacy.deleted_ids == ["26432306"]
     assert len(parsed[CURRENT][1].records) == 4
-
-
-def test_bulk_file_parses_in_a_few_seconds(parsed):
-    seconds = parsed[BULK_15K][2]
-    print(f"\n{BULK_15K}: 15,000 records in {seconds:.2f}s")
-    assert seconds < 15
 
 
 def xpath_expectation(article_set_root, citation) -> dict:
@@ -176,7 +168,7 @@ def xpath_expectation(article_set_root, citation) -> dict:
 
 def test_fields_match_an_xpath_reading_of_every_small_file_and_the_legacy_file(parsed):
     checked = 0
-    for name, (payload, page, _) in parsed.items():
+    for name, (payload, page) in parsed.items():
         if name == BULK_15K:
             continue  # far too big for a whole tree; checked by regex below
         root = etree.fromstring(payload, etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True))
@@ -207,7 +199,7 @@ def test_fields_match_an_xpath_reading_of_every_small_file_and_the_legacy_file(p
 
 
 def test_bulk_records_match_a_regex_reading_of_each_record(parsed):
-    payload, page, _ = parsed[BULK_15K]
+    payload, page = parsed[BULK_15K]
     records = by_pmid(page)
     medline_dates = 0
     for chunk in payload.split(b"<PubmedArticle>")[1:]:
@@ -551,8 +543,6 @@ def test_billion_laughs_returns_quickly_and_small():
     entities = '<!ENTITY lol "lol">' + "".join(
         f'<!ENTITY lol{i} "{("&lol%d;" % (i - 1) if i > 1 else "&lol;") * 10}">' for i in range(1, 10))
     payload = article_set(article_xml("1", title="&lol9;"), prolog=f"<!DOCTYPE PubmedArticleSet [{entities}]>")
-    start = time.perf_counter()
     page = parse_pubmed(payload)
-    assert time.perf_counter() - start < 2
-    assert len(repr(page)) < 10_000
+    assert len(repr(page)) < 10_000   # the entities were never expanded (10^9 "lol"s otherwise)
     assert len(page.records) + len(page.rejects) >= 1
