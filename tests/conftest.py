@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# The demo warehouse and the browser fixtures, shared by the dashboard, browser and feed tests.
+pytest_plugins = ["tests.dashboard_fixtures"]
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("TRIALWATCH_CORPUS", REPO.parent / "shared" / "corpus"))
 

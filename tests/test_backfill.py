@@ -1,7 +1,7 @@
 """A complete backfill past PubMed's 9,999-record esearch cap, through the whole pipeline."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from extract.catalogue import Catalogue
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml

@@ -11,9 +11,7 @@ import io
 import os
 import re
 import shutil
-import subprocess
 import sys
-import textwrap
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -23,54 +21,13 @@ import pyarrow.parquet as pq
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.dashboard_fixtures import SCRIPT
+
 REPO = Path(__file__).resolve().parents[1]
 APP = REPO / "dashboard" / "app.py"
 PAGES = {"overview": None, "whats_new": "views/whats_new.py", "trials": "views/trials.py",
          "literature": "views/literature.py", "overdue": "views/overdue.py", "export": "views/export.py"}
 INJECTION = "'; DROP TABLE trials; --"
-SCRIPT = "<script>alert(1)</script>"
-NIGHT_ONE_AGE = timedelta(days=10)
-
-# Night 1 of the demo, aged 10 days (so "new this week" means night 2 only), then night 2.
-# Run in a child process so Prefect's temporary server stays out of the test process.
-BUILD_DEMO = textwrap.dedent("""
-    import sys
-    from datetime import timedelta
-    from pathlib import Path
-    import duckdb
-    from flows.demo import run_demo
-    from flows.settings import Settings
-
-    db, data_dir, age_days = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
-    settings = Settings(db_path=db, data_dir=data_dir)
-    run_demo(settings, night=1, demo_dir=data_dir)
-    with duckdb.connect(str(db)) as conn:
-        for table in ("trials", "articles", "article_trials"):
-            conn.execute("UPDATE " + table + " SET first_seen_at = first_seen_at - to_days(?)", [age_days])
-    run_demo(settings, night=2, demo_dir=data_dir)
-""")
-_BUILT: dict[Path, Path] = {}
-
-
-def build_demo_warehouse(base: Path) -> Path:
-    """The two-night demo warehouse under `base`, built once per test session (~15 s)."""
-    if base in _BUILT:
-        return _BUILT[base]
-    data_dir = base / "dashboard-demo"
-    db = data_dir / "trialwatch.duckdb"
-    result = subprocess.run([sys.executable, "-c", BUILD_DEMO, str(db), str(data_dir), str(NIGHT_ONE_AGE.days)],
-                            cwd=REPO, capture_output=True, text=True, timeout=240,
-                            env={**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"})
-    assert result.returncode == 0, result.stderr[-3000:]
-    _BUILT[base] = db
-    return db
-
-
-@pytest.fixture(scope="session")
-def demo_db(tmp_path_factory) -> Path:
-    return build_demo_warehouse(tmp_path_factory.getbasetemp())
-
-
 @pytest.fixture
 def db_copy(demo_db, tmp_path) -> Path:
     """A private copy of the demo warehouse that a test may change."""

@@ -20,8 +20,7 @@ from flows.digest import slug
 from flows.ingest import Working, summarize, write_files
 from flows.settings import Settings
 from tests.helpers import TODAY
-from tests.test_dashboard import demo_db, ok, open_page, scalar  # noqa: F401 (demo_db is a fixture)
-from tests.test_dashboard_browser import browser, browser_db, page, server  # noqa: F401 (fixtures)
+from tests.test_dashboard import ok, open_page, scalar
 from warehouse.db import open_warehouse
 
 ATOM = "{http://www.w3.org/2005/Atom}"

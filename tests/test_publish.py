@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb

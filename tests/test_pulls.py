@@ -4,7 +4,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from datetime import date, timedelta
+from datetime import timedelta
 
 from extract.catalogue import Catalogue
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml

@@ -7,7 +7,7 @@ import re
 import signal
 import subprocess
 import sys
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb

@@ -70,7 +70,7 @@ def test_adding_a_drug_is_one_entry(tmp_path):
 
 
 def test_one_scan_for_all_drugs_labels_like_one_search_per_drug(corpus_dir):
-    from datetime import date, timedelta
+    from datetime import timedelta
 
     from flows.demo import generate_sample
     from tests.helpers import TODAY, corpus_pubmed_records, corpus_studies

@@ -2,7 +2,7 @@
 and the tagger reads text only (never MeSH indexing)."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 

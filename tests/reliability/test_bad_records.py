@@ -157,7 +157,7 @@ def test_bad_pubmed_records_are_quarantined_and_the_rest_of_the_page_stored(tmp_
                                       [int(bad["bad-pubmed-duplicate"][1])]).fetchall()
 
     stored_pmids = {row[0] for row in stored["articles"]}
-    for case, (record, record_id, reason) in bad.items():
+    for case, (_, record_id, reason) in bad.items():
         found = [r for r in rejects if r[0] == record_id and r[1].startswith(reason)]
         outcome.record(case, (f"quarantined: \"{found[0][1][:90]}\" (raw {found[0][2]:,} chars)" if found
                               else "NOT quarantined") + f"; {len(good)} good records of the page stored"
