@@ -184,18 +184,39 @@ def test_a_replay_on_a_dask_cluster_through_prefect_builds_the_same_warehouse(ar
         assert warehouse_content(conn) == ingested
 
 
+class DyingCatalogue:
+    """The real catalogue, except that the worker process it runs in is SIGKILLed (as the OOM
+    killer would) when it is asked to label a record it has labelled before: on the second page
+    of the same record, in the middle of preparing it."""
+
+    def __init__(self, real: Catalogue):
+        self.real, self.seen = real, set()
+
+    def __getattr__(self, name):
+        if name in ("real", "seen"):   # unpickling looks these up before __init__ state exists
+            raise AttributeError(name)
+        return getattr(self.real, name)
+
+    def drugs_for_article(self, article):
+        if article["pmid"] in self.seen:
+            os.kill(os.getpid(), signal.SIGKILL)
+        self.seen.add(article["pmid"])
+        return self.real.drugs_for_article(article)
+
+
 def test_a_worker_process_that_dies_is_a_one_line_error_naming_the_way_out(corpus_dir):
     raw = RawPage("pubmed", sorted((corpus_dir / "pubmed").rglob("*.xml"))[0].read_bytes(), "xml")
-    workers = ProcessWorkers(1, ahead=1)
+    workers = ProcessWorkers(1, DyingCatalogue(Catalogue.load()), ahead=1)
     try:
         prepared = workers.map(iter([raw] * 6))
-        assert next(prepared).batch.num_rows > 0
-        for child in multiprocessing.active_children():
-            os.kill(child.pid, signal.SIGKILL)
+        assert next(prepared).batch.num_rows > 0   # the first page is prepared; the worker dies on the second
         with pytest.raises(WorkerDied, match="a worker process preparing pages died .* TRIALWATCH_WORKERS=1"):
             list(prepared)
     finally:
         workers.close()
+    for child in multiprocessing.active_children():   # killed: gone within moments, not left running
+        child.join(timeout=30)
+    assert not [child for child in multiprocessing.active_children() if child.is_alive()]
 
 
 def test_a_nightly_run_on_a_dask_cluster_prepares_both_sources_there(corpus_dir, tmp_path, prefect_api):

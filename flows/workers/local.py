@@ -54,6 +54,7 @@ class ProcessWorkers(PageWorkers):
         self.processes = processes
         self.ahead = ahead or 2 * processes + 2
         self.description = f"in {processes} worker processes"
+        self._broken = False
         self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_start_worker,
                                          initargs=(catalogue or prepare.default_catalogue(),))
@@ -63,11 +64,18 @@ class ProcessWorkers(PageWorkers):
             yield from ordered_map(lambda chunk: self._pool.submit(_prepare_in_worker, chunk), pages,
                                    chunk=1, ahead=self.ahead)
         except BrokenProcessPool:
+            self._broken = True
             raise WorkerDied("a worker process preparing pages died (killed, or out of memory?); run again, "
                              "or set TRIALWATCH_WORKERS=1 to prepare pages in the main process") from None
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True, cancel_futures=True)
+        """Stop the pool. After a worker died the pool is not waited for: CPython's executor can
+        hang joining its manager thread when a worker is killed while pages are being handed to
+        it (seen under load); its remaining processes are killed instead."""
+        if self._broken:
+            for process in list((self._pool._processes or {}).values()):  # no public way to reach them
+                process.kill()
+        self._pool.shutdown(wait=not self._broken, cancel_futures=True)
 
 
 def local_worker_count(setting: int) -> int:

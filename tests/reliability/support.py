@@ -17,6 +17,7 @@ from typing import Sequence
 import duckdb
 
 import extract.ctgov
+import extract.sources
 from extract.catalogue import Catalogue
 from extract.ctgov import CtGovClient
 from extract.http import HttpClient
@@ -182,9 +183,11 @@ def small_pages(monkeypatch, *, efetch_batch: int, ctgov_page: int, ctgov_rate: 
     """More, smaller requests per run (so faults have something to hit), each page loaded on its
     own (so a failure can strike after pages were loaded), CT.gov paced faster than its polite
     50/min (the stand-in has no limit), and the pipeline's HTTP clients captured."""
-    monkeypatch.setattr(pipeline, "PubMedClient", functools.partial(PubMedClient, batch_size=efetch_batch))
+    small_pubmed = functools.partial(PubMedClient, batch_size=efetch_batch)
+    monkeypatch.setattr(pipeline, "PubMedClient", small_pubmed)          # full pulls (backfill)
+    monkeypatch.setattr(extract.sources, "PubMedClient", small_pubmed)   # incremental pulls, reconciliation
     monkeypatch.setattr(pipeline, "LOAD_BATCH", 1)
-    monkeypatch.setattr(pipeline, "CtGovClient", functools.partial(CtGovClient, page_size=ctgov_page))
+    monkeypatch.setattr(extract.sources, "CtGovClient", functools.partial(CtGovClient, page_size=ctgov_page))
     monkeypatch.setattr(extract.ctgov, "POLITE_RATE", ctgov_rate)
     capture = Capture()
     real_make_http = pipeline.make_http
