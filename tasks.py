@@ -4,6 +4,7 @@
     python3 tasks.py run --demo   # install into .venv, ingest the offline demo sample, open the dashboard
     python3 tasks.py run          # the same against the real PubMed and ClinicalTrials.gov
     python3 tasks.py test         # install into .venv, run the whole test suite
+    python3 tasks.py test --fast  # the quick subset (no servers, browser or demo build): under two minutes
     python3 tasks.py install      # just (re)install into .venv
     python3 tasks.py bench        # install into .venv, run every benchmark (docs/benchmarks.md; ~10 min)
 
@@ -52,6 +53,8 @@ def main(argv: list[str]) -> int:
         install()
     elif task == "test":
         install()
+        if "--fast" in rest:  # the quick subset while developing (under two minutes); CI runs everything
+            rest = [arg for arg in rest if arg != "--fast"] + ["-m", "not slow"]
         return subprocess.run([str(BIN / "python"), "-m", "pytest", *rest], cwd=ROOT).returncode
     elif task == "run":
         install()

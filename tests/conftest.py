@@ -12,6 +12,22 @@ pytest_plugins = ["tests.dashboard_fixtures"]
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = Path(os.environ.get("TRIALWATCH_CORPUS", REPO.parent / "shared" / "corpus"))
+# Modules that start servers, subprocesses, Prefect, a browser or build the demo warehouse: the
+# `slow` marker, left out by `python3 tasks.py test --fast` (the quick loop while developing;
+# CI runs everything).
+SLOW_MODULES = {
+    "test_backfill", "test_cli", "test_dashboard", "test_dashboard_browser", "test_data_safety", "test_demo_sample",
+    "test_derive", "test_feeds", "test_flows", "test_one_shot", "test_outcome_switching", "test_publish",
+    "test_pubmed_cap_split", "test_pubmed_esearch", "test_pulls", "test_reconcile", "test_replay", "test_resume",
+    "test_serve", "test_study_design", "test_tagger_fastpath", "test_tagging_pipeline", "test_views", "test_workers",
+}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        module = item.module.__name__
+        if module.startswith("tests.reliability.") or module.rsplit(".", 1)[-1] in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
