@@ -101,7 +101,11 @@ def test_the_run_summary_is_a_prefect_artifact_with_a_stable_key_and_short_lists
     full = (settings.data_dir / "digests" / "latest.md").read_text()
     assert len(trials) > 3 and all(nct in full for nct in trials)  # the digest file lists every new trial
     assert f"## New trials ({len(trials)})" in artifact
-    assert [nct for nct in trials if f"[{nct}]" in artifact] == trials[:3]
+    in_full = full.split(f"## New trials ({len(trials)})", 1)[1].split("\n## ", 1)[0]
+    first_three = [line for line in in_full.splitlines() if line.startswith("- ")][:3]
+    shown = artifact.split(f"## New trials ({len(trials)})", 1)[1].split("\n## ", 1)[0]
+    assert [line for line in shown.splitlines() if line.startswith("- [")] == first_three   # the list's head, cut at 3
+    assert sum(f"[{nct}]" in shown for nct in trials) == 3
     more = next(line for line in artifact.splitlines() if line.startswith(f"- … and {len(trials) - 3} more"))
     stamped = [path for path in (settings.data_dir / "digests").glob("*.md") if path.name != "latest.md"]
     assert len(stamped) == 1 and str(stamped[0]) in more and stamped[0].read_text() == full
