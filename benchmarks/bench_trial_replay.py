@@ -164,7 +164,8 @@ def child_inprocess(tree: Path, db: Path, archive: Path, profile: Path | None) -
     with duckdb.connect(str(db), read_only=True) as conn:
         tables = [r[0] for r in conn.execute("SELECT table_name FROM information_schema.tables "
                                              "WHERE table_schema = 'main' AND table_type = 'BASE TABLE'").fetchall()]
-        rows = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in sorted(tables)}
+        # names from the catalogue, opened through the relation API: no SQL is built from them
+        rows = {t: conn.table(t).count("*").fetchall()[0][0] for t in sorted(tables)}
     stages = dict(timer.spent)
     stages["other (open, ledger, commits, workers, publish)"] = total - sum(
         v for k, v in stages.items() if not k.startswith(("  ", "AACT rows")))
