@@ -81,15 +81,22 @@ def default_mesh_groups_path() -> Path:
     return Path(str(resources.files("extract").joinpath("mesh_groups.tsv")))
 
 
-def load_mesh_groups(path: Path | None = None) -> dict[str, frozenset[str]]:
-    """Descriptor UI → groups, from the shipped TSV (or `path`)."""
-    out: dict[str, set[str]] = defaultdict(set)
-    text = (path or default_mesh_groups_path()).read_text(encoding="utf-8")
+def parse_mesh_groups(text: str) -> dict[str, tuple[str, frozenset[str]]]:
+    """The mesh_groups.tsv format (what `format_mesh_groups` writes) → UI → (term, groups)."""
+    terms: dict[str, str] = {}
+    groups: dict[str, set[str]] = defaultdict(set)
     for line in text.splitlines()[1:]:
         if line.strip():
-            ui, group, _ = line.split("\t", 2)
-            out[ui].add(group)
-    return {ui: frozenset(gs) for ui, gs in out.items()}
+            ui, group, term = line.split("\t", 2)
+            groups[ui].add(group)
+            terms[ui] = term
+    return {ui: (terms[ui], frozenset(gs)) for ui, gs in groups.items()}
+
+
+def load_mesh_groups(path: Path | None = None) -> dict[str, frozenset[str]]:
+    """Descriptor UI → groups, from the shipped TSV (or `path`)."""
+    text = (path or default_mesh_groups_path()).read_text(encoding="utf-8")
+    return {ui: groups for ui, (_, groups) in parse_mesh_groups(text).items()}
 
 
 # The highest 6-digit descriptor UI (D066331); 9-digit UIs start above it (D000066388 in the

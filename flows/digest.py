@@ -28,17 +28,19 @@ ATOM = "http://www.w3.org/2005/Atom"
 FEED_ID = "tag:trialwatch,2026:feed/new"
 FEED_LIMIT = 200
 
-# A record's condition groups, as researchers read them, in the groups' own order.
+# The condition groups (as researchers read them) of the run's new records (`new`).
 RECORD_GROUPS = """
 , record_groups AS (
-    SELECT record_kind, record_id, list(DISTINCT condition_group_label ORDER BY condition_group_label) AS groups
-    FROM v_record_condition_groups WHERE levels_up = 0 GROUP BY ALL
+    SELECT c.record_kind, c.record_id,
+           list(DISTINCT coalesce(k.condition_group_label, c.category) ORDER BY 1) AS groups
+    FROM record_conditions c LEFT JOIN condition_concepts k USING (mesh_id)
+    WHERE c.record_id IN (SELECT record_id FROM new) GROUP BY ALL
 )
 """
 # New trials by drug, randomised ones first.
 NEW_TRIALS = """
 WITH new AS (
-    SELECT t.nct_id, t.brief_title, t.overall_status, array_to_string(t.phases, '/') AS phase,
+    SELECT t.nct_id, t.nct_id AS record_id, t.brief_title, t.overall_status, array_to_string(t.phases, '/') AS phase,
            coalesce(list_sort(list(d.drug) FILTER (d.drug IS NOT NULL)), []) AS drugs
     FROM live_trials t LEFT JOIN record_drugs d ON d.record_kind = 'trial' AND d.record_id = t.nct_id
     WHERE list_contains(?, t.first_run_id) GROUP BY ALL
@@ -76,28 +78,26 @@ FROM article_trials l JOIN live_articles a USING (pmid)
 WHERE list_contains(?, l.run_id)
 GROUP BY l.pmid, l.nct_id ORDER BY l.nct_id, l.pmid
 """
-# New papers about a catalogue drug (not only mentioning it, e.g. as an anaesthetic), by drug,
-# trials and syntheses first; then (NEW_MENTION_ONLY) those that only mention one.
-NEW_PAPERS = """
+# The run's new papers with their condition groups; NEW_PAPERS and NEW_MENTION_ONLY add which ones.
+NEW_ARTICLES = """
 WITH new AS (
-    SELECT v.* FROM v_articles v JOIN live_articles a USING (pmid) WHERE list_contains(?, a.first_run_id)
+    SELECT v.*, CAST(v.pmid AS VARCHAR) AS record_id
+    FROM v_articles v JOIN live_articles a USING (pmid) WHERE list_contains(?, a.first_run_id)
 )""" + RECORD_GROUPS + """
 SELECT v.pmid, v.title, coalesce(v.journal, v.book_title), v.study_design, v.drugs, v.subject_drugs, v.retracted,
        coalesce(g.groups, [])
 FROM new v LEFT JOIN record_groups g ON g.record_kind = 'article' AND g.record_id = CAST(v.pmid AS VARCHAR)
+"""
+# New papers about a catalogue drug (not only mentioning it, e.g. as an anaesthetic), by drug,
+# trials and syntheses first; then those that only mention one.
+NEW_PAPERS = NEW_ARTICLES + """
 WHERE len(v.subject_drugs) > 0 OR len(v.drugs) = 0
 ORDER BY v.subject_drugs[1] NULLS LAST,
          CASE v.study_design WHEN 'randomized controlled trial' THEN 0 WHEN 'clinical trial' THEN 1
               WHEN 'meta-analysis' THEN 2 WHEN 'systematic review' THEN 3 ELSE 4 END,
          v.pmid DESC
 """
-NEW_MENTION_ONLY = """
-WITH new AS (
-    SELECT v.* FROM v_articles v JOIN live_articles a USING (pmid) WHERE list_contains(?, a.first_run_id)
-)""" + RECORD_GROUPS + """
-SELECT v.pmid, v.title, coalesce(v.journal, v.book_title), v.study_design, v.drugs, v.subject_drugs, v.retracted,
-       coalesce(g.groups, [])
-FROM new v LEFT JOIN record_groups g ON g.record_kind = 'article' AND g.record_id = CAST(v.pmid AS VARCHAR)
+NEW_MENTION_ONLY = NEW_ARTICLES + """
 WHERE len(v.subject_drugs) = 0 AND len(v.drugs) > 0
 ORDER BY v.drugs[1], v.pmid DESC
 """

@@ -127,6 +127,7 @@ def test_the_digest_lists_papers_about_a_drug_and_a_retraction_arriving_for_a_st
 
     new_papers = first.split("## New papers (1)", 1)[1].split("\n## ", 1)[0]
     assert "[PMID 31000002]" in new_papers and "[PMID 31000001]" not in new_papers
+    assert "· Depressive disorders)" in new_papers   # each line names its condition groups
     mentions = first.split("## New papers that only mention a catalogue drug (1)", 1)[1].split("\n## ", 1)[0]
     assert "[PMID 31000001]" in mentions and "mentions ketamine" in mentions   # named, after the papers about a drug
     assert "Retracted since the last run" not in first

@@ -12,6 +12,7 @@ import duckdb
 import pyarrow as pa
 
 from extract.condition_groups import GROUP_CATEGORY, group_label
+from extract.mesh import parse_mesh_groups
 
 STORED_SHA = "SELECT any_value(definition_sha256) FROM condition_concepts"
 REPLACE = "DELETE FROM condition_concepts; INSERT INTO condition_concepts BY NAME SELECT * FROM concept_rows"
@@ -26,13 +27,8 @@ def concept_rows() -> pa.Table:
     """One row per (concept, group): lexicon concepts first, then MeSH-only descriptors."""
     lexicon_bytes, groups_bytes = _files()
     sha = hashlib.sha256(lexicon_bytes + b"\0" + groups_bytes).hexdigest()
-    groups: dict[str, set[str]] = {}
-    terms: dict[str, str] = {}
-    for line in groups_bytes.decode("utf-8").splitlines()[1:]:
-        if line.strip():
-            ui, group, term = line.split("\t", 2)
-            groups.setdefault(ui, set()).add(group)
-            terms[ui] = term
+    described = parse_mesh_groups(groups_bytes.decode("utf-8"))
+    groups = {ui: set(gs) for ui, (_, gs) in described.items()}
     rows = []
     lexicon = {c["ui"]: c for c in tomllib.loads(lexicon_bytes.decode("utf-8")).get("concept", [])}
     for ui, concept in lexicon.items():
@@ -40,7 +36,7 @@ def concept_rows() -> pa.Table:
             rows.append(_row(ui, concept["name"], concept["category"], group, concept.get("parent"), True, sha))
     for ui in sorted(set(groups) - set(lexicon)):
         for group in sorted(groups[ui]):
-            rows.append(_row(ui, terms[ui], GROUP_CATEGORY.get(group, "other"), group, None, False, sha))
+            rows.append(_row(ui, described[ui][0], GROUP_CATEGORY.get(group, "other"), group, None, False, sha))
     return pa.Table.from_pylist(rows)
 
 
