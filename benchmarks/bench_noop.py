@@ -47,7 +47,7 @@ def child_night(db: Path, data_dir: Path, pubmed_url: str, ctgov_url: str) -> No
     """One nightly run without Prefect, step by step; JSON on stdout."""
     t0 = time.perf_counter()
     from extract.catalogue import Catalogue
-    from flows import ingest, pipeline
+    from flows import jobs, pipeline
     from flows.settings import load_settings
     from warehouse import publish
 
@@ -73,12 +73,12 @@ def child_night(db: Path, data_dir: Path, pubmed_url: str, ctgov_url: str) -> No
                                                     progress=lambda m: None))
             spent[f"{source} ({window.mode})"] += time.perf_counter() - step
         step = time.perf_counter()
-        report = ingest.summarize.fn(ingest.Working(conn), settings, summaries)
+        report = jobs.summarize(jobs.Working(conn), settings, summaries)
         spent["summarize (digest, feed)"] += time.perf_counter() - step
         closing = time.perf_counter()
     spent["checkpoint + close + swap"] += time.perf_counter() - closing - spent.get("fsync (staging file, folder)", 0.0)
     step = time.perf_counter()
-    ingest.write_files(settings, report)
+    jobs.write_files(settings, report)
     spent["write digest + feed files"] += time.perf_counter() - step
     total = time.perf_counter() - start
     spent["other"] = total - sum(spent.values())

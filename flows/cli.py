@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Sequence
 
 from extract.archive import ArchiveNotFound
-from flows.settings import ConfigError, Settings, load_settings, quiet_prefect
+from flows.runner import job
+from flows.settings import ConfigError, Settings, load_settings
 from warehouse.db import WarehouseError
 from warehouse.publish import preflight
 
@@ -59,20 +60,14 @@ def _report(summaries) -> int:
 
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     _check_warehouse(settings)
-    quiet_prefect()
-    from flows.ingest import nightly_flow, on_task_runner
-
-    with on_task_runner(nightly_flow, settings) as nightly:
+    with job("nightly", settings) as nightly:
         summaries = nightly(settings, SOURCE_CHOICES[args.source], args.since, args.full, args.reconcile)
     return _report(summaries)
 
 
 def cmd_backfill(args: argparse.Namespace, settings: Settings) -> int:
     _check_warehouse(settings)
-    quiet_prefect()
-    from flows.ingest import backfill_flow, on_task_runner
-
-    with on_task_runner(backfill_flow, settings) as backfill:
+    with job("backfill", settings) as backfill:
         return _report(backfill(settings, SOURCE_CHOICES[args.source]))
 
 
@@ -81,10 +76,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
 
     archive_dir = find_archive(Path(args.dir) if args.dir else settings.archive_dir)
     _check_warehouse(settings)
-    quiet_prefect()
-    from flows.ingest import on_task_runner, replay_flow
-
-    with on_task_runner(replay_flow, settings) as replay:
+    with job("replay", settings) as replay:
         return _report(replay(settings, archive_dir))
 
 
@@ -97,10 +89,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         settings = demo_settings(settings)
     else:
         _check_warehouse(settings)
-        quiet_prefect()
-        from flows.ingest import nightly_flow, on_task_runner
-
-        with on_task_runner(nightly_flow, settings) as nightly:
+        with job("nightly", settings) as nightly:
             summaries = nightly(settings)
     code = _report(summaries)
     if code and not args.demo:
@@ -174,10 +163,7 @@ def cmd_retag(args: argparse.Namespace, settings: Settings) -> int:
     if not settings.db_path.exists():
         raise WarehouseError(f"no warehouse at {settings.db_path} yet; run `trialwatch ingest` (or `trialwatch demo`) first")
     _check_warehouse(settings)
-    quiet_prefect()
-    from flows.ingest import on_task_runner, retag_flow
-
-    with on_task_runner(retag_flow, settings) as retag:
+    with job("retag", settings) as retag:
         done = retag(settings, args.all)
     print(f"retagged {done['article']:,} articles and {done['trial']:,} trials; "
           f"study design and drug roles derived again for {done['derived']:,} papers")

@@ -17,7 +17,7 @@ from extract.condition_groups import GROUP_LABELS
 from extract.standins import CtGovStandIn, PubMedRecord, PubMedStandIn
 from flows import pipeline
 from flows.digest import slug
-from flows.ingest import Working, summarize, write_files
+from flows.jobs import Working, summarize, write_files
 from flows.settings import Settings
 from tests.helpers import TODAY
 from tests.test_dashboard import ok, open_page, scalar
@@ -114,7 +114,7 @@ def two_nights(tmp_path_factory):
                 summary = pipeline.ingest_source(conn, served, source, window, catalogue=Catalogue.load(),
                                                  progress=lambda _: None, today=TODAY)
                 assert summary.status == "succeeded", summary.message
-        write_files(settings, summarize.fn(Working(conn), settings, []))
+        write_files(settings, summarize(Working(conn), settings, []))
         conn.execute("CHECKPOINT")
     with duckdb.connect(str(settings.db_path), read_only=True) as conn:
         yield settings, conn

@@ -85,7 +85,7 @@ def test_the_run_summary_is_a_prefect_artifact_with_a_stable_key_and_short_lists
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    monkeypatch.setattr("flows.ingest.ARTIFACT_ENTRIES", 3)
+    monkeypatch.setattr("flows.jobs.ARTIFACT_ENTRIES", 3)
     pubmed, ctgov, _ = world
     settings = settings_for(tmp_path, pubmed, ctgov)
     nightly_flow(settings)

@@ -15,7 +15,8 @@ from pathlib import Path
 from extract.sources import NAMES
 from extract.standins import CtGovStandIn, PubMedStandIn, pubmed_records_from_xml
 from flows.demo.sample import generate_sample
-from flows.settings import Settings, quiet_prefect
+from flows.runner import job
+from flows.settings import Settings
 from warehouse import clock
 from warehouse.publish import preflight
 
@@ -44,8 +45,6 @@ def run_demo(settings: Settings, *, night: int = 1, today: date | None = None, d
         print(f"demo: leaving your warehouse {chosen} alone (TRIALWATCH_DB); the demo has its own in {demo_dir}",
               file=sys.stderr)
     preflight(settings.db_path)  # a bad warehouse path fails before anything is served
-    quiet_prefect()
-    from flows.ingest import nightly_flow, on_task_runner
 
     world_day = today - timedelta(days=1) if night == 1 else today
     sample = generate_sample(today=world_day, night=night)
@@ -53,5 +52,5 @@ def run_demo(settings: Settings, *, night: int = 1, today: date | None = None, d
           f"papers and {len(sample.studies):,} trials on 127.0.0.1; warehouse {settings.db_path}", file=sys.stderr)
     with PubMedStandIn(pubmed_records_from_xml(sample.pubmed_xml)) as pubmed, CtGovStandIn(sample.studies) as ctgov:
         served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)
-        with clock.on_day(world_day), on_task_runner(nightly_flow, served) as nightly:
+        with clock.on_day(world_day), job("nightly", served) as nightly:
             return nightly(served, NAMES)
