@@ -127,36 +127,33 @@ FROM ingest_runs WHERE list_contains(?, run_id) ORDER BY source
 # go only into the all-in-one feed with mentions (with_mentions); the newest `limit` per feed. A paper's
 # drugs are the ones it is about (not those it only mentions); a trial's are all its drugs.
 FEED_ENTRIES = """
-WITH entries AS (
+WITH mentioning AS (   -- papers that only mention catalogue drugs: every drug of theirs is a 'mention'
+    SELECT record_id FROM record_drugs WHERE record_kind = 'article'
+    GROUP BY record_id HAVING bool_and(role IS NOT DISTINCT FROM 'mention')
+), entries AS (   -- every entry; a paper's title and summary come later, for the papers a feed shows
     SELECT 'trial/' || nct_id || '/new' AS entry_id, first_seen_at AS seen_at,
            'New trial: ' || coalesce(brief_title, nct_id) AS title,
            nct_id || ' — ' || coalesce(overall_status, '?') || ', ' || coalesce(array_to_string(phases, '/'), '') AS summary,
            'https://clinicaltrials.gov/study/' || nct_id AS link, 'trials?nct=' || nct_id AS page,
-           ['trial:' || nct_id] AS records, false AS mention_only
+           ['trial:' || nct_id] AS records, false AS mention_only, NULL::BIGINT AS paper
     FROM live_trials
     UNION ALL
     SELECT 'trial/' || h.nct_id || '/status/' || strftime(h.observed_at, '%Y%m%dT%H%M%S'), h.observed_at,
            'Status change: ' || coalesce(t.brief_title, h.nct_id),
            h.nct_id || ': ' || coalesce(h.old_value, '∅') || ' → ' || coalesce(h.new_value, '∅'),
-           'https://clinicaltrials.gov/study/' || h.nct_id, 'trials?nct=' || h.nct_id, ['trial:' || h.nct_id], false
+           'https://clinicaltrials.gov/study/' || h.nct_id, 'trials?nct=' || h.nct_id, ['trial:' || h.nct_id], false, NULL
     FROM trial_history h JOIN live_trials t USING (nct_id) WHERE h.field = 'overall_status'
     UNION ALL
-    SELECT 'paper/' || v.pmid || '/new', a.first_seen_at,
-           CASE WHEN v.retracted THEN '⚠ RETRACTED — ' ELSE '' END || 'New paper: ' || coalesce(v.title, 'PMID ' || v.pmid),
-           'PMID ' || v.pmid || ' — ' || coalesce(v.journal, v.book_title, 'no journal') || '; '
-               || coalesce(v.study_design, 'design not known') || ' ('
-               || CASE WHEN len(v.subject_drugs) = 0 AND len(v.drugs) > 0
-                       THEN 'only mentions ' || array_to_string(v.drugs, ', ')
-                       ELSE array_to_string(v.subject_drugs, ', ') END || ')',
-           'https://pubmed.ncbi.nlm.nih.gov/' || v.pmid || '/', 'literature?pmid=' || v.pmid, ['article:' || v.pmid],
-           len(v.subject_drugs) = 0 AND len(v.drugs) > 0
-    FROM v_articles v JOIN live_articles a USING (pmid)
+    SELECT 'paper/' || a.pmid || '/new', a.first_seen_at, NULL, NULL,
+           'https://pubmed.ncbi.nlm.nih.gov/' || a.pmid || '/', 'literature?pmid=' || a.pmid, ['article:' || a.pmid],
+           m.record_id IS NOT NULL, a.pmid
+    FROM live_articles a LEFT JOIN mentioning m ON m.record_id = CAST(a.pmid AS VARCHAR)
     UNION ALL
     SELECT 'link/' || l.pmid || '/' || l.nct_id, min(l.first_seen_at),
            'Paper on ' || l.nct_id || ': ' || any_value(a.title),
            'PMID ' || l.pmid || ' reports on ' || l.nct_id,
            'https://pubmed.ncbi.nlm.nih.gov/' || l.pmid || '/', 'literature?pmid=' || l.pmid,
-           ['article:' || l.pmid, 'trial:' || l.nct_id], false
+           ['article:' || l.pmid, 'trial:' || l.nct_id], false, NULL
     FROM article_trials l JOIN live_articles a USING (pmid) GROUP BY l.pmid, l.nct_id
 ), drugs AS (
     SELECT DISTINCT record_kind || ':' || record_id AS record, drug FROM record_drugs
@@ -168,18 +165,33 @@ WITH entries AS (
     SELECT record, drug, NULL AS grp FROM drugs
     UNION SELECT record, NULL, grp FROM groups
     UNION SELECT record, drug, grp FROM drugs JOIN groups USING (record)
-), placed AS (
-    SELECT NULL AS drug, NULL AS grp, true AS with_mentions, e.* EXCLUDE (records) FROM entries e
-    UNION
-    SELECT NULL, NULL, false, e.* EXCLUDE (records) FROM entries e WHERE NOT e.mention_only
-    UNION
-    SELECT f.drug, f.grp, false, e.* EXCLUDE (record)
-    FROM (SELECT * EXCLUDE (records), unnest(records) AS record FROM entries WHERE NOT mention_only) e
+), placed AS (   -- narrow rows (feed, entry, time), so ranking them stays cheap at 50k papers
+    SELECT NULL AS drug, NULL AS grp, true AS with_mentions, entry_id, seen_at FROM entries
+    UNION ALL
+    SELECT NULL, NULL, false, entry_id, seen_at FROM entries WHERE NOT mention_only
+    UNION ALL
+    SELECT DISTINCT f.drug, f.grp, false, e.entry_id, e.seen_at
+    FROM (SELECT entry_id, seen_at, unnest(records) AS record FROM entries WHERE NOT mention_only) e
     JOIN filed f USING (record)
+), chosen AS (
+    SELECT * FROM placed
+    QUALIFY row_number() OVER (PARTITION BY drug, grp, with_mentions ORDER BY seen_at DESC, entry_id) <= ?
+), papers AS (
+    SELECT v.pmid,
+           CASE WHEN v.retracted THEN '⚠ RETRACTED — ' ELSE '' END || 'New paper: ' || coalesce(v.title, 'PMID ' || v.pmid)
+               AS title,
+           'PMID ' || v.pmid || ' — ' || coalesce(v.journal, v.book_title, 'no journal') || '; '
+               || coalesce(v.study_design, 'design not known') || ' ('
+               || CASE WHEN len(v.subject_drugs) = 0 AND len(v.drugs) > 0
+                       THEN 'only mentions ' || array_to_string(v.drugs, ', ')
+                       ELSE array_to_string(v.subject_drugs, ', ') END || ')' AS summary
+    FROM v_articles v
+    WHERE v.pmid IN (SELECT e.paper FROM entries e SEMI JOIN chosen c USING (entry_id) WHERE e.paper IS NOT NULL)
 )
-SELECT drug, grp, with_mentions, entry_id, seen_at, title, summary, link, page FROM placed
-QUALIFY row_number() OVER (PARTITION BY drug, grp, with_mentions ORDER BY seen_at DESC, entry_id) <= ?
-ORDER BY drug NULLS FIRST, grp NULLS FIRST, with_mentions, seen_at DESC, entry_id
+SELECT c.drug, c.grp, c.with_mentions, c.entry_id, c.seen_at, coalesce(p.title, e.title), coalesce(p.summary, e.summary),
+       e.link, e.page
+FROM chosen c JOIN entries e USING (entry_id) LEFT JOIN papers p ON p.pmid = e.paper
+ORDER BY c.drug NULLS FIRST, c.grp NULLS FIRST, c.with_mentions, c.seen_at DESC, c.entry_id
 """
 
 

