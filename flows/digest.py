@@ -210,6 +210,11 @@ class Digest:
     mention_only: list[tuple] = field(default_factory=list)
 
 
+def changed_nothing(report: Digest) -> bool:
+    """No run of the digest added, changed or deleted a record (a quiet night, or failed pulls)."""
+    return all(new == updated == deleted == 0 for _, _, _, new, updated, deleted, *_ in report.runs)
+
+
 def build_digest(conn: duckdb.DuckDBPyConnection, run_ids: Sequence[str], published_at: datetime) -> Digest:
     ids = list(run_ids)
     return Digest(

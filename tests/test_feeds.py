@@ -20,6 +20,7 @@ from flows.digest import slug
 from flows.jobs import Working, summarize, write_files
 from flows.settings import Settings
 from tests.helpers import TODAY
+from warehouse import clock
 from tests.test_dashboard import ok, open_page, scalar
 from warehouse.db import open_warehouse
 
@@ -351,3 +352,35 @@ def test_in_a_real_browser_the_next_visit_shows_what_is_new_since_this_one(serve
     page.wait_for_selector(f"text=Since your last visit to this page in this browser, {visited:%Y-%m-%d %H:%M} UTC")
     page.wait_for_function(FINISHED)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_a_night_that_changes_nothing_leaves_the_feeds_as_they_were(tmp_path):
+    """A quiet night (a day later, so a rewritten feed would carry a new `updated`) leaves the
+    feeds' bytes as they were; the next night with news rewrites them, and a changed dashboard
+    address is news for the feeds too."""
+    from flows import jobs
+
+    settings = Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path / "data", workers=1, dashboard_url=DASHBOARD)
+    papers, studies = world(1)
+    with PubMedStandIn(papers) as pubmed, CtGovStandIn(studies) as ctgov:
+        served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)
+        feeds = []
+
+        def night(day: int, night_settings: Settings = served) -> None:
+            with clock.on_day(TODAY + timedelta(days=day)):
+                jobs.nightly(night_settings)
+            feeds.append({path.name: path.read_bytes() for path in settings.feed_path.parent.glob("*.xml")})
+
+        night(0)
+        night(1)                       # nothing new
+        assert feeds[1] == feeds[0]
+        papers, studies = world(2)
+        pubmed.replace(papers)
+        ctgov.replace(studies)
+        night(2)
+        assert f"paper/{NO_LINK_MDMA}/new" in entry_ids(etree.fromstring(feeds[2]["new.xml"]))
+        night(3)                       # quiet again
+        assert feeds[3] == feeds[2]
+        night(4, served.with_overrides(dashboard_url="https://elsewhere.example.org"))
+    assert b"https://elsewhere.example.org/new" in feeds[4]["new.xml"]
+    assert feeds[4]["new.xml"].count(b"<entry>") == feeds[3]["new.xml"].count(b"<entry>")

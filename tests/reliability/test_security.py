@@ -149,7 +149,7 @@ def test_external_entities_and_dtds_are_never_resolved_through_the_ingest(tmp_pa
 
     assert not fifo_opened                      # no local file was ever opened through an entity
     assert attacker_requests == 0               # nor any DTD or entity fetched over the network
-    for case, (summary, stored, rejected, good, leaked, seconds) in results.items():
+    for case, (summary, stored, rejected, good, leaked, _seconds) in results.items():
         assert summary.status == "succeeded", case
         assert good == len(records), case       # the rest of the page is stored
         assert bool(stored) != bool(rejected), case   # the hostile record is either inert or quarantined
