@@ -3,7 +3,9 @@
 `study_design(record)` returns ``(design, source)``. The designs are a contract (stored in
 ``articles.study_design``): see DESIGNS. The source is ``'publication type'`` when the record's
 publication types (NLM's or the publisher's) name a design, else ``'text'``: cues in the title,
-abstract and keywords, checked in a fixed order (TEXT_RULES). Pure, regex-only, compiled once.
+abstract, keywords and journal name, checked in a fixed order (TEXT_RULES). Pure, regex-only,
+compiled once. Nothing NLM adds at indexing (MeSH, publication types) is a text cue, so a record
+not yet indexed gets the same answer as its indexed copy with the types withheld.
 
 `evaluate(records)` measures the text path against the publication types it never sees (see
 docs/study_design.md). Run on the corpus: ``python -m extract.study_design --corpus ../shared/corpus``.
@@ -20,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STUDY_DESIGN_VERSION = "2"
+STUDY_DESIGN_VERSION = "3"
 
 RCT = "randomized controlled trial"
 TRIAL = "clinical trial"
@@ -228,8 +230,19 @@ _CASE = _rx(r"\bcase reports?\b|\breport of (?:a|an|one|two|three|four|five|\d+)
             r"\b(?:man|woman|boy|girl|patient|male|female),? (?:of|aged) \d|"
             r"\b(?:unusual|rare|unique|further|additional|fatal|atypical) case\b|"
             r"\bcase (?:is|was) (?:described|reported|presented)\b|"
-            r"\b(?:1|one|2|two) cases?\]|\bcases?\)\]")
-"""A case report says so, or describes one person by age and sex."""
+            r"\b(?:1|one|2|two) cases?\]|\bcases?\)\]|\bcase records of\b|"
+            r"\bclinic(?:o|al )?pathologic(?:al)? conference\b")
+"""A case report says so, or describes one person by age and sex. v3: the clinicopathological
+conference ('Case records of the Massachusetts General Hospital') is one case, discussed."""
+
+_TITLE_CASE = _rx(r"\b(?:in|of) an? (?:\w+ ){0,3}(?:patient|case|man|woman|child|boy|girl|infant)\b|"
+                  r"\b(?:two|three|four|five|[2-5]) (?:\w+ ){0,2}(?:cases|patients|siblings|brothers|sisters)\b|"
+                  r"\bcase of\b|\b(?:simulating|mimicking|masquerading as|presenting as|complicating|"
+                  r"complication of|complicated by)\b")
+"""v3. A title naming one patient ('... in a renal transplant patient'), two to five, 'case of', or
+the case report's idioms (a lesion 'simulating' / 'presenting as' another, 'a complication of')
+is a case report (or a tiny series, which 1970s indexers tagged as case reports). In the abstract
+the same words describe ordinary studies, so only the title is searched."""
 
 _ANIMAL = _rx(r"\b(?:rats?|mice|mouse|murine|rodents?|hamsters?|guinea[- ]pigs?|rabbits?|dogs?|canine|"
               r"cats?|feline|pigs?|piglets?|swine|porcine|sheep|ewes?|lambs?|ovine|goats?|cattle|cows?|"
@@ -271,39 +284,52 @@ _REVIEW = _rx(r"\breviews?\b" + _NOT_CHART + r"|\boverview\b|\bstate of the art\
 """A review says review, overview or advances in; a case report 'and review of the literature'
 has already matched the case rule."""
 
+_REVIEW_JOURNAL = _rx(r"^annual review of\b|\bcurrent opinion in\b|\bcurrent problems in\b|\bnature reviews\b")
+"""v3. Journals whose name says they publish reviews only. The journal is known the day a record
+appears (no indexing needed); checked before the preclinical and trial cues because an annual
+review of microbiology is about bacteria and one of medicine discusses efficacy."""
 
-# (design, pattern, where): where = 'title' searches the title only, 'all' title+abstract+keywords.
+_CASE_JOURNAL = _rx(r"\bcase reports?\b")
+"""v3. Journals named for case reports ('CEN case reports', 'BMJ case reports') publish little else,
+and their patients are 'treated' and 'given' drugs like a trial's."""
+
+
+# (design, pattern, where): where = 'title' searches the title only, 'journal' the journal's full
+# name, 'all' title + abstract + keywords (see record_text).
 TEXT_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
     (PROTOCOL, _PROTOCOL, "all"),
     (META_ANALYSIS, _META, "all"),
     (SYSTEMATIC_REVIEW, _SYSTEMATIC, "all"),
     (REVIEW, _SELF_REVIEW, "all"),
+    (REVIEW, _REVIEW_JOURNAL, "journal"),
+    (CASE_REPORT, _CASE_JOURNAL, "journal"),
     (PRECLINICAL, _ANIMAL, "all"),  # only when _HUMAN does not match, see text_design
     (RCT, _RCT, "all"),
     (TRIAL, _TRIAL, "all"),
     (CASE_REPORT, _CASE, "all"),
+    (CASE_REPORT, _TITLE_CASE, "title"),
     (REVIEW, _TITLE_REVIEW, "title"),
     (OBSERVATIONAL, _OBSERVATIONAL, "all"),
     (REVIEW, _REVIEW, "all"),
 )
 
 
-def record_text(record: dict) -> tuple[str, str]:
-    """(title, title + abstract + keywords) of a record, lower-cased, as the text rules search them."""
+def record_text(record: dict) -> dict[str, str]:
+    """The lower-cased texts the rules search, by TEXT_RULES' `where`: 'title', 'journal' (its full
+    name) and 'all' (title + abstract + keywords)."""
     title = (record.get("title") or "").lower()
     parts = [title, (record.get("abstract") or "").lower()]
     parts.extend(keyword.lower() for keyword in record.get("keywords") or () if isinstance(keyword, str))
-    return title, "\n".join(parts)
+    return {"title": title, "journal": (record.get("journal") or "").lower(), "all": "\n".join(parts)}
 
 
 def text_design(record: dict) -> str:
     """The design the text cues give (TEXT_RULES in order), OTHER when none matches."""
-    title, text = record_text(record)
+    texts = record_text(record)
     for design, pattern, where in TEXT_RULES:
-        haystack = title if where == "title" else text
-        if pattern.search(haystack) is None:
+        if pattern.search(texts[where]) is None:
             continue
-        if design == PRECLINICAL and _HUMAN.search(text) is not None:
+        if design == PRECLINICAL and _HUMAN.search(texts["all"]) is not None:
             continue
         return design
     return OTHER

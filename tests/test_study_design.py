@@ -134,6 +134,15 @@ REAL = [
     # … and one person described by sex and age is a case, whatever 'theoretical' issues it raises.
     (423833, "Purgatives and periodic paralysis.", "A married woman, aged 42, had suffered attacks of "
      "muscular weakness.", "case report"),
+    # version 3: a title naming one patient, two to five, or the case report's idioms
+    (404911, "Gastric ulcer in a young man with apparent healing.", None, "case report"),
+    (408464, "Juvenile Gaucher's disease with horizontal gaze palsy in three siblings.", None, "case report"),
+    (399700, "[3 cases of the Marinesco-Sjögren syndrome].", None, "case report"),
+    (404919, "Suture granuloma simulating recurrent carcinoma.", None, "case report"),
+    (402635, "Hypercalciuria with nephrolithiasis: a complication of total parenteral nutrition.", None,
+     "case report"),
+    (401943, "Case records of the Massachusetts General Hospital. Weekly clinicopathological exercises. "
+     "Case 7-1977.", None, "case report"),
 ]
 
 
@@ -157,6 +166,37 @@ def test_real_records_whole(corpus_records, pmid, title, abstract, expected):
     assert study_design({**record, "publication_types": []}) == (expected, "text")
     if expected != "preclinical":
         assert study_design(record)[1] == "publication type"
+
+
+# Version 3: the journal's name (known before indexing) — real corpus titles whose text gives nothing.
+JOURNALS = [
+    (400486, "Annual review of medicine", "Dietary management of diabetes mellitus.", "review"),
+    (410356, "Annual review of microbiology", "Bacterial flagella.", "review"),  # not preclinical
+    (400518, "Current problems in cardiology", "Heart disease and pregnancy.", "review"),
+    (38763967, "CEN case reports", "Widespread form of Majocchi's granuloma in a kidney transplant "
+     "recipient.", "case report"),
+]
+
+
+@pytest.mark.parametrize(("pmid", "journal", "title", "expected"), JOURNALS)
+def test_journal_name(corpus_records, pmid, journal, title, expected):
+    record = {"title": title, "journal": journal, "abstract": None, "publication_types": []}
+    assert study_design(record) == (expected, "text")
+    assert study_design({**record, "journal": "Journal of medicine"})[0] != expected
+    by_pmid = {r["pmid"]: r for part in corpus_records.values() for r in part}
+    assert (by_pmid[pmid]["journal"], by_pmid[pmid]["title"]) == (journal, title)
+    assert study_design({**by_pmid[pmid], "publication_types": []}) == (expected, "text")
+
+
+def test_case_idioms_only_in_the_title():
+    """'complicated by' in an abstract describes ordinary studies (PMID 416646, an untyped indexed
+    article); in the title it is a case report's idiom (PMID 411632, Case Reports)."""
+    abstract = ("In women with pregnancies complicated by Rh-isoimmunization, oestrone plasma levels "
+                "were similar to those found in normal pregnancies.")
+    record = {"title": "Plasma levels of non-conjugated oestrone in high risk pregnancies.", "abstract": abstract}
+    assert study_design(record)[0] != "case report"
+    title = "Severe sclerema neonatorum complicated by disseminated intravascular coagulopathy."
+    assert study_design({"title": title})[0] == "case report"
 
 
 def test_keywords_are_searched():
@@ -227,17 +267,23 @@ OUTRANKED_BY = {
 }
 
 # Floors: the figures in docs/study_design.md minus 0.05 (a regression fails, noise does not).
-# STUDY_DESIGN_VERSION 2 (2026-12-04): modern trials 0.69/0.90, RCT 0.88/0.88, reviews 0.94/0.65;
-# bulk trials 0.90/0.51, RCT 0.52/0.54, case 0.98/0.40, reviews 0.73/0.15 (this test's own gold).
+# STUDY_DESIGN_VERSION 3 (2026-12-04): modern trials 0.69/0.90, RCT 0.88/0.88, reviews 0.94/0.65;
+# bulk trials 0.91/0.51, RCT 0.52/0.54, case 0.98/0.46, reviews 0.81/0.20 (this test's own gold).
 FLOORS = {
     ("modern", "trials"): (0.64, 0.85),
     ("modern", "rct"): (0.82, 0.82),
     ("modern", "reviews"): (0.89, 0.59),
-    ("bulk", "trials"): (0.85, 0.45),
+    ("bulk", "trials"): (0.86, 0.46),
     ("bulk", "rct"): (0.47, 0.49),
-    ("bulk", "case"): (0.93, 0.34),
-    ("bulk", "reviews"): (0.68, 0.09),
+    ("bulk", "case"): (0.93, 0.41),
+    ("bulk", "reviews"): (0.76, 0.15),
 }
+# Strict precision (evaluate(): predictions on indexed records with no design-giving type count as
+# wrong), v3 bulk figures minus 0.05. The headline precision never sees those 11,855 ordinary
+# articles, so a cue that labels many of them (short papers as case reports, long ones as reviews)
+# passes FLOORS; it fails here.
+STRICT_FLOORS = {"trials (RCT + clinical trial)": 0.48, "case report": 0.68,
+                 "reviews (review + SR + MA)": 0.31}
 
 
 def agreement(records: list[dict], cls: str) -> tuple[float, float, int]:
@@ -260,6 +306,12 @@ def test_text_path_agrees_with_publication_types(corpus_records, part, cls):
     p_floor, r_floor = FLOORS[(part, cls)]
     assert gold >= 5
     assert precision >= p_floor and recall >= r_floor, (part, cls, precision, recall, gold)
+
+
+def test_strict_precision_on_the_bulk_file(corpus_records):
+    classes = sd.evaluate(corpus_records["bulk"]).classes
+    strict = {name: classes[name].strict_precision for name in STRICT_FLOORS}
+    assert all(strict[name] >= floor for name, floor in STRICT_FLOORS.items()), strict
 
 
 def test_preclinical_against_mesh_proxy(corpus_records):
