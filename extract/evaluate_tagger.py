@@ -8,7 +8,10 @@ The yardstick is the indexing NLM (articles: ``mesh_headings``) or ClinicalTrial
   apart as ``gold outside lexicon``).
 * **group** — condition groups defined by MeSH tree branches (GROUP_BRANCHES). A record's gold
   groups are the groups of its indexed descriptors, its predicted groups those of its `about()`
-  concepts; precision / recall / F1 are micro-averaged over (record, group) pairs.
+  concepts; precision / recall / F1 are micro-averaged over (record, group) pairs. Every missed
+  pair is also sorted by cause (``Report.recall_loss``): named in the text but not kept by
+  `about()`, or never named; ``Report.mention_ceiling`` is the recall a perfect decision rule
+  would reach with the same lexicon.
 
 Descriptor → group comes from the shipped ``extract/mesh_groups.tsv``, derived from NLM's 2017
 MeSH tree listing by :func:`build_mesh_groups` (``python -m extract.evaluate_tagger
@@ -75,6 +78,12 @@ class Error:
     snippet: str
 
 
+# Why a gold (record, group) pair was missed: the text names the group but `about()` did not
+# keep it, or the text never names it (split by whether the record has more than a title).
+LOSS_CAUSES = ("named, not kept by about()", "not named, record has an abstract or trial text",
+               "not named, title only")
+
+
 @dataclass
 class Report:
     population: str = ""
@@ -86,6 +95,7 @@ class Report:
     exact: Counts = field(default_factory=Counts)
     major: Counts = field(default_factory=Counts)
     gold_outside_lexicon: int = 0
+    recall_loss: Counter = field(default_factory=Counter)  # missed gold pairs by LOSS_CAUSES
     false_positives: list[Error] = field(default_factory=list)
     false_negatives: list[Error] = field(default_factory=list)
     combined: Report | None = None  # the same records, text merged with their indexing
@@ -94,11 +104,18 @@ class Report:
         """One line: records, gold pairs, P / R / F1 of the text tagger and, if scored, combined."""
         c = self.group
         line = (f"{self.population:<58} n={self.records:>6} gold={c.tp + c.fn:>4}  text P {c.precision:.3f} "
-                f"R {c.recall:.3f} F1 {c.f1:.3f}")
+                f"R {c.recall:.3f} F1 {c.f1:.3f} (ceiling R {self.mention_ceiling:.3f})")
         if self.combined is not None:
             k = self.combined.group
             line += f"  | combined P {k.precision:.3f} R {k.recall:.3f}"
         return line
+
+    @property
+    def mention_ceiling(self) -> float:
+        """Group recall if `about()` kept every group the text names (not negated): the most a
+        better decision rule could reach without a bigger lexicon."""
+        gold = self.group.tp + self.group.fn
+        return (self.group.tp + self.recall_loss[LOSS_CAUSES[0]]) / gold if gold else 0.0
 
     def format(self, examples: int = 10) -> str:
         lines = [
@@ -125,6 +142,8 @@ class Report:
         lines.append(f"(exact recall counts gold descriptors in the lexicon; "
                      f"{self.gold_outside_lexicon} gold condition descriptors in a group are "
                      f"outside the lexicon)")
+        lines.append("missed gold pairs: " + "; ".join(f"{self.recall_loss[c]} {c}" for c in LOSS_CAUSES)
+                     + f" (mention-level ceiling R {self.mention_ceiling:.3f})")
         for title, errors in (("false positives", self.false_positives),
                               ("false negatives", self.false_negatives)):
             lines += ["", f"worst {title} ({len(errors)} in all):"]
@@ -184,6 +203,8 @@ def _score(report: Report, record: dict, kind: str, gold: list[tuple[str, bool]]
     report.exact.fn += len((gold_uis & lexicon_uis) - pred_uis)
     report.gold_outside_lexicon += sum(1 for ui in gold_uis - lexicon_uis if groups_of.get(ui))
     counted = [m for m in mentions if not m.negated]
+    named = {g for m in counted for g in groups_of.get(m.mesh_id, ())}
+    report.recall_loss.update(_loss_cause(kind, record, g in named) for g in gold_groups - pred_groups)
     for g in sorted(pred_groups - gold_groups):
         uis = {c.mesh_id for c in conditions if g in groups_of.get(c.mesh_id, ())}
         hits = [m for m in counted if m.mesh_id in uis]
@@ -205,6 +226,13 @@ def _score(report: Report, record: dict, kind: str, gold: list[tuple[str, bool]]
             f"indexed {', '.join(n for n in names if n)}; mentions seen: {seen or 'none'}",
             f"title: {title[:160]}",
         ))
+
+
+def _loss_cause(kind: str, record: dict, named: bool) -> str:
+    """Which LOSS_CAUSES a missed pair is: tells a lexicon gap from a decision-rule miss."""
+    if named:
+        return LOSS_CAUSES[0]
+    return LOSS_CAUSES[1] if kind == "trial" or record.get("abstract") else LOSS_CAUSES[2]
 
 
 def evaluate(pairs: Iterable[tuple[dict, list[Mention]]], mesh_groups: dict[str, frozenset[str]] | None = None,
@@ -339,7 +367,22 @@ def main(argv: list[str] | None = None) -> int:
     print("group-level micro P / R by corpus file and split (records with MeSH / condition MeSH):")
     for name, arts, studies in lines:
         print(evaluate_records(tagger, arts, studies, population=name).summary())
+    splits = [evaluate_records(tagger, [a for a in articles if odd(a) == is_odd],
+                               [t for t in trials if odd(t) == is_odd], combined=False)
+              for is_odd in (True, False)]
+    print("\n" + per_group_table(splits, ("odd = tuning", "even = held out")))
     return 0
+
+
+def per_group_table(reports: list[Report], names: tuple[str, ...]) -> str:
+    """Gold pairs and text P / R of each group, one column block per report (e.g. per split)."""
+    head = f"{'group':<20}" + "".join(f"{name:>26}" for name in names)
+    sub = f"{'':<20}" + "".join(f"{'gold':>10}{'P':>8}{'R':>8}" for _ in names)
+    rows = [head, sub]
+    for g in (*GROUPS, "ALL GROUPS"):
+        cells = [r.group if g == "ALL GROUPS" else r.per_group[g] for r in reports]
+        rows.append(f"{g:<20}" + "".join(f"{c.tp + c.fn:>10}{c.precision:>8.3f}{c.recall:>8.3f}" for c in cells))
+    return "\n".join(rows)
 
 
 if __name__ == "__main__":

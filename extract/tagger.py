@@ -41,9 +41,9 @@ from spacy.tokens import Doc, Span
 
 # The version of what record_conditions says: bump when the tagger, the lexicon or the merge with
 # indexing (extract/indexed_conditions.py) changes, so `trialwatch retag` redoes stored records.
-TAGGER_VERSION = "1.2.0"
+TAGGER_VERSION = "1.3.0"
 # sha256 of the shipped conditions.toml; a test fails when the lexicon changes without a bump.
-LEXICON_SHA256 = "1311974e42385da91add81ee82205b6c837f030392b5476f3438b727877522e0"
+LEXICON_SHA256 = "3ca86347b310901f8bd88663cd52ff06395b2fd318f33a227fd568fcaa96cf94"
 CATEGORIES = (
     "mood", "anxiety", "trauma", "psychotic", "substance use", "pain", "neurological",
     "eating", "sleep", "neurodevelopmental", "other",

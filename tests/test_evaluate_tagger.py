@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from extract.evaluate_tagger import Counts, evaluate, evaluate_records
+from extract.evaluate_tagger import LOSS_CAUSES, Counts, evaluate, evaluate_records, per_group_table
 from extract.mesh import (
     build_mesh_groups, default_mesh_groups_path, format_mesh_groups, group_of_tree_number, load_mesh_groups,
     normalize_ui,
@@ -91,8 +91,12 @@ def test_evaluate_hand_built_set():
     assert (report.exact.tp, report.exact.fp, report.exact.fn) == (3, 1, 2)
     assert [e.group for e in report.false_positives] == ["substance use"]
     assert sorted(e.group for e in report.false_negatives) == ["anxiety", "trauma"]
+    # neither missed group is named anywhere, and the records are titles only
+    assert report.recall_loss == {"not named, title only": 2}
+    assert report.mention_ceiling == pytest.approx(3 / 5)
     text = report.format()
     assert "ALL GROUPS (micro)" in text and "0.750" in text and "0.600" in text
+    assert "2 not named, title only" in text
 
 
 def test_counts_without_predictions_are_zero_not_errors():
@@ -113,9 +117,15 @@ def test_evaluate_records_end_to_end_on_text():
                "condition_mesh": [{"id": "D000013313", "term": "Stress Disorders, Post-Traumatic"}]}]
     report = evaluate_records(tagger, articles, trials)
     assert report.records == 3
-    # depression and PTSD found; pain (MeSH) not supported by one passing headache: one fn
+    # depression and PTSD found; pain (MeSH) not supported by one passing headache: one fn,
+    # named in the text but not kept by about()
     assert (report.group.tp, report.group.fp, report.group.fn) == (2, 0, 1)
     assert report.per_group["pain"].fn == 1
+    assert report.recall_loss == {LOSS_CAUSES[0]: 1}
+    assert report.mention_ceiling == pytest.approx(1.0)
+    table = per_group_table([report, report], ("a", "b")).splitlines()
+    assert table[0].split() == ["group", "a", "b"]
+    assert table[-1].split() == ["ALL", "GROUPS"] + ["3", "1.000", "0.667"] * 2
 
 
 def test_evaluate_records_reports_text_alone_and_combined_with_indexing():

@@ -391,3 +391,77 @@ def test_study_aim_phrase_is_not_a_side_effect_sentence(tagger):
     assert m.mesh_id == "D059350" and not m.adverse
     [m] = tagger.tag_text("The safety of ketamine for chronic pain was poor.")
     assert m.adverse
+
+
+# ----------------------------------------------------- tagger 1.3.0: real 1970s corpus titles
+# Each quote is verbatim from the record of that PMID in pubmed/bulk/pubmed20n0014_even.xml.gz
+# (all odd PMIDs: the tuning half); test_quotes_are_real_corpus_text checks that.
+QUOTES_1_3_0 = {
+    418303: "Panic among scientists.",
+    402505: "Does spontaneous ventilation with IMV protect from PEEP-induced cardiac output depression?",
+    411977: "[Care of the aged with behavior problems].",
+    403529: ("Rhesus monkeys were trained to self-administer morphine intravenously at dose levels "
+             "sufficient to develop physical dependence."),
+    405065: "Dependence potential of drotebanol, codeine and thebaine tested in rhesus monkeys.",
+    415325: "Effect of synthesis inhibition on the levels of brain catecholamines in barbital-dependent rats.",
+    405513: "Urine testing in methadone programs.",
+    420047: "Supplementary methadone self administration among methadone maintenance clients.",
+    408841: ("Readaptation time after photo stress. Alcohol-induced acute and post-alcohol 'hangover' "
+             "changes in ocular readaptation time."),
+    419561: "Ascariasis and acute abdomen.",
+    414333: "[The Caffey-Kemps syndrome (battered child syndrome). Diagnostic problems].",
+    426345: "Ventilatory control and the obesity hypoventilation syndrome.",
+    414121: "Low degrees of a hysterical and paranoic nature facilitate access to the subconscious and projection.",
+    419337: "Spectrum of amentia.",
+    421049: "Difficulty in stopping lithium prophylaxis?",
+    426145: "The delineation of an MMPI symptom pattern unique to lithium responders.",
+    420033: "Increase in weight after treatment with depot neuroleptics.",
+}
+SUBSTANCE, OPIOID, ALCOHOL_INTOXICATION = "D019966", "D009293", "D000435"
+
+
+def test_quotes_are_real_corpus_text(corpus_dir):
+    found = {}
+    with gzip.open(corpus_dir / "pubmed" / "bulk" / "pubmed20n0014_even.xml.gz") as fh:
+        for kind, record in iter_pubmed(io.BufferedReader(fh)):
+            if kind == "records" and record["pmid"] in QUOTES_1_3_0:
+                found[record["pmid"]] = f"{record['title']} {record.get('abstract') or ''}"
+    assert all(QUOTES_1_3_0[pmid] in found.get(pmid, "") for pmid in QUOTES_1_3_0)
+
+
+def _title_tags(tagger: Tagger, pmid: int) -> set[str]:
+    return {m.mesh_id for m in tagger.tag_text(QUOTES_1_3_0[pmid], field="title") if not m.negated}
+
+
+def test_panic_alone_is_the_emotion_not_panic_disorder(tagger):
+    # PMID 418303 is indexed Panic and Fear (F01, no condition group): before 1.3.0 Panic Disorder
+    assert _title_tags(tagger, 418303) == {"D010200"}
+    assert tags(tagger, "panic disorder and panic attacks") == [
+        ("panic disorder", PANIC, False), ("panic attacks", PANIC, False)]
+
+
+def test_cardiac_output_depression_is_not_depression(tagger):
+    assert _title_tags(tagger, 402505) == set()
+
+
+def test_behavior_problems_of_the_aged_are_not_child_behavior_disorders(tagger):
+    # indexed Social Behavior Disorders (not a condition group); before 1.3.0 Child Behavior Disorders
+    assert _title_tags(tagger, 411977) == set()
+    assert {m.mesh_id for m in tagger.tag_text("behavior problems in children")} == {"D002653"}
+
+
+@pytest.mark.parametrize("pmid, ui", [
+    (403529, SUBSTANCE), (405065, SUBSTANCE), (415325, SUBSTANCE),   # physical dependence
+    (405513, OPIOID), (420047, OPIOID),                              # methadone programmes
+    (408841, ALCOHOL_INTOXICATION),                                  # hangover
+    (419561, "D000006"),                                             # Abdomen, Acute
+    (414333, "D001497"),                                             # Battered Child Syndrome
+    (426345, "D010845"),                                             # Obesity Hypoventilation Syndrome
+    (414121, "D010259"),                                             # paranoic → Paranoid Disorders
+    (419337, "D008607"),                                             # amentia → Intellectual Disability
+    (421049, BIPOLAR), (426145, BIPOLAR),                            # lithium prophylaxis / responders
+    (420033, SCHIZOPHRENIA),                                         # depot neuroleptics
+])
+def test_words_indexers_read_as_the_condition(tagger, pmid, ui):
+    """Each record is indexed with a descriptor of that group; before 1.3.0 nothing was tagged."""
+    assert ui in _title_tags(tagger, pmid)
