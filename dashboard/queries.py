@@ -178,7 +178,15 @@ SELECT d.drug, count(*) AS papers
 FROM record_drugs d JOIN live_articles a ON d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)
 GROUP BY ALL ORDER BY ALL
 """
-NEW_SINCE_COUNTS = "SELECT kind, count(*) AS n FROM new_since(CAST($since AS TIMESTAMP)) GROUP BY kind"
+# What's new counts as the digest does: a paper↔trial pair once (new_since has a row per
+# evidence), and no "last update posted" changes (the registry's date moves with every edit; a
+# trial change's detail is "<field>: <old> → <new>").
+NEW_SINCE_COUNTS = """
+SELECT kind, CASE kind WHEN 'new link' THEN count(DISTINCT record_id) ELSE count(*) END AS n
+FROM new_since(CAST($since AS TIMESTAMP))
+WHERE NOT (kind = 'trial change' AND starts_with(detail, 'last_update_posted_date:'))
+GROUP BY kind
+"""
 DRUG_CONDITION_COUNTS = """
 , counts AS (
     SELECT d.drug, c.condition, 'trials' AS records, count(DISTINCT c.nct_id) AS n

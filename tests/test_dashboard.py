@@ -107,7 +107,11 @@ def test_overview_headline_counts_match_the_warehouse(demo_db, monkeypatch):
     week = date.today() - timedelta(days=7)
     new_trials = scalar(demo_db, "SELECT count(*) FROM trials WHERE first_seen_at >= ?", [week])
     new_papers = scalar(demo_db, "SELECT count(*) FROM articles WHERE first_seen_at >= ?", [week])
-    changes = scalar(demo_db, "SELECT count(*) FROM trial_history WHERE observed_at >= ?", [week])
+    changes = scalar(demo_db, "SELECT count(*) FROM trial_history WHERE observed_at >= ? "
+                              "AND field <> 'last_update_posted_date'", [week])
+    pairs = scalar(demo_db, "SELECT count(DISTINCT (pmid, nct_id)) FROM article_trials WHERE first_seen_at >= ?",
+                   [week])
+    assert ("New paper↔trial links", f"{pairs:,}") in metrics
     assert 0 < new_trials < scalar(demo_db, "SELECT count(*) FROM trials")  # night 2 only
     assert ("New trials", f"{new_trials:,}") in metrics
     assert ("New papers", f"{new_papers:,}") in metrics
@@ -125,15 +129,33 @@ def test_whats_new_follows_the_since_date(demo_db, monkeypatch):
     def expected(since: date) -> list[int]:
         return [scalar(demo_db, sql, [since]) for sql in (
             "SELECT count(*) FROM trials WHERE first_seen_at >= ?",
-            "SELECT count(*) FROM trial_history WHERE observed_at >= ?",
+            "SELECT count(*) FROM trial_history WHERE observed_at >= ? AND field <> 'last_update_posted_date'",
             "SELECT count(*) FROM articles WHERE first_seen_at >= ?",
-            "SELECT count(*) FROM article_trials WHERE first_seen_at >= ?")]
+            "SELECT count(DISTINCT (pmid, nct_id)) FROM article_trials WHERE first_seen_at >= ?")]
 
     assert [len(df.value) for df in at.dataframe] == expected(week)
     month = date.today() - timedelta(days=30)
     ok(at.date_input(key="since").set_value(month).run())
     assert [len(df.value) for df in at.dataframe] == expected(month)
     assert expected(month)[0] == scalar(demo_db, "SELECT count(*) FROM trials")
+
+
+def test_whats_new_words_changes_and_pairs_as_the_digest_does(demo_db, monkeypatch):
+    month = (date.today() - timedelta(days=30)).isoformat()
+    at = ok(open_page(demo_db, "whats_new", monkeypatch, {"since": month}))
+    new_trials, changes, _, links = (df.value for df in at.dataframe)
+    assert set(new_trials["status"]) <= {"Recruiting", "Not yet recruiting", "Completed", "Active not recruiting",
+                                         "Enrolling by invitation", "Suspended", "Terminated", "Withdrawn", "Unknown"}
+    status = changes[changes["field"] == "status"]
+    stored = scalar(demo_db, "SELECT count(*) FROM trial_history WHERE field = 'overall_status'")
+    assert len(status) == stored > 0 and not status["new_value"].str.contains("_").any()
+    assert "last update" not in set(changes["field"]) and "last_update_posted_date" not in set(changes["field"])
+    with duckdb.connect(str(demo_db), read_only=True) as conn:
+        evidence = dict(conn.execute(
+            "SELECT pmid || ' ↔ ' || nct_id, string_agg(DISTINCT evidence, ', ' ORDER BY evidence) "
+            "FROM article_trials GROUP BY pmid, nct_id").fetchall())
+    assert links["link"].is_unique and dict(zip(links["link"], links["evidence"])) == evidence
+    assert any(", " in found for found in evidence.values())   # some pair was found two ways
 
 
 def test_whats_new_drug_filter(demo_db, monkeypatch):

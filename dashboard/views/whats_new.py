@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+import pandas as pd
 import streamlit as st
 
 from dashboard import data, ui
+from flows import labels
 
 # This browser's last visit to What's new: a first-party cookie, set by a small inline script
 # (st.html runs it in the page, nothing is fetched) and read back by st.context.cookies, which
@@ -25,6 +27,27 @@ def _last_visit() -> datetime | None:
         return datetime.strptime(value, VISIT_FORMAT) if value else None
     except (ValueError, TypeError, AttributeError):  # absent, unreadable, or not in a browser session
         return None
+
+
+def _readable_changes(changes: pd.DataFrame) -> pd.DataFrame:
+    """Trial changes as the digest words them: fields and registry codes by their labels
+    (status "Active not recruiting → Completed", results posted "no → yes"), without the
+    registry's own last-update date, which moves with every edit and is not news."""
+    changes = changes[changes["field"] != "last_update_posted_date"]
+    return changes.assign(
+        old_value=[labels.history_value_label(f, v) for f, v in zip(changes["field"], changes["old_value"])],
+        new_value=[labels.history_value_label(f, v) for f, v in zip(changes["field"], changes["new_value"])],
+        field=changes["field"].map(lambda name: labels.FIELD_LABELS.get(name, name)))
+
+
+def _one_row_per_pair(links: pd.DataFrame) -> pd.DataFrame:
+    """A paper↔trial pair once, with every way it was found ("abstract, databank"), as in the
+    digest: the warehouse keeps one article_trials row per evidence."""
+    if links.empty:
+        return links
+    return (links.groupby("link", sort=False, as_index=False)
+            .agg(paper_title=("paper_title", "first"), evidence=("evidence", lambda e: ", ".join(sorted(set(e)))),
+                 drugs=("drugs", "first"), first_seen=("first_seen", "min")))
 
 
 def _pick_day() -> None:
@@ -71,18 +94,19 @@ feed = data.new_since_feed(since, tuple(drug_keys))
 if not include_mentions:
     feed = feed[feed["about_drug"]]
 feed = feed.assign(title=feed["title"].where(~feed["retracted"], "⚠ RETRACTED · " + feed["title"].fillna("")))
-changes = data.trial_changes_since(since, tuple(drug_keys))
+changes = _readable_changes(data.trial_changes_since(since, tuple(drug_keys)))
 new_trials = feed[feed["kind"] == "new trial"].rename(
     columns={"record_id": "nct_id", "detail": "status", "seen_at": "first_seen"})
 new_papers = feed[feed["kind"] == "new paper"].rename(
     columns={"record_id": "pmid", "detail": "journal", "seen_at": "first_seen"})
 new_links = feed[feed["kind"] == "new link"].rename(
     columns={"record_id": "link", "title": "paper_title", "detail": "evidence", "seen_at": "first_seen"})
-new_trials = new_trials.assign(page="trials?nct=" + new_trials["nct_id"])[
+new_trials = new_trials.assign(page="trials?nct=" + new_trials["nct_id"],
+                               status=new_trials["status"].map(labels.status_label))[
     ["nct_id", "page", "title", "status", "drugs", "first_seen"]]
 new_papers = new_papers.assign(page="literature?pmid=" + new_papers["pmid"])[
     ["pmid", "page", "title", "journal", "drugs", "first_seen"]]
-new_links = new_links[["link", "paper_title", "evidence", "drugs", "first_seen"]]
+new_links = _one_row_per_pair(new_links[["link", "paper_title", "evidence", "drugs", "first_seen"]])
 
 counts = st.columns(4)
 counts[0].metric("New trials", f"{len(new_trials):,}")
