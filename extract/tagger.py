@@ -27,7 +27,7 @@ import tomllib
 from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass, field as dc_field, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
@@ -41,9 +41,9 @@ from spacy.tokens import Doc, Span
 
 # The version of what record_conditions says: bump when the tagger, the lexicon or the merge with
 # indexing (extract/indexed_conditions.py) changes, so `trialwatch retag` redoes stored records.
-TAGGER_VERSION = "1.3.0"
+TAGGER_VERSION = "1.4.0"
 # sha256 of the shipped conditions.toml; a test fails when the lexicon changes without a bump.
-LEXICON_SHA256 = "3ca86347b310901f8bd88663cd52ff06395b2fd318f33a227fd568fcaa96cf94"
+LEXICON_SHA256 = "49cfda15b4ea0e59c2f3616597773d424b066bd3e15c50d9cccdef1578352ce8"
 CATEGORIES = (
     "mood", "anxiety", "trauma", "psychotic", "substance use", "pain", "neurological",
     "eating", "sleep", "neurodevelopmental", "other",
@@ -96,6 +96,8 @@ class Concept:
     not_after: frozenset[str]
     not_before: frozenset[str]
     symptom: bool = False
+    # (implied concept UI, terms): a mention of one of these terms names that concept too
+    also: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,6 +126,8 @@ class Lexicon:
     sha256: str
     symptoms: frozenset[str] = frozenset()
     ancestor_map: dict[str, tuple[str, ...]] = dc_field(default_factory=dict)
+    # concept UI → {phrase variant (lower case) → implied concept UI}, from the concepts' `also`
+    implied: dict[str, dict[str, str]] = dc_field(default_factory=dict)
 
     def depth(self, ui: str) -> int:
         """Number of lexicon ancestors: deeper is more specific."""
@@ -181,6 +185,7 @@ def load_lexicon(path: Path | str | None = None) -> Lexicon:
             not_after=frozenset(w.lower() for w in entry.get("not_after", [])),
             not_before=frozenset(w.lower() for w in entry.get("not_before", [])),
             symptom=bool(entry.get("symptom", False)),
+            also=tuple((also["ui"], tuple(t.lower() for t in also["terms"])) for also in entry.get("also", [])),
         )
         if concept.category not in CATEGORIES:
             raise ValueError(f"{concept.ui}: unknown category {concept.category!r}")
@@ -190,6 +195,11 @@ def load_lexicon(path: Path | str | None = None) -> Lexicon:
     for concept in concepts.values():
         if concept.parent and concept.parent not in concepts:
             raise ValueError(f"{concept.ui}: parent {concept.parent} is not in the lexicon")
+        for implied, terms in concept.also:
+            if implied not in concepts:
+                raise ValueError(f"{concept.ui}: `also` names {implied}, which is not in the lexicon")
+            if not set(terms) <= set(concept.terms):
+                raise ValueError(f"{concept.ui}: `also` terms must be terms of the concept: {sorted(set(terms) - set(concept.terms))}")
     ctx = data.get("context", {})
     context = ContextRules(
         **{key: tuple(ctx.get(key, ())) for key in (
@@ -210,6 +220,10 @@ def load_lexicon(path: Path | str | None = None) -> Lexicon:
         symptoms=frozenset(ui for ui, c in concepts.items() if c.symptom),
     )
     lexicon.ancestor_map.update({ui: tuple(lexicon.ancestors(ui)) for ui in concepts})
+    lexicon.implied.update({
+        concept.ui: {variant: implied for implied, terms in concept.also for term in terms
+                     for variant in term_variants(term, lexicon.spelling, lexicon.no_plural)}
+        for concept in concepts.values() if concept.also})
     return lexicon
 
 
@@ -826,6 +840,18 @@ def mention_weight(kind: str, mention: Mention, symptom: bool = False) -> float:
     return weight
 
 
+def with_implied(mentions: Iterable[Mention], lexicon: Lexicon) -> Iterator[Mention]:
+    """Each mention, and after it the same mention as each concept its term implies (lexicon
+    `also`): "bipolar depression" names Bipolar Disorder and, for `about()`, Depression too."""
+    for mention in mentions:
+        yield mention
+        implied = lexicon.implied.get(mention.mesh_id)
+        ui = implied.get(mention.text.lower()) if implied else None
+        if ui is not None:
+            concept = lexicon.concepts[ui]
+            yield replace(mention, mesh_id=ui, concept=concept.name, category=concept.category)
+
+
 def about(kind: str, mentions: list[Mention], lexicon: Lexicon | None = None) -> list[RecordCondition]:
     """The conditions a record is about, from where and how often each is mentioned.
 
@@ -843,7 +869,7 @@ def about(kind: str, mentions: list[Mention], lexicon: Lexicon | None = None) ->
     score: dict[str, float] = defaultdict(float)
     counts: dict[str, dict[str, int]] = defaultdict(dict)
     first: dict[str, Mention] = {}
-    for m in mentions:
+    for m in with_implied(mentions, lexicon):
         w = mention_weight(kind, m, m.mesh_id in symptoms)
         if w <= 0:
             continue

@@ -15,7 +15,7 @@ from extract.mesh import load_mesh_groups, read_tree
 from extract.pubmed_parser import iter_pubmed, parse_pubmed
 from extract.tagger import (
     CATEGORIES, LEXICON_SHA256, TAGGER_VERSION, Mention, Tagger, about, abstract_sections,
-    condition_spans, field_text, load_lexicon, term_variants,
+    condition_spans, field_text, load_lexicon, term_variants, with_implied,
 )
 
 TRD, MDD, DEPRESSION, DEP_DISORDER = "D061218", "D003865", "D003863", "D003866"
@@ -256,6 +256,31 @@ def test_about_single_mentions(tagger):
     assert about_article(tagger, abstract="Pain was recorded daily.") == set()
     sections = [{"label": "RESULTS", "category": "RESULTS", "text": "Two had bipolar disorder."}]
     assert about_article(tagger, abstract="RESULTS: Two had bipolar disorder.", sections=sections) == set()
+
+
+def test_bipolar_depression_is_about_bipolar_disorder_and_depression(tagger):
+    """Lexicon `also`: the depressive phase of bipolar disorder puts a record in both groups; mania,
+    and bipolar disorder named without its depressive phase, do not add depression."""
+    [(_, mentions)] = list(tagger.tag_trials([trial(conditions=["Bipolar Depression"],
+                                                    brief_title="Ketamine in Adults With Bipolar Depression")]))
+    assert {c.mesh_id for c in about("trial", mentions)} == {BIPOLAR, DEPRESSION}
+    assert [m.mesh_id for m in mentions if m.field == "conditions"] == [BIPOLAR]   # the stored mention is one
+    assert about_article(tagger, title="Bipolar I depression: a randomised trial") == {BIPOLAR, DEPRESSION}
+    assert about_article(tagger, title="Ketamine in bipolar disorder") == {BIPOLAR}
+    assert about_article(tagger, title="Lithium in acute mania") == {BIPOLAR}
+
+
+def test_bipolar_depressed_patients_in_a_real_abstract_also_name_depression(tagger, lexicon):
+    """PMID 409301 (1970s file), verbatim: the TSH response of bipolar depressed patients, against
+    manic ones. "bipolar depressed" is one stored mention (Bipolar Disorder); about() also counts
+    it for Depression, with the same field and span."""
+    sentence = ("Bipolar patients in the manic phase tended to have a lower response than bipolar depressed "
+                "patients.")
+    mentions = tagger.tag_text(sentence, field="abstract")
+    assert [(m.text, m.mesh_id) for m in mentions] == [("Bipolar patients", BIPOLAR), ("bipolar depressed", BIPOLAR)]
+    implied = [m for m in with_implied(mentions, lexicon) if m.mesh_id == DEPRESSION]
+    assert [(m.text, m.start, m.field) for m in implied] == [("bipolar depressed", sentence.index("bipolar depressed"),
+                                                              "abstract")]
 
 
 def test_about_evidence_text():
