@@ -61,6 +61,66 @@ class Drug:
     not_in: tuple[str, ...] = ()  # phrases in which one of `names` is not the drug
 
 
+# Python's case-insensitive matching pairs three characters with an ASCII letter that
+# `str.lower` does not turn them into: İ (U+0130, which lowercases to two characters) and the
+# dotless ı with "i", the long ſ with "s". With them replaced first, the folded text holds a
+# name's ASCII letters and digits wherever a pattern can match the name, at the same positions
+# (every other character lowercases to one character). tests/test_prepare_fastpath.py checks
+# both over every code point.
+_ASCII_ALIKES = (("\u0130", "i"), ("\u0131", "i"), ("\u017f", "s"))
+_HINT_RUN = re.compile(r"[a-z0-9]+")
+
+
+def _fold(text: str) -> str:
+    """`text` lowercased, of the same length, for finding name hints with `str.find`."""
+    if not text.isascii():
+        for alike, letter in _ASCII_ALIKES:
+            text = text.replace(alike, letter)
+    return text.lower()
+
+
+def _hints(names: Iterable[str]) -> tuple[tuple[str, tuple[int, ...]], ...] | None:
+    """Each hint to look for, with how far before it the names holding it start; None when a
+    name holds no run of ASCII lowercase letters and digits. A name's hint is its longest such
+    run, or the shortest other name's hint inside that run, so that one `str.find` serves both
+    (esketamine, norketamine and s-ketamine are all found through "ketamine")."""
+    runs = []
+    for name in names:
+        found = list(_HINT_RUN.finditer(name))
+        if not found:
+            return None
+        runs.append(max(found, key=lambda run: len(run.group())))
+    longest = dict.fromkeys(run.group() for run in runs)  # ordered: ties go the same way every run
+    offsets: dict[str, set[int]] = {}
+    for run in runs:
+        hint = min((other for other in longest if other in run.group()), key=len)
+        offsets.setdefault(hint, set()).add(run.start() + run.group().index(hint))
+    return tuple((hint, tuple(sorted(starts))) for hint, starts in offsets.items())
+
+
+@dataclass(frozen=True)
+class _Finder:
+    """Whether one drug's pattern matches a text, without trying the pattern at every position
+    (the regex engine can skip ahead to nothing cheaper: every pattern starts with lookbehinds
+    and matches case-insensitively). A name's pattern matches exactly as many characters as the
+    name has, so a match of a name starts `offset` characters before its hint; the hints are
+    found in the folded text with `str.find`, and the pattern is tried only at those starts.
+    With `hints` None the pattern searches the whole text."""
+    pattern: re.Pattern[str]
+    hints: tuple[tuple[str, tuple[int, ...]], ...] | None
+
+    def found_in(self, text: str, folded: str) -> bool:
+        if self.hints is None:
+            return self.pattern.search(text) is not None
+        for hint, offsets in self.hints:
+            at = folded.find(hint)
+            while at >= 0:
+                if any(offset <= at and self.pattern.match(text, at - offset) for offset in offsets):
+                    return True
+                at = folded.find(hint, at + 1)
+        return False
+
+
 class Catalogue:
     def __init__(self, drugs: Iterable[Drug]):
         self.drugs = tuple(drugs)
@@ -127,30 +187,8 @@ class Catalogue:
                 for drug in self.drugs}
 
     @cached_property
-    def _one_pattern(self) -> re.Pattern[str] | None:
-        """Every drug's names in one pattern, a group per drug, so a text is scanned once instead
-        of once per drug; None when one scan could miss a drug (`_names_can_hide`)."""
-        if self._names_can_hide():
-            return None
-        groups = "|".join(f"(?P<drug{i}>{self._alternatives(drug)})" for i, drug in enumerate(self.drugs))
-        return re.compile(rf"{_WORD_START}(?:{groups}){_WORD_END}", re.IGNORECASE)
-
-    def _names_can_hide(self) -> bool:
-        """Whether a match of one drug's name could cover where another drug's name starts (one
-        scan takes matches without overlap): some name of one drug, from a word start on (which
-        may follow a hyphen, after a stereo descriptor), is a prefix of another drug's name, or
-        has one as its prefix. Descriptors and `not_in` guards are lookarounds: they never widen
-        a match."""
-        for first in self.drugs:
-            for second in self.drugs:
-                if first is second:
-                    continue
-                for a in self._names(first):
-                    starts = [0] + [i for i in range(1, len(a)) if not re.match(r"\w", a[i - 1])]
-                    for b in self._names(second):
-                        if any(a[i:].startswith(b) or b.startswith(a[i:]) for i in starts):
-                            return True
-        return False
+    def _finders(self) -> tuple[_Finder, ...]:
+        return tuple(_Finder(self._patterns[drug.key], _hints(self._names(drug))) for drug in self.drugs)
 
     def name_pattern(self, key: str) -> re.Pattern[str]:
         """The pattern that finds drug `key`'s names in a text, by the labelling rule."""
@@ -159,10 +197,8 @@ class Catalogue:
     def drugs_in(self, *texts: str | None) -> list[str]:
         """Keys of the drugs named anywhere in `texts`, in catalogue order."""
         joined = "\n".join(text for text in texts if text)
-        if self._one_pattern is None:
-            return [key for key, pattern in self._patterns.items() if pattern.search(joined)]
-        found = {match.lastgroup for match in self._one_pattern.finditer(joined)}
-        return [drug.key for i, drug in enumerate(self.drugs) if f"drug{i}" in found]
+        folded = _fold(joined)
+        return [drug.key for drug, finder in zip(self.drugs, self._finders) if finder.found_in(joined, folded)]
 
     def drugs_for_article(self, article: dict[str, Any]) -> list[str]:
         return self.drugs_in(

@@ -67,6 +67,9 @@ _NCT_HINT = re.compile(r"nct\d")
 PMC_PATTERN = re.compile(r"^PMC\d+")
 _ORCID_PREFIX = re.compile(r"^(?:https?://)?(?:www\.)?orcid\.org/", re.IGNORECASE)
 _ORCID = re.compile(r"^(\d{4})-?(\d{4})-?(\d{4})-?(\d{3}[\dX])$")
+_ORCID_URL = "https://orcid.org/"
+# How PubMed nearly always writes an ORCID: read without the general normalisation below.
+_CANONICAL_ORCID = re.compile(r"(?:https://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])")
 RETRACTED_PUBLICATION = ("D016441", "Retracted Publication")  # the paper was retracted (not D016440, the notice)
 ABSTRACT_LIMIT = 100_000  # characters; real abstracts stay under ~10,000
 _FRAGMENT = re.compile(rb"<(PubmedArticle|PubmedBookArticle|DeleteCitation)>.*?</\1>", re.DOTALL)
@@ -495,23 +498,24 @@ def _pub_date(issue: Children, article: Children) -> PartialDate:
 
 def _partial_date(elem: Element, where: str) -> PartialDate:
     """A PubMed date element (Year/Month|Season/Day or MedlineDate) → (date, precision, raw)."""
-    fields = _first_children(elem)
-    medline_date = _text(fields.get("MedlineDate"))
+    texts = {child.tag: child.text for child in elem[::-1]}  # backwards: the first child of a tag wins
+    medline_date = _tidy(texts.get("MedlineDate"))
     if medline_date:
         return (*from_medline_date(medline_date), medline_date)
-    month_tag = "Month" if "Month" in fields else "Season"
-    year, month, day = _text(fields.get("Year")), _text(fields.get(month_tag)), _text(fields.get("Day"))
-    return _date_of_parts(where, month_tag, year, month, day)
+    month_tag = "Month" if "Month" in texts else "Season"
+    return _date_of_parts(where, month_tag, texts.get("Year"), texts.get(month_tag), texts.get("Day"))
 
 
 @lru_cache(maxsize=4096)
-def _date_of_parts(where: str, month_tag: str, year: str | None, month: str | None, day: str | None) -> PartialDate:
-    """(date, precision, raw) of a date given as parts; cached, as a page repeats the same few
-    hundred dates (the tuple returned holds only immutable values).
+def _date_of_parts(where: str, month_tag: str, year_text: str | None, month_text: str | None,
+                   day_text: str | None) -> PartialDate:
+    """(date, precision, raw) of a date given as the texts of its parts, as written; cached, as
+    a page repeats the same few hundred dates (the tuple returned holds only immutable values).
 
     Raises RecordError for a date that cannot exist (Month 13, Day 32, Feb 30); `from_parts`
     alone would quietly read a numeric Month 13 as year precision.
     """
+    year, month, day = _tidy(year_text), _tidy(month_text), _tidy(day_text)
     parts = (("Year", year), (month_tag, month), ("Day", day))
     if month and month.isdigit() and month_number(month) is None:
         raise _impossible_date(where, parts)
@@ -600,11 +604,13 @@ def _orcid(text: str | None) -> str | None:
     """An ORCID as https://orcid.org/XXXX-XXXX-XXXX-XXXX, whichever way PubMed wrote it (bare,
     http:// or https:// URL, with or without dashes, lowercase x); a value that is not an ORCID's
     16 characters is kept as written rather than guessed at."""
+    if text and (canonical := _CANONICAL_ORCID.fullmatch(text)):
+        return _ORCID_URL + canonical.group(1)
     text = _tidy(text)
     if text is None:
         return None
     match = _ORCID.match(_ORCID_PREFIX.sub("", text).replace(" ", "").upper())
-    return f"https://orcid.org/{'-'.join(match.groups())}" if match else text
+    return _ORCID_URL + "-".join(match.groups()) if match else text
 
 
 def _retracted(publication_types: list[dict[str, str | None]], links: list[dict[str, Any]]) -> bool:

@@ -18,7 +18,7 @@ CORPUS = Path(os.environ.get("TRIALWATCH_CORPUS", REPO.parent / "shared" / "corp
 SLOW_MODULES = {
     "test_backfill", "test_cli", "test_dashboard", "test_dashboard_browser", "test_data_safety", "test_demo_sample",
     "test_derive", "test_feeds", "test_flows", "test_one_shot", "test_outcome_switching", "test_publish",
-    "test_pubmed_cap_split", "test_pubmed_esearch", "test_pulls", "test_reconcile", "test_replay", "test_resume",
+    "test_prepare_fastpath", "test_pubmed_cap_split", "test_pubmed_esearch", "test_pulls", "test_reconcile", "test_replay", "test_resume",
     "test_serve", "test_study_design", "test_tagger_fastpath", "test_tagging_pipeline", "test_views", "test_workers",
 }
 

@@ -15,7 +15,7 @@ def catalogue() -> Catalogue:
 
 
 def labels(catalogue: Catalogue, text: str) -> list[str]:
-    """The labels of `text`, checked to be the same from the one scan and from one search per drug."""
+    """The labels of `text`, checked to be the same from `drugs_in` and from one search per drug."""
     per_drug = [key for key, pattern in catalogue._patterns.items() if pattern.search(text)]
     assert catalogue.drugs_in(text) == per_drug, text
     return per_drug

@@ -446,6 +446,36 @@ def test_other_eutils_bodies_are_rejected_not_read_as_empty(corpus_dir):
     assert [r.reason for r in esearch.rejects] == ["unexpected root element: eSearchResult"]
 
 
+@pytest.mark.parametrize(("written", "identifier"), [
+    ("0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-0097"),
+    ("https://orcid.org/0000-0002-1825-009X", "https://orcid.org/0000-0002-1825-009X"),
+    (" https://orcid.org/0000-0002-1825-0097 ", "https://orcid.org/0000-0002-1825-0097"),
+    ("http://orcid.org/0000-0002-1825-0097", "https://orcid.org/0000-0002-1825-0097"),
+    ("HTTPS://www.ORCID.org/0000000218250097", "https://orcid.org/0000-0002-1825-0097"),
+    ("0000-0002-1825-009x", "https://orcid.org/0000-0002-1825-009X"),
+    ("0000 0002 1825 0097", "https://orcid.org/0000-0002-1825-0097"),
+    ("https://orcid.org/0000-0002-1825", "https://orcid.org/0000-0002-1825"),  # too short: kept as written
+    ("0000-0002-1825-0097-1", "0000-0002-1825-0097-1"),
+    ("", None),
+])
+def test_orcid_however_written(written, identifier):
+    author = f'<AuthorList><Author><LastName>Carberry</LastName><Identifier Source="ORCID">{written}</Identifier></Author></AuthorList>'
+    [record] = parse_pubmed(article_set(article_xml("1", body=author))).records
+    assert record["authors"][0]["identifier"] == identifier
+
+
+@pytest.mark.parametrize(("pub_date", "expected"), [
+    ("<Year>2020</Year><Month>Feb</Month><Day>3</Day>", (date(2020, 2, 3), "day", "2020 Feb 3")),
+    ("<Year> 2020 </Year><Month>\n02 </Month>", (date(2020, 2, 1), "month", "2020 02")),
+    ("<Year>2020</Year><Season>Spring</Season>", (date(2020, 3, 1), "month", "2020 Spring")),  # the first month
+    ("<Year>2019</Year><Year>2020</Year>", (date(2019, 1, 1), "year", "2019")),  # the first of a tag
+    ("<MedlineDate>  2019 Dec-2020 Jan </MedlineDate>", (date(2019, 12, 1), "month", "2019 Dec-2020 Jan")),
+])
+def test_pub_date_parts_are_tidied_and_the_first_of_each_tag_read(pub_date, expected):
+    [record] = parse_pubmed(article_set(article_xml("1", pub_date))).records
+    assert (record["pub_date"], record["pub_date_precision"], record["pub_date_raw"]) == expected
+
+
 def test_record_without_pmid_is_rejected_and_neighbours_kept():
     page = parse_pubmed(article_set(article_xml("1"), article_xml(None, title="Orphan"), article_xml("3")))
     assert [r["pmid"] for r in page.records] == [1, 3]
