@@ -49,7 +49,7 @@ STORE = "store prepared pages (load + tags)"
 # Where a CLI backfill's wall time goes, read off the progress lines it prints: each phase ends
 # at the first line matching its pattern (None: the end of the run).
 CLI_PHASES = [
-    ("start-up: interpreter, imports, Prefect, flow run, windows (until the first progress line)",
+    ("start-up: interpreter, imports (Prefect and its flow run only with a server), windows (until the first progress line)",
      r"^(pubmed|ctgov): "),
     ("pulls started, PubMed's subflow run started, its date slices planned (esearch counts)",
      r"^pubmed: [\d,]+ records to fetch in"),
@@ -219,7 +219,7 @@ def run(articles: int, trials: int, latency: float, profile: bool, keep: bool = 
          secs(pm_floor), secs(inproc["pubmed"]["wall_s"]), f"**{pm_ratio:.2f}×**", limited[0]],
         ["CT.gov, in-process `ingest_source(full)`", str(ct_req), secs(ct_floor), secs(inproc["ctgov"]["wall_s"]),
          f"{inproc['ctgov']['wall_s'] / ct_floor:.2f}×" if ct_floor else "—", "—"],
-        ["**`trialwatch ingest --full`** (CLI, both sources, Prefect, publish)", f"{cli_pm} + {cli_ct}", secs(cli_floor),
+        ["**`trialwatch ingest --full`** (CLI, both sources, publish; no Prefect API configured, so no Prefect)", f"{cli_pm} + {cli_ct}", secs(cli_floor),
          secs(cli.wall_s), f"**{cli_ratio:.2f}×**", limited[1]],
         ["the same with a running Prefect server (`PREFECT_API_URL`, as under `trialwatch serve`)",
          f"{srv_pm} + {srv_ct}", secs(srv_floor), secs(on_server.wall_s), f"**{srv_ratio:.2f}×**", limited[2]],
@@ -240,7 +240,7 @@ def run(articles: int, trials: int, latency: float, profile: bool, keep: bool = 
         "with storing — the same thread means it did not):",
         table(["stage", "time (all threads)", "÷ wall", "threads"], stage_rows("pubmed") + stage_rows("ctgov")),
         "Where the CLI runs' wall time goes, from the times their progress lines arrived:",
-        table(["phase", "temporary Prefect server", "running Prefect server"],
+        table(["phase", "no Prefect API (plain jobs)", "running Prefect server (Prefect flow runs)"],
               [[name, *(secs(v) if v is not None else "—" for v in values)]
                for (name, _), *values in zip(CLI_PHASES, cli_phases(cli), cli_phases(on_server))]
               + [["**wall**", secs(cli.wall_s), secs(on_server.wall_s)]]),
