@@ -36,6 +36,11 @@ def db_copy(demo_db, tmp_path) -> Path:
     return copy
 
 
+# A paper the default views show: about a catalogue drug (or naming none), not only mentioning one.
+ABOUT_A_DRUG = ("coalesce((SELECT bool_or(d.role IS DISTINCT FROM 'mention') FROM record_drugs d "
+                "WHERE d.record_kind = 'article' AND d.record_id = CAST(articles.pmid AS VARCHAR)), true)")
+
+
 def scalar(db: Path, sql: str, params: list | None = None):
     with duckdb.connect(str(db), read_only=True) as conn:
         return conn.execute(sql, params or []).fetchall()[0][0]
@@ -130,7 +135,7 @@ def test_whats_new_follows_the_since_date(demo_db, monkeypatch):
         return [scalar(demo_db, sql, [since]) for sql in (
             "SELECT count(*) FROM trials WHERE first_seen_at >= ?",
             "SELECT count(*) FROM trial_history WHERE observed_at >= ? AND field <> 'last_update_posted_date'",
-            "SELECT count(*) FROM articles WHERE first_seen_at >= ?",
+            f"SELECT count(*) FROM articles WHERE first_seen_at >= ? AND {ABOUT_A_DRUG}",
             "SELECT count(DISTINCT (pmid, nct_id)) FROM article_trials WHERE first_seen_at >= ?")]
 
     assert [len(df.value) for df in at.dataframe] == expected(week)
@@ -620,6 +625,9 @@ def test_the_literature_export_holds_the_papers_listed(demo_db, monkeypatch):
 def test_literature_filters_change_the_rows(demo_db, monkeypatch):
     at = ok(open_page(demo_db, "literature", monkeypatch))
     total = scalar(demo_db, "SELECT count(*) FROM articles")
+    about = scalar(demo_db, f"SELECT count(*) FROM articles WHERE {ABOUT_A_DRUG}")
+    assert len(main_table(at)) == about < total   # by default, not the papers that only mention a drug
+    ok(at.toggle(key="mentions").set_value(True).run())
     assert len(main_table(at)) == total
     ok(at.multiselect(key="ptype").set_value(["Randomized Controlled Trial"]).run())
     rct = scalar(demo_db, "SELECT count(*) FROM articles WHERE list_contains([p.name FOR p IN publication_types], "
@@ -643,7 +651,7 @@ def test_records_gone_from_the_services_leave_the_lists_and_counts(db_copy, monk
         conn.execute("INSERT INTO deleted_records (source, record_id, detected_at, reason, run_id) VALUES "
                      "('ctgov', ?, now(), 'gone', 'r'), ('pubmed', ?, now(), 'gone', 'r')", [nct_id, str(pmid)])
     trials = ok(open_page(db_copy, "trials", monkeypatch))
-    papers = ok(open_page(db_copy, "literature", monkeypatch))
+    papers = ok(open_page(db_copy, "literature", monkeypatch, {"mentions": "true"}))
     overview = ok(open_page(db_copy, "overview", monkeypatch))
 
     assert nct_id not in set(main_table(trials)["nct_id"])
@@ -800,9 +808,10 @@ def test_trial_page_and_filters_use_the_tagged_conditions(demo_db, monkeypatch):
                                           "AND record_id = ?", [nct]) > 1
     concept = scalar(demo_db, "SELECT concept FROM record_conditions WHERE record_kind = 'article' "
                               "GROUP BY concept ORDER BY count(*) DESC, concept LIMIT 1")
-    at = ok(open_page(demo_db, "literature", monkeypatch, {"condition": concept}))
-    assert len(main_table(at)) == scalar(demo_db, "SELECT count(DISTINCT record_id) FROM record_conditions "
-                                                  "WHERE record_kind = 'article' AND concept = ?", [concept]) > 0
+    at = ok(open_page(demo_db, "literature", monkeypatch, {"condition": concept, "mentions": "true"}))
+    # the concept and every narrower one (a broader concept includes them)
+    assert len(main_table(at)) == scalar(demo_db, "SELECT count(DISTINCT record_id) FROM v_record_condition_groups "
+                                                  "WHERE record_kind = 'article' AND broader_concept = ?", [concept]) > 0
 
 
 def test_a_condition_group_finds_every_trial_tagged_with_any_of_its_concepts(demo_db, monkeypatch):

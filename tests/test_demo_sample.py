@@ -5,6 +5,7 @@ import re
 from collections import Counter
 from datetime import date, timedelta
 
+import duckdb
 import pytest
 from lxml import etree
 
@@ -73,6 +74,16 @@ def linked_ncts(article) -> set[str]:
     found = {n.text for b in banks if b.findtext("DataBankName") == "ClinicalTrials.gov"
              for n in b.findall("AccessionNumberList/AccessionNumber")}
     return found | set(NCT.findall(text_of(article)))
+
+
+def links(article) -> set[tuple[str, int]]:
+    """(RefType, PMID) of the article's CommentsCorrectionsList."""
+    return {(c.get("RefType"), int(c.findtext("PMID")))
+            for c in article.iterfind("MedlineCitation/CommentsCorrectionsList/CommentsCorrections")}
+
+
+def publication_types(article) -> set[str]:
+    return {t.text for t in article.iterfind(".//PublicationType")}
 
 
 def iso(text: str) -> date:
@@ -378,13 +389,23 @@ def test_night2_changes_exactly_three_studies(night1, night2):
 
 
 def test_night2_keeps_unchanged_articles_byte_identical(night1, night2):
+    """Three night-1 papers are revised on night 2: one gets its MeSH indexing, one is retracted,
+    one gets an expression of concern; every other one is served byte for byte as before."""
     old, new = raw_articles(night1), raw_articles(night2)
     differing = [p for p in old if old[p] != new[p]]
-    assert len(differing) == 1
-    article = etree.fromstring(new[differing[0]], PARSER)
-    assert revised(article) == NEXT_DAY
-    assert article.find(".//MeshHeadingList") is not None
-    assert etree.fromstring(old[differing[0]], PARSER).find(".//MeshHeadingList") is None
+    assert len(differing) == 3
+    changes = set()
+    for p in differing:
+        before, after = (etree.fromstring(x[p], PARSER) for x in (old, new))
+        assert revised(after) == NEXT_DAY
+        if before.find(".//MeshHeadingList") is None and after.find(".//MeshHeadingList") is not None:
+            changes.add("indexed")
+        gained = links(after) - links(before)
+        if {kind for kind, _ in gained} == {"RetractionIn"} and "Retracted Publication" in publication_types(after):
+            changes.add("retracted")
+        if {kind for kind, _ in gained} == {"ExpressionOfConcernIn"}:
+            changes.add("concern")
+    assert changes == {"indexed", "retracted", "concern"}
 
 
 def test_night2_is_itself_deterministic(night2):
@@ -399,7 +420,7 @@ def test_night2_is_itself_deterministic(night2):
 def test_fifteen_thousand_articles_for_the_backfill_cap():
     """Large samples stay well-formed (how long they take is benchmarks/ business, not a test's)."""
     sample = generate_sample(today=TODAY, n_articles=15_000)
-    pmids = re.findall(rb"<PMID Version=\"1\">(\d+)</PMID>", sample.pubmed_xml)
+    pmids = re.findall(rb"<MedlineCitation[^>]*><PMID Version=\"1\">(\d+)</PMID>", sample.pubmed_xml)
     assert len(pmids) == len(set(pmids)) == 15_000
     assert sample.pubmed_xml.count(b"<PubmedArticle>") == 15_000
 
@@ -483,3 +504,113 @@ def test_the_study_that_posts_results_on_night2_gets_a_results_section(night1, n
                    if nct in old and s["hasResults"] and not old[nct]["hasResults"]]
     assert list(reporting["resultsSection"]) == RESULT_MODULES
     assert reporting["protocolSection"]["statusModule"]["resultsFirstPostDateStruct"]["date"] == NEXT_DAY.isoformat()
+
+
+# ---------------------------------------------------------------------------------------------
+# drug roles, designs, comments and corrections: the demo as the pipeline stores it
+# ---------------------------------------------------------------------------------------------
+# demo_db (tests/dashboard_fixtures.py) is the two-night demo: night 1 served the world of the
+# day before TODAY, night 2 the world of TODAY. Expectations come from the XML the generator
+# serves (read with lxml here) or from plain SQL, never from the generator's plans.
+
+ROLE_CUE = re.compile(r"an(?:a)?esthe|sedat|such as|both groups|all patients", re.I)
+MENTION_ONLY = """
+SELECT a.pmid FROM articles a
+WHERE EXISTS (SELECT 1 FROM record_drugs d WHERE d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR))
+  AND NOT EXISTS (SELECT 1 FROM record_drugs d WHERE d.record_kind = 'article'
+                  AND d.record_id = CAST(a.pmid AS VARCHAR) AND d.role = 'subject')
+"""
+
+
+@pytest.fixture(scope="module")
+def served():
+    """PMID → <PubmedArticle> of what the demo's two nights served, the newest version."""
+    nights = (generate_sample(today=TODAY - timedelta(days=1)), generate_sample(today=TODAY, night=2))
+    return {pmid(a): a for sample in nights for a in parse(sample)}
+
+
+@pytest.fixture(scope="module")
+def warehouse(demo_db):
+    conn = duckdb.connect(str(demo_db), read_only=True)
+    yield conn
+    conn.close()
+
+
+def rows(conn, sql: str, params=()) -> set:
+    return {row[0] if len(row) == 1 else row for row in conn.execute(sql, list(params)).fetchall()}
+
+
+def drug_sentences(article) -> list[str]:
+    sentences = re.split(r"(?<=[.!?])\s+(?=[A-Z(\[\d])", text_of(article))
+    return [s for s in sentences if any(p.search(s) for p in DRUG_PATTERNS.values())]
+
+
+def test_demo_has_papers_that_only_mention_a_drug(warehouse, served):
+    mention_only = rows(warehouse, MENTION_ONLY)
+    assert set(served) == rows(warehouse, "SELECT pmid FROM articles")
+    assert 0.06 <= len(mention_only) / len(served) <= 0.15
+    for p in mention_only:
+        article = served[p]
+        title = article.findtext("MedlineCitation/Article/ArticleTitle")
+        keywords = " ; ".join(k.text for k in article.iterfind(".//Keyword"))
+        assert not any(d.search(keywords) for d in DRUG_PATTERNS.values()), p
+        assert not any(d.search(title) for d in DRUG_PATTERNS.values()) or ROLE_CUE.search(title), title
+        assert all(ROLE_CUE.search(s) for s in drug_sentences(article)), p
+    mesh = Counter(h.text for p in mention_only for h in served[p].iterfind(".//MeshHeading/DescriptorName"))
+    assert mesh["Animals"] >= 3 and mesh["Humans"] >= 3 and mesh["Anesthesia"] >= 3
+    titles = {served[p].findtext(".//ArticleTitle") for p in mention_only}
+    assert len(titles) >= 0.6 * len(mention_only)
+
+
+def test_papers_naming_a_drug_in_the_title_are_about_it(warehouse, served):
+    mention_only = rows(warehouse, MENTION_ONLY)
+    named = {p for p, a in served.items()
+             if any(d.search(a.findtext(".//ArticleTitle")) for d in DRUG_PATTERNS.values())
+             and not ROLE_CUE.search(a.findtext(".//ArticleTitle"))}
+    assert len(named) > len(served) / 2
+    assert not named & mention_only
+
+
+def test_demo_has_preclinical_papers_about_a_drug(warehouse, served):
+    about = rows(warehouse, """SELECT a.pmid FROM articles a JOIN record_drugs d ON d.record_kind = 'article'
+        AND d.record_id = CAST(a.pmid AS VARCHAR) AND d.role = 'subject' WHERE a.study_design = 'preclinical'""")
+    assert len(about) >= 0.04 * len(served)
+    for p in about:
+        text = text_of(served[p])
+        assert re.search(r"\b(?:mice|rats|dogs)\b", text), p
+        assert any(d.search(served[p].findtext(".//ArticleTitle")) for d in DRUG_PATTERNS.values()), p
+
+
+def test_comments_and_corrections_are_stored_as_served(warehouse, served):
+    expected = Counter((p, c.get("RefType"), int(c.findtext("PMID"))) for p, a in served.items()
+                       for c in a.iterfind(".//CommentsCorrections"))
+    stored = Counter(warehouse.execute("SELECT pmid, ref_type, ref_pmid FROM comments_corrections").fetchall())
+    assert stored == expected
+    kinds = Counter(kind for _, kind, _ in expected.elements())
+    assert {"CommentIn", "CommentOn", "ErratumIn", "RetractionIn", "RetractionOf", "ExpressionOfConcernIn"} <= set(kinds)
+    assert kinds["CommentIn"] == kinds["CommentOn"] and kinds["RetractionIn"] == kinds["RetractionOf"] == 2
+
+
+def test_retraction_pairs_point_at_each_other(served):
+    retracted = {p for p, a in served.items() if "Retracted Publication" in publication_types(a)}
+    assert len(retracted) == 2
+    for p in retracted:
+        [(kind, notice)] = [link for link in links(served[p]) if link[0] == "RetractionIn"]
+        assert "Retraction of Publication" in publication_types(served[notice])
+        assert ("RetractionOf", p) in links(served[notice])
+        assert history_date(served[notice], "entrez") > history_date(served[p], "entrez")
+
+
+def test_a_paper_is_retracted_on_night1_and_another_on_night2(warehouse, demo_db):
+    def retracted(sample) -> set[int]:
+        return {pmid(a) for a in parse(sample) if any(kind == "RetractionIn" for kind, _ in links(a))}
+
+    on_night1 = retracted(generate_sample(today=TODAY - timedelta(days=1)))
+    newly = retracted(generate_sample(today=TODAY, night=2)) - on_night1
+    assert len(on_night1) == 1 and len(newly) == 1
+    assert rows(warehouse, "SELECT pmid FROM articles WHERE retracted") == on_night1 | newly
+    concern = rows(warehouse, "SELECT pmid FROM articles WHERE expression_of_concern")
+    assert len(concern) == 1 and not concern & (on_night1 | newly)
+    digest = (demo_db.parent / "digests" / "latest.md").read_text(encoding="utf-8")
+    section = digest.split("## Retracted since the last run", 1)[1].split("\n## ", 1)[0]
+    assert f"PMID {newly.pop()}" in section and f"PMID {on_night1.pop()}" not in section

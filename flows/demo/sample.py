@@ -33,6 +33,16 @@ Built in on purpose, for the pipeline and the dashboard to find:
   overdue set is exactly those studies, however month-only dates are rounded.
 * Every overall status appears (``FIXED_STATUS``), and a few studies were first posted in the
   last two months.
+* About a tenth of the papers are about something else and only MENTION a catalogue drug
+  (``flows/demo/vocabulary/mentions.toml``): rodent studies anaesthetised with ketamine/xylazine,
+  clinical trials with ketamine sedation in all arms, a survey listing ecstasy and ketamine among
+  other substances, esketamine in a background sentence; their wording and MeSH make
+  extract/drug_role.py call the drug a mention. Preclinical papers ABOUT a drug (rodent doses,
+  no human cues) come out 'preclinical' by extract/study_design.py's text rules.
+* CommentsCorrectionsList: most letters comment on an earlier paper (CommentOn/CommentIn), a few
+  papers have an erratum (ErratumIn), and one paper at least two years old is retracted, its
+  notice ("Retraction of Publication", RetractionOf) in the sample, the paper typed "Retracted
+  Publication" with a RetractionIn link. The study that completes on night 2 has a protocol paper.
 * Dates: ACTUAL dates are never after ``today``; ESTIMATED dates are more than a month after
   ``today`` except for UNKNOWN and WITHDRAWN studies, whose stale estimates lie in the past as
   on the real registry. About half of start/completion dates are month-only (``2021-09``).
@@ -42,13 +52,17 @@ Nights. ``generate_sample(today=D, night=2)`` is the world one day after
 (articles) or equal (studies) except for the changed ones, plus:
 
 * ``NIGHT2_NEW_ARTICLES`` (5) new articles with Entrez date ``D`` (newer than every night-1
-  article); the first is a results paper linked to an existing completed or terminated study;
+  article); the first is a results paper linked to an existing completed or terminated study,
+  the second a paper that only mentions a drug, the third the retraction notice of a night-1
+  paper;
 * ``NIGHT2_NEW_TRIALS`` (2) new studies first posted on ``D``;
 * three changed studies, each with ``lastUpdatePostDateStruct.date == D``: the
   ACTIVE_NOT_RECRUITING study about to finish becomes COMPLETED with ACTUAL completion dates;
   one RECRUITING study changes its enrollment count; one overdue study gets ``hasResults`` true
   (results posted), so it leaves the overdue set;
-* one night-1 article revised: its MeSH indexing arrives and ``DateRevised`` = ``D``.
+* three night-1 articles revised, each with ``DateRevised`` = ``D``: one's MeSH indexing
+  arrives; one is retracted (RetractionIn to the new notice, "Retracted Publication"); one gets
+  an ExpressionOfConcernIn link.
 
 Sizes: ``n_articles``/``n_trials`` are the night-1 counts; night 2 adds the records above.
 Everything is a function of (seed, today, night, sizes): one ``random.Random`` per night, no
@@ -69,6 +83,8 @@ from flows.demo.tables import (
     ACRONYM_SUFFIX,
     ADVERSE_EVENTS,
     AGE_MESH,
+    ANAESTHESIA,
+    ANIMAL_SPECIES,
     BURDEN,
     CASE_EVENTS,
     COLLECTIVE_NAMES,
@@ -89,15 +105,19 @@ from flows.demo.tables import (
     JOURNALS,
     LAST_NAMES,
     MECHANISM,
+    MENTION_INDEXED_DRUG,
+    MENTION_PAPERS,
     NEGATIONS,
     NIH_INSTITUTES,
     OTHER_EVENTS,
+    PRECLINICAL_DOSE,
     PRECLINICAL_MECH,
     PRECLINICAL_MESH,
     PRECLINICAL_TARGET,
     PUBLICATION_TYPES,
     QUALIFIERS,
     REGISTRATION_TEXT,
+    RETRACTION_TITLES,
     ROUTE_MESH,
     SERIOUS_EVENTS,
     SITES,
@@ -113,6 +133,8 @@ from flows.demo.tables import (
     Comparator,
     Condition,
     Journal,
+    MentionPaper,
+    Species,
     Variant,
 )
 
@@ -147,8 +169,13 @@ class DemoSample:
 DRUG_WEIGHTS_ARTICLES = {"ketamine": 55, "psilocybin": 30, "mdma": 15}
 DRUG_WEIGHTS_TRIALS = {"ketamine": 45, "psilocybin": 35, "mdma": 20}
 DESIGN_WEIGHTS = {"rct": 15, "open_label": 5, "protocol": 4, "observational": 19, "review": 22,
-                  "meta": 8, "case_report": 10, "preclinical": 12, "letter": 5}
+                  "meta": 8, "case_report": 10, "preclinical": 12, "letter": 5, "mention": 11}
 LINK_PROBABILITY = {"rct": 0.75, "open_label": 0.5, "protocol": 1.0}
+# Designs that are not studies of a catalogue drug: never a trial's paper, never cited by one.
+NOT_DRUG_STUDIES = ("letter", "mention", "retraction")
+RETRACTABLE = ("rct", "open_label", "observational", "meta")
+LETTER_COMMENT_SHARE = 0.7  # letters that comment on an earlier paper of the sample
+ERRATUM_SHARE = 0.03  # papers with a published erratum
 
 
 # =============================================================================================
@@ -208,8 +235,10 @@ class _Article:
     completed: date | None = None
     revised: date | None = None
     journal: Journal | None = None
-    variant: Variant | None = None
+    variant: Variant | None = None  # None: not a study of a catalogue drug (mention, notice)
     condition: Condition | None = None
+    mention: MentionPaper | None = None
+    species: Species | None = None  # animal studies
     title: str = ""  # XML fragment
     sections: list[tuple[str | None, str | None, str]] = field(default_factory=list)
     copyright: str | None = None
@@ -229,6 +258,7 @@ class _Article:
     pub_date: tuple = ()  # ("ymd", y, m, d) | ("ym", y, m) | ("medline", text)
     pages: tuple[str, str | None] | None = None
     history: list[tuple[str, date, tuple[int, int] | None]] = field(default_factory=list)
+    links: list[tuple[str, str, int]] = field(default_factory=list)  # (RefType, RefSource, PMID)
 
 
 @dataclass
@@ -248,8 +278,8 @@ def generate_sample(*, seed: int = 2026, today: date, night: int = 1,
     ``night=1`` is a world of exactly ``n_articles`` articles and ``n_trials`` studies.
     ``night=2`` is the world one day later: ``generate_sample(today=D, night=2)`` equals
     ``generate_sample(today=D - 1 day, night=1)`` plus NIGHT2_NEW_ARTICLES new articles,
-    NIGHT2_NEW_TRIALS new studies, three changed studies (lastUpdatePostDate = D) and one
-    revised article (DateRevised = D); every other record is byte-identical (XML) or equal
+    NIGHT2_NEW_TRIALS new studies, three changed studies (lastUpdatePostDate = D) and three
+    revised articles (DateRevised = D); every other record is byte-identical (XML) or equal
     (JSON). See the module docstring for what the changes are.
     """
     if night not in (1, 2):
@@ -278,6 +308,7 @@ def _build_world(rng: random.Random, today: date, n_articles: int, n_trials: int
     for article in articles:
         _write_article(rng, today, article)
     _assign_indexing(rng, today, articles)
+    _add_comments_and_corrections(rng, today, articles)
     _add_references(rng, today, articles, trials)
     return _World(trials, articles)
 
@@ -308,31 +339,38 @@ def _next_night(rng: random.Random, world: _World, today: date) -> None:
         _write_trial_details(rng, trial)
         trials.append(trial)
 
-    taken_pmid = {a.pmid for a in world.articles}
+    old = list(world.articles)
+    taken_pmid = {a.pmid for a in old}
     done = [t for t in trials if t.status in ("COMPLETED", "TERMINATED") and t.kind != "overdue"
             and t.pc <= today - timedelta(days=60)]
-    new = []
+    retracted = rng.choice(_retractable(old))
     for i in range(NIGHT2_NEW_ARTICLES):
         moment = datetime(today.year, today.month, today.day, rng.randint(0, 21), rng.randrange(60))
-        article = _Article(_pmid(rng, today, taken_pmid), moment,
-                           "rct" if i == 0 else _pick_design(rng, exclude=tuple(LINK_PROBABILITY)))
+        design = ("rct", "mention", "retraction")[i] if i < 3 else _pick_design(
+            rng, exclude=tuple(LINK_PROBABILITY))
+        article = _Article(_pmid(rng, today, taken_pmid), moment, design)
         if i == 0:
             article.trial = max(done, key=lambda t: (t.pc, t.nct))
             article.link = "both"
             article.design = "rct" if article.trial.randomized else "open_label"
-            article.secondary = any(a.trial is article.trial for a in world.articles)
-        _write_article(rng, today, article)
-        article.status = "In-Data-Review" if article.journal.medline else "PubMed-not-MEDLINE"
+            article.secondary = any(a.trial is article.trial for a in old)
+        if design == "retraction":
+            _write_notice(rng, today, article, retracted)
+        else:
+            _write_article(rng, today, article)
+            article.status = "In-Data-Review" if article.journal.medline else "PubMed-not-MEDLINE"
         article.revised = today
-        new.append(article)
-    world.articles.extend(new)
+        world.articles.append(article)
 
-    old = world.articles[:-len(new)]
     waiting = [a for a in old if a.status in ("In-Process", "In-Data-Review")]
-    revised = min(waiting or old, key=lambda a: (a.entrez, a.pmid))
+    revised = min(waiting or [a for a in old if a is not retracted], key=lambda a: (a.entrez, a.pmid))
     if revised.status != "MEDLINE":  # indexing finished: the MeSH headings arrive
         revised.status, revised.indexing, revised.completed = "MEDLINE", "Automated", today
-    revised.revised = today
+    concern = rng.choice([a for a in _retractable(old) if a is not retracted and a is not revised])
+    concern.links.append(("ExpressionOfConcernIn", _notice_source(concern.journal, today),
+                          _pmid(rng, today, taken_pmid)))
+    for article in (revised, retracted, concern):
+        article.revised = today
 
 
 # ---------------------------------------------------------------------------------------------
@@ -736,7 +774,7 @@ def _link_articles(rng: random.Random, today: date, articles: list[_Article],
         if (trial.status in ("COMPLETED", "TERMINATED") and not trial.has_results
                 and trial.pc <= today - timedelta(days=DUE_DAYS)):
             first = bisect.bisect_left(entrez, trial.pc + timedelta(days=60))
-            pool = [a for a in articles[first:] if a.trial is None and a.design != "letter"]
+            pool = [a for a in articles[first:] if a.trial is None and a.design not in NOT_DRUG_STUDIES]
             preferred = [a for a in pool if a.design in ("rct", "open_label")]
             if pool:
                 article = rng.choice(preferred or pool)
@@ -744,6 +782,7 @@ def _link_articles(rng: random.Random, today: date, articles: list[_Article],
             else:
                 _report_results(rng, today, trial)
 
+    _link_closing_protocol(rng, articles, trials)
     done = sorted((t for t in linkable if t.pc_actual and t.status != "WITHDRAWN"),
                   key=lambda t: t.pc)
     done_ready = [t.pc + timedelta(days=60) for t in done]
@@ -777,6 +816,19 @@ def _link_articles(rng: random.Random, today: date, articles: list[_Article],
             seen.add(id(article.trial))
 
 
+def _link_closing_protocol(rng: random.Random, articles: list[_Article], trials: list[_Trial]) -> None:
+    """The study that completes on night 2 gets its protocol paper, so one trial page shows a
+    status change and a linked paper together."""
+    closing = next((t for t in trials if t.kind == "closing"), None)
+    if closing is None:
+        return
+    pool = [a for a in articles if a.design == "protocol" and a.trial is None
+            and closing.first_post + timedelta(days=30) <= a.entrez.date() < closing.pc]
+    if pool:
+        article = rng.choice(pool)
+        article.trial, article.link = closing, "both"
+
+
 def _report_results(rng: random.Random, today: date, t: _Trial) -> None:
     t.has_results = True
     t.results_submit = min(today, t.pc + timedelta(days=rng.randint(200, 360)))
@@ -804,6 +856,80 @@ def _assign_indexing(rng: random.Random, today: date, articles: list[_Article]) 
         a.revised = min(today, since + timedelta(days=rng.randint(0, 700 if a.completed else 30)))
 
 
+def _add_comments_and_corrections(rng: random.Random, today: date, articles: list[_Article]) -> None:
+    """PubMed's CommentsCorrectionsList: letters comment on earlier papers (CommentOn/CommentIn),
+    a few papers have a published erratum (ErratumIn, the erratum itself not in the sample), and
+    one paper was retracted, its notice among the articles (RetractionIn/RetractionOf). Linking
+    revises the linked paper (DateRevised)."""
+    by_drug: dict[str, list[_Article]] = {}  # in Entrez order, as the articles are
+    for a in articles:
+        if a.design not in NOT_DRUG_STUDIES:
+            by_drug.setdefault(a.variant.drug, []).append(a)
+    entrez = {drug: [a.entrez for a in papers] for drug, papers in by_drug.items()}
+    for letter in (a for a in articles if a.design == "letter"):
+        drug = letter.variant.drug
+        k = bisect.bisect_left(entrez.get(drug, []), letter.entrez)
+        if k and rng.random() < LETTER_COMMENT_SHARE:  # a recent paper on the same drug
+            _link(letter, "CommentOn", rng.choice(by_drug[drug][max(0, k - 40):k]), "CommentIn")
+    taken = {a.pmid for a in articles}
+    for a in articles:
+        if a.design not in NOT_DRUG_STUDIES and rng.random() < ERRATUM_SHARE:
+            day = a.entrez.date() + timedelta(days=rng.randint(20, 200))
+            if day < today - timedelta(days=1):
+                a.links.append(("ErratumIn", _notice_source(a.journal, day), _pmid(rng, day, taken)))
+                a.revised = max(a.revised, day)
+    _retract_one(rng, today, articles)
+
+
+def _link(a: _Article, kind: str, b: _Article, back: str) -> None:
+    """Link two articles of the sample both ways (a's `kind` link to b, b's `back` link to a)."""
+    a.links.append((kind, _source_text(b), b.pmid))
+    b.links.append((back, _source_text(a), a.pmid))
+    b.revised = max(b.revised, a.entrez.date())
+
+
+def _retractable(articles: list[_Article]) -> list[_Article]:
+    """Indexed studies without a trial link that are not retracted yet."""
+    return [a for a in articles if a.design in RETRACTABLE and a.trial is None
+            and a.status == "MEDLINE" and not any(kind == "RetractionIn" for kind, *_ in a.links)]
+
+
+def _retract_one(rng: random.Random, today: date, articles: list[_Article]) -> None:
+    """Retract a paper at least two years old; a later review or case report of the sample makes
+    way for its notice (the sample keeps its size)."""
+    old = [a for a in _retractable(articles) if a.entrez.date() < today - timedelta(days=730)]
+    if not old:
+        return
+    original = rng.choice(old)
+    later = [i for i, a in enumerate(articles) if a.design in ("review", "case_report") and not a.links
+             and a.entrez > original.entrez + timedelta(days=180)]
+    if not later:
+        return
+    index = rng.choice(later)
+    notice = _Article(articles[index].pmid, articles[index].entrez, "retraction")
+    _write_notice(rng, today, notice, original)
+    notice.revised = min(today, notice.entrez.date() + timedelta(days=rng.randint(0, 30)))
+    articles[index] = notice
+
+
+def _write_notice(rng: random.Random, today: date, notice: _Article, original: _Article) -> None:
+    """A retraction notice in the retracted paper's journal, titled after it, signed by its
+    authors; and the paper marked retracted (publication type and RetractionIn link)."""
+    notice.journal = original.journal
+    notice.title = _x(rng.choice(RETRACTION_TITLES)) + original.title
+    notice.authors = [x for x in original.authors if x[0] != "collective"]
+    notice.pub_types = ["Retraction of Publication"]
+    notice.status = "PubMed-not-MEDLINE"
+    _publication(rng, today, notice)
+    _link(notice, "RetractionOf", original, "RetractionIn")
+    original.pub_types = sorted({*original.pub_types, "Retracted Publication"})
+
+
+def _notice_source(j: Journal, day: date) -> str:
+    """RefSource of a notice outside the sample (an erratum, an expression of concern)."""
+    return f"{j.iso}. {day.year} {MONTHS[day.month - 1]} {day.day}."
+
+
 def _add_references(rng: random.Random, today: date, articles: list[_Article],
                     trials: list[_Trial]) -> None:
     """Studies cite their results papers and protocols (RESULT/DERIVED) and earlier papers
@@ -828,7 +954,7 @@ def _add_references(rng: random.Random, today: date, articles: list[_Article],
             for _ in range(rng.randint(1, 3)):
                 if k:
                     a = articles[rng.randrange(k)]
-                    if a.variant.drug == t.variant.drug and a.pmid not in refs:
+                    if a.variant is not None and a.variant.drug == t.variant.drug and a.pmid not in refs:
                         refs[a.pmid] = (a, "BACKGROUND")
         if not refs:
             continue
@@ -853,6 +979,9 @@ def _add_references(rng: random.Random, today: date, articles: list[_Article],
 # =============================================================================================
 
 def _write_article(rng: random.Random, today: date, a: _Article) -> None:
+    if a.design == "mention":
+        _write_mention(rng, today, a)
+        return
     t = a.trial
     if t is not None:
         a.variant, a.condition = t.variant, t.condition
@@ -860,7 +989,9 @@ def _write_article(rng: random.Random, today: date, a: _Article) -> None:
         drug = _weighted(rng, DRUG_WEIGHTS_ARTICLES)
         a.variant = _pick_variant(rng, drug, a.design)
         a.condition = _pick_condition(rng, drug, preclinical=a.design == "preclinical")
-    a.journal = _pick_journal(rng, a.design, a.condition)
+    if a.design == "preclinical":
+        a.species = rng.choice(ANIMAL_SPECIES)
+    a.journal = _pick_journal(rng, a.design, a.condition.topic)
     ctx = _context(rng, a)
     a.title = _title(rng, a, ctx)
     a.sections = _abstract(rng, a, ctx)
@@ -877,6 +1008,56 @@ def _write_article(rng: random.Random, today: date, a: _Article) -> None:
         a.keywords = sorted(set(rng.sample(words, rng.randint(3, min(6, len(words))))),
                             key=lambda k: (k.lower(), k))
     _publication(rng, today, a)
+
+
+def _write_mention(rng: random.Random, today: date, a: _Article) -> None:
+    """A paper about something else that names a catalogue drug only in passing: the anaesthetic
+    of an animal study, the sedation of a procedure, a name in a list or in the background."""
+    paper = a.mention = rng.choice(MENTION_PAPERS)
+    a.species = rng.choice(ANIMAL_SPECIES) if paper.mention is None else None
+    ctx = {}
+    for slot, values in paper.choices.items():
+        ctx[slot] = rng.choice(values)
+        ctx[_cap(slot)] = _cap(ctx[slot])
+    if a.species is not None:
+        ctx |= {"species": a.species.species, "animals": a.species.animals,
+                "Animals": _cap(a.species.animals)}
+    mention = paper.mention or rng.choice(ANAESTHESIA)
+    roles = {"background": paper.background, "methods": f"{paper.methods} {mention}",
+             "results": paper.results, "conclusion": paper.conclusion}
+    a.journal = _pick_journal(rng, paper.journal, None)
+    a.title = _x(paper.title.format(**ctx))
+    style = a.journal.style if rng.random() < 0.7 else "none"
+    a.sections = _sections(style, {role: _x(text.format(**ctx)) for role, text in roles.items()})
+    if a.journal.elsevier:
+        a.copyright = f"Copyright © {a.entrez.year} Elsevier B.V. All rights reserved."
+    a.authors = _authors(rng, a)
+    a.pub_types = sorted({"Journal Article", *paper.publication_types})
+    a.mesh, a.chemicals = _mention_mesh(a)
+    if rng.random() < 0.55:
+        a.keywords = sorted(rng.sample(paper.keywords, rng.randint(2, len(paper.keywords))))
+    _publication(rng, today, a)
+
+
+def _mention_mesh(a: _Article):
+    """MeSH of a mention paper: its topic (the first heading major), Animals and the species for
+    animal studies, and the drug as indexers treat an anaesthetic (see mentions.toml)."""
+    paper = a.mention
+    ui, name, registry = DRUG_MESH[MENTION_INDEXED_DRUG]
+    headings = [(paper.mesh[0][0], paper.mesh[0][1], True, ())]
+    headings += [(mesh_ui, mesh_name, False, ()) for mesh_ui, mesh_name in paper.mesh[1:]]
+    if paper.animal:
+        headings.append(("D000818", "Animals", False, ()))
+    if a.species is not None:
+        headings += [(mesh_ui, mesh_name, False, ()) for mesh_ui, mesh_name in a.species.mesh]
+    if paper.drug_mesh == "dosage":
+        if not any(h[1] == "Anesthesia" for h in headings):
+            headings.append(("D000758", "Anesthesia", False, ()))
+        headings.append((ui, name, False, ("administration & dosage",)))
+    elif paper.drug_mesh == "bare":
+        headings.append((ui, name, False, ()))
+    chemicals = [] if paper.drug_mesh == "none" else [(registry, ui, name)]
+    return sorted(headings, key=lambda h: h[1].lower()), chemicals
 
 
 def _context(rng: random.Random, a: _Article) -> dict:
@@ -897,6 +1078,7 @@ def _context(rng: random.Random, a: _Article) -> dict:
                   "/".join(p[-1] for p in t.phases if p.startswith("PHASE"))),
         "age": str(rng.randint(19, 74)), "sex": rng.choice(("woman", "man")),
         "phenotype": _x(c.animal[0]) if c.animal else "",
+        "animals": a.species.animals if a.species else "",
         "target": PRECLINICAL_TARGET[v.drug],
         "timepoint": _x(t.details["timepoint"] if t is not None else rng.choice(v.timepoints)),
         "funder": _x(t.sponsor[0] if t is not None else "None"),
@@ -925,6 +1107,11 @@ def _abstract(rng: random.Random, a: _Article, ctx: dict) -> list[tuple[str | No
         style = "none"
     if a.link in ("both", "text"):
         roles["registration"] = _registration(style, ctx, a)
+    return _sections(style, roles)
+
+
+def _sections(style: str, roles: dict[str, str]) -> list[tuple[str | None, str | None, str]]:
+    """An abstract's sentences by role, as the journal's abstract style lays them out."""
     if style == "none":
         return [(None, None, " ".join(roles[r] for r in UNSTRUCTURED_ROLES if roles.get(r)))]
     sections = []
@@ -1064,16 +1251,14 @@ def _roles(rng: random.Random, a: _Article, ctx: dict) -> dict[str, str]:
         roles["conclusion"] = "Clinicians should be aware of this presentation."
     elif design == "preclinical":
         mechanism, blocker = PRECLINICAL_MECH[v.drug]
-        species = rng.choice(("male C57BL/6J mice", "male and female C57BL/6J mice",
-                              "adult Sprague-Dawley rats"))
         roles["background"] = (f"{ctx['Drug_s']} produces rapid and sustained effects in rodent "
                                "models, but the underlying mechanisms are not fully understood.")
-        roles["methods"] = (f"We examined {ctx['phenotype']} in {species} after a single dose "
-                            f"of {ctx['drug_full']} ({_x(v.dose) or '10 mg/kg'}).")
+        roles["methods"] = (f"We examined {ctx['phenotype']} in {a.species.species} after a single "
+                            f"dose of {ctx['drug_s']} ({PRECLINICAL_DOSE[v.drug]}).")
         roles["results"] = (f"{ctx['Drug_s']} reversed {ctx['phenotype']} and {mechanism}. "
                             f"These effects were blocked by {blocker}.")
         roles["conclusion"] = ("These findings identify a mechanism that may contribute to the "
-                               "therapeutic effects observed in clinical trials.")
+                               f"therapeutic effects of {ctx['drug_s']}.")
     return roles
 
 
@@ -1143,7 +1328,7 @@ def _measure(c: Condition, full: bool) -> str:
 def _authors(rng: random.Random, a: _Article) -> list[tuple]:
     """→ [(last, fore, initials, orcid, affiliation) | ("collective", name)]."""
     count = {"rct": (5, 16), "protocol": (4, 12), "observational": (3, 10), "meta": (3, 9),
-             "preclinical": (3, 10), "open_label": (3, 10)}.get(a.design, (1, 5))
+             "preclinical": (3, 10), "open_label": (3, 10), "mention": (3, 10)}.get(a.design, (1, 5))
     sites = list(a.trial.sites) if a.trial is not None else rng.sample(SPONSOR_SITES, 3)
     authors: list[tuple] = []
     for i in range(rng.randint(*count)):
@@ -1207,7 +1392,8 @@ def _mesh(rng: random.Random, a: _Article):
     chemicals = [(registry, ui, name)]
     if a.design == "preclinical":
         add(("D000818", "Animals"))
-        add(rng.choice((("D051379", "Mice"), ("D051381", "Rats"))))
+        for mesh in a.species.mesh:
+            add(mesh)
         add(("D004195", "Disease Models, Animal"))
         add(("D001522", "Behavior, Animal"), False, "drug effects")
         add((ui, name), True, "pharmacology")
@@ -1252,9 +1438,8 @@ def _article_text(a: _Article) -> str:
     return " ".join([a.title, *(text for _, _, text in a.sections)])
 
 
-def _pick_journal(rng: random.Random, design: str, condition: Condition) -> Journal:
-    pool = [j for j in JOURNALS if design in j.designs
-            and (j.topics is None or condition.topic in j.topics)]
+def _pick_journal(rng: random.Random, design: str, topic: str | None) -> Journal:
+    pool = [j for j in JOURNALS if design in j.designs and (j.topics is None or topic in j.topics)]
     return rng.choices(pool, [j.weight for j in pool])[0]
 
 
@@ -1304,11 +1489,11 @@ def _publication(rng: random.Random, today: date, a: _Article) -> None:
             else:
                 a.pub_date = ("ym", issue_day.year, issue_day.month)
             first = (issue_day.month - 1) * 110 + rng.randint(1, 100)
-            length = {"letter": (1, 2), "case_report": (2, 5)}.get(a.design, (6, 14))
+            length = {"letter": (1, 2), "case_report": (2, 5), "retraction": (0, 1)}.get(a.design, (6, 14))
             a.pages = (str(first), str(first + rng.randint(*length)))
 
     history: list[tuple[str, date, tuple[int, int] | None]] = []
-    if a.design != "letter":
+    if a.design not in ("letter", "retraction"):
         accepted = day - timedelta(days=rng.randint(3, 60))
         received = accepted - timedelta(days=rng.randint(40, 300))
         history.append(("received", received, None))
@@ -1334,7 +1519,15 @@ def _citation(a: _Article) -> str:
     """The citation string CT.gov shows for a reference (authors, title, journal, date, doi)."""
     names = [f"{last} {initials}" for last, _, initials, *_ in
              (x for x in a.authors if x[0] != "collective")]
-    title = _plain(a.title)
+    text = f"{', '.join(names)}. {_plain(a.title)} {_source_text(a)}"
+    if a.pub_status != "epublish":
+        text += f" Epub {a.e_date.year} {MONTHS[a.e_date.month - 1]} {a.e_date.day}."
+    return text
+
+
+def _source_text(a: _Article) -> str:
+    """Where an article appeared, as citations and PubMed's RefSource write it:
+    'Lancet Psychiatry. 2024 Mar;11(3):201-209. doi: 10.1016/….'"""
     where = f"{a.journal.iso}. {_pub_date_text(a)}"
     if a.volume:
         where += f";{a.volume}"
@@ -1342,12 +1535,7 @@ def _citation(a: _Article) -> str:
             where += f"({a.issue})"
         if a.pages:
             where += ":" + "-".join(p for p in a.pages if p)
-    text = f"{', '.join(names)}. {title} {where}."
-    if a.doi:
-        text += f" doi: {a.doi}."
-    if a.pub_status != "epublish":
-        text += f" Epub {a.e_date.year} {MONTHS[a.e_date.month - 1]} {a.e_date.day}."
-    return text
+    return f"{where}." + (f" doi: {a.doi}." if a.doi else "")
 
 
 def _pub_date_text(a: _Article) -> str:
@@ -1452,12 +1640,22 @@ def _render_article(a: _Article) -> str:
     out.append(f"</Article><MedlineJournalInfo><Country>{j.country}</Country><MedlineTA>"
                f"{_x(j.iso)}</MedlineTA><NlmUniqueID>{j.nlm_id}</NlmUniqueID><ISSNLinking>"
                f"{j.issn_linking}</ISSNLinking></MedlineJournalInfo>")
-    if a.status == "MEDLINE":
+    if a.status == "MEDLINE" and a.chemicals:
         out.append("<ChemicalList>")
         for registry, ui, name in a.chemicals:
             out.append(f"<Chemical><RegistryNumber>{registry}</RegistryNumber>"
                        f'<NameOfSubstance UI="{ui}">{_x(name)}</NameOfSubstance></Chemical>')
-        out.append("</ChemicalList><CitationSubset>IM</CitationSubset><MeshHeadingList>")
+        out.append("</ChemicalList>")
+    if a.status == "MEDLINE":
+        out.append("<CitationSubset>IM</CitationSubset>")
+    if a.links:
+        out.append("<CommentsCorrectionsList>")
+        for kind, source, pmid in a.links:
+            out.append(f'<CommentsCorrections RefType="{kind}"><RefSource>{_x(source)}</RefSource>'
+                       f'<PMID Version="1">{pmid}</PMID></CommentsCorrections>')
+        out.append("</CommentsCorrectionsList>")
+    if a.status == "MEDLINE":
+        out.append("<MeshHeadingList>")
         for ui, name, major, qualifiers in a.mesh:
             yn = "Y" if major and not qualifiers else "N"
             out.append(f'<MeshHeading><DescriptorName UI="{ui}" MajorTopicYN="{yn}">{_x(name)}'

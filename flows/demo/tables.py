@@ -1,7 +1,7 @@
 """The demo sample's vocabulary as typed tables, loaded once from the TOML files in
 ``flows/demo/vocabulary/``: drugs and their variants, conditions, journals and abstract styles,
-sponsors and sites, names, MeSH indexing, title templates and stock sentences, and the
-registry's words for stopped studies and posted results.
+sponsors and sites, names, MeSH indexing, title templates and stock sentences, the papers that
+only mention a drug, and the registry's words for stopped studies and posted results.
 
 Every list keeps the order of its file, and the generator's random choices index these tables:
 the same files give the same sample, byte for byte, and reordering an entry changes it.
@@ -117,6 +117,32 @@ class Journal:
 
 
 @dataclass(frozen=True)
+class Species:
+    species: str  # as written in a methods section
+    animals: str  # as written in a title
+    mesh: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class MentionPaper:
+    """A paper about something else that only mentions a catalogue drug (mentions.toml)."""
+
+    journal: str  # design key of the journals that publish it
+    title: str
+    background: str
+    methods: str
+    results: str
+    conclusion: str
+    mesh: tuple[tuple[str, str], ...]  # the first is the major topic
+    keywords: tuple[str, ...]
+    drug_mesh: str  # dosage | bare | none
+    choices: dict[str, tuple[str, ...]]
+    mention: str | None = None  # None: one of ANAESTHESIA
+    publication_types: tuple[str, ...] = ()
+    animal: bool = False
+
+
+@dataclass(frozen=True)
 class Site:
     facility: str
     affiliation: str  # as written in PubMed affiliations
@@ -150,6 +176,7 @@ DRUG_KEYWORDS = _frozen(_drugs["drug_keywords"])
 PRECLINICAL_MESH = _frozen(_drugs["preclinical_mesh"])
 PRECLINICAL_MECH = _frozen(_drugs["preclinical_mech"])
 PRECLINICAL_TARGET = _frozen(_drugs["preclinical_target"])
+PRECLINICAL_DOSE = _frozen(_drugs["preclinical_dose"])
 CASE_EVENTS = _frozen(_drugs["case_events"])
 
 # conditions.toml -----------------------------------------------------------------------------
@@ -177,6 +204,7 @@ ROUTE_MESH = _frozen(_indexing["route_mesh"])
 QUALIFIERS = _frozen(_indexing["qualifiers"])
 PUBLICATION_TYPES = _frozen(_indexing["publication_types"])
 DESIGN_PUBLICATION_TYPES = _frozen(_indexing["design_publication_types"])
+ANIMAL_SPECIES = tuple(_record(Species, table) for table in _indexing["animal_species"])
 
 # journals.toml -------------------------------------------------------------------------------
 
@@ -196,6 +224,14 @@ TITLES = _frozen(_phrases["titles"])
 GAPS = _frozen(_phrases["gaps"])
 BURDEN = _frozen(_phrases["burden"])
 NEGATIONS = _frozen(_phrases["negations"])
+RETRACTION_TITLES = _frozen(_phrases["retraction_titles"])
+
+# mentions.toml -------------------------------------------------------------------------------
+
+_mentions = _load("mentions.toml")
+ANAESTHESIA = _frozen(_mentions["anaesthesia"])
+MENTION_INDEXED_DRUG = _mentions["indexed_drug"]
+MENTION_PAPERS = tuple(_record(MentionPaper, table) for table in _mentions["papers"])
 
 # sites.toml ----------------------------------------------------------------------------------
 
