@@ -62,13 +62,19 @@ def test_second_night_asks_only_for_the_new_window_and_reports_the_changes(tmp_p
         changed = conn.execute("SELECT DISTINCT nct_id FROM trial_history WHERE field = 'overall_status'").fetchall()
         new_trials = conn.execute("SELECT nct_id FROM trials WHERE first_run_id = ?", [second[1].run_id]).fetchall()
         new_papers = conn.execute("SELECT pmid FROM articles WHERE first_run_id = ?", [second[0].run_id]).fetchall()
+        mention_only = conn.execute(
+            "SELECT record_id FROM record_drugs WHERE record_kind = 'article' AND CAST(record_id AS BIGINT) "
+            "IN (SELECT pmid FROM articles WHERE first_run_id = ?) GROUP BY record_id "
+            "HAVING bool_and(role IS NOT DISTINCT FROM 'mention')", [second[0].run_id]).fetchall()
     assert changed and new_trials and new_papers
 
     digest = (settings.data_dir / "digests" / "latest.md").read_text()
     for (nct,) in changed + new_trials:
         assert nct in digest
     assert "**status** " in digest and "overall_status" not in digest   # human labels, not column names
-    assert f"## New papers ({len(new_papers)})" in digest   # every new paper, linked to a trial or not
+    # every new paper, linked to a trial or not: about a drug first, those that only mention one last
+    assert f"## New papers ({len(new_papers) - len(mention_only)})" in digest
+    assert not mention_only or f"## New papers that only mention a catalogue drug ({len(mention_only)})" in digest
     assert all(f"[PMID {pmid}]" in digest for (pmid,) in new_papers)
 
     feed = etree.fromstring((settings.data_dir / "feeds" / "new.xml").read_bytes())
