@@ -18,7 +18,6 @@ from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_sett
 from extract.sources import NAMES
 from flows import jobs, pipeline, reconcile
 from flows.jobs import RunReport, Working
-from flows.orchestration import orchestrated
 from flows.settings import Settings
 from flows.workers import PageWorkers
 
@@ -26,13 +25,12 @@ ARTIFACT_KEY = "trialwatch-digest"
 
 
 def _run(step, *args):
-    """A task (or subflow) as Prefect orchestrates it inside a flow run; its plain function
-    (`.fn`) when the flow itself was called as a plain function (`nightly_flow.fn(...)`)."""
+    """A task, or a subflow on the running flow's task runner (Prefect would give a subflow its
+    own, and Dask pages would run in this process). Plain runs never get here: they call
+    `flows.jobs` directly."""
     context = FlowRunContext.get()
-    if context is None:
-        return step.fn(*args)
-    if isinstance(step, Flow):  # a subflow on the running flow's task runner: Prefect would give it
-        step = step.with_options(task_runner=context.task_runner)  # its own, and Dask pages would run here
+    if isinstance(step, Flow) and context is not None:
+        step = step.with_options(task_runner=context.task_runner)
     return step(*args)
 
 
@@ -59,18 +57,18 @@ def write_outputs(settings: Settings, report: RunReport) -> None:
                                  description="What the last trialwatch run changed")
 
 
-def _orchestrated(step) -> Callable:
+def _as_prefect_step(step) -> Callable:
     return lambda *args: _run(step, *args)
 
 
 PREFECT_STEPS = jobs.Steps(
-    resolve_window=_orchestrated(resolve_window),
-    store_source=_orchestrated(source_flow),
-    reconcile_source=_orchestrated(reconcile_task),
-    summarize=_orchestrated(summarize),
-    write_outputs=_orchestrated(write_outputs),
-    retag=_orchestrated(retag_task),
-    replay=_orchestrated(replay_task),
+    resolve_window=_as_prefect_step(resolve_window),
+    store_source=_as_prefect_step(source_flow),
+    reconcile_source=_as_prefect_step(reconcile_task),
+    summarize=_as_prefect_step(summarize),
+    write_outputs=_as_prefect_step(write_outputs),
+    retag=_as_prefect_step(retag_task),
+    replay=_as_prefect_step(replay_task),
 )
 
 
@@ -120,18 +118,17 @@ def scheduled_nightly(sources: list[str] = ["pubmed", "ctgov"]) -> None:  # noqa
 def on_task_runner(chosen: Flow, settings: Settings) -> Iterator[Callable]:
     """`chosen` as configured, for a command to call: on a Dask cluster's task runner when
     TRIALWATCH_TASK_RUNNER=dask (the cluster lives as long as this block; Prefect ships the
-    pages); a Prefect flow run where a Prefect server records it (`orchestrated`); otherwise its
-    plain function, so no temporary Prefect server is started and none outlives the command."""
+    pages), else as it is. `flows.runner.job` comes here only for Dask or an orchestrated run
+    (a configured Prefect API, or inside `trialwatch serve`'s flow run); every other command
+    runs `flows.jobs` without Prefect."""
     if settings.task_runner == "dask":
         from flows.workers.dask import dask_task_runner
 
         with without_heartbeats_on_a_temporary_server(), \
                 dask_task_runner(settings.workers, settings.dask_address) as runner:
             yield chosen.with_options(task_runner=runner)
-    elif orchestrated():
-        yield chosen
     else:
-        yield chosen.fn
+        yield chosen
 
 
 @contextmanager

@@ -42,6 +42,28 @@ def corpus_studies(corpus: Path) -> list[dict]:
     return list(studies.values())
 
 
+def corpus_parsed_records(corpus: Path) -> dict[str, list[dict]]:
+    """Every record of the corpus as the parsers give it: all PubMed files (bulk ones too) and
+    every CT.gov page that parses, by record kind ('article', 'trial')."""
+    from extract.ctgov_parser import parse_ctgov_page
+    from extract.pubmed_parser import parse_pubmed
+
+    articles: list[dict] = []
+    for path in sorted((corpus / "pubmed").rglob("*.xml*")):
+        payload = path.read_bytes()
+        if path.suffix == ".gz":
+            payload = gzip.decompress(payload)
+        articles += parse_pubmed(payload).records
+    trials: list[dict] = []
+    for path in sorted((corpus / "ctgov").rglob("*.json")):
+        try:
+            page = json.loads(path.read_bytes())
+        except ValueError:
+            continue
+        trials += parse_ctgov_page(page).records
+    return {"article": articles, "trial": trials}
+
+
 def gunzip(path: Path) -> bytes:
     return gzip.decompress(path.read_bytes())
 

@@ -74,7 +74,7 @@ def test_second_night_asks_only_for_the_new_window_and_reports_the_changes(tmp_p
     assert "**status** " in digest and "overall_status" not in digest   # human labels, not column names
     # every new paper, linked to a trial or not: about a drug first, those that only mention one last
     assert f"## New papers ({len(new_papers) - len(mention_only)})" in digest
-    assert not mention_only or f"## New papers that only mention a catalogue drug ({len(mention_only)})" in digest
+    assert mention_only and f"## New papers that only mention a catalogue drug ({len(mention_only)})" in digest
     assert all(f"[PMID {pmid}]" in digest for (pmid,) in new_papers)
 
     feed = etree.fromstring((settings.data_dir / "feeds" / "new.xml").read_bytes())

@@ -11,8 +11,6 @@ hints (names inside longer words, after hyphens, overlapping).
 """
 from __future__ import annotations
 
-import gzip
-import json
 import random
 import re
 import string
@@ -26,7 +24,7 @@ from extract.catalogue import _ASCII_ALIKES, Catalogue, Drug, _fold
 from extract.ctgov_parser import parse_ctgov_page
 from extract.pubmed_parser import parse_pubmed
 from flows.demo import generate_sample
-from tests.helpers import TODAY
+from tests.helpers import TODAY, corpus_parsed_records
 
 
 class ReferenceCatalogue(Catalogue):
@@ -45,20 +43,7 @@ def catalogues() -> tuple[Catalogue, ReferenceCatalogue]:
 
 @pytest.fixture(scope="module")
 def corpus_records(corpus_dir: Path) -> dict[str, list[dict]]:
-    articles: list[dict] = []
-    for path in sorted((corpus_dir / "pubmed").rglob("*.xml*")):
-        payload = path.read_bytes()
-        if path.suffix == ".gz":
-            payload = gzip.decompress(payload)
-        articles += parse_pubmed(payload).records
-    trials: list[dict] = []
-    for path in sorted((corpus_dir / "ctgov").rglob("*.json")):
-        try:
-            page = json.loads(path.read_bytes())
-        except ValueError:
-            continue
-        trials += parse_ctgov_page(page).records
-    return {"article": articles, "trial": trials}
+    return corpus_parsed_records(corpus_dir)
 
 
 def test_every_corpus_article_is_labelled_as_by_one_search_per_drug(catalogues, corpus_records):

@@ -8,7 +8,6 @@
 """
 from __future__ import annotations
 
-import gzip
 import json
 from datetime import date
 from pathlib import Path
@@ -16,9 +15,8 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from extract.ctgov_parser import parse_ctgov_page
-from extract.pubmed_parser import parse_pubmed
 from extract.tagger import ARTICLE_FIELDS, TRIAL_FIELDS, Tagger, about, field_text
+from tests.helpers import corpus_parsed_records
 from warehouse.load import content_hash
 from warehouse.tags import CONDITION_SCHEMA, RECORD_SCHEMA, TAG_SCHEMA, RecordTags, tag_tables
 
@@ -30,20 +28,7 @@ def tagger() -> Tagger:
 
 @pytest.fixture(scope="module")
 def corpus_records(corpus_dir: Path) -> dict[str, list[dict]]:
-    articles: list[dict] = []
-    for path in sorted((corpus_dir / "pubmed").rglob("*.xml*")):
-        payload = path.read_bytes()
-        if path.suffix == ".gz":
-            payload = gzip.decompress(payload)
-        articles += parse_pubmed(payload).records
-    trials: list[dict] = []
-    for path in sorted((corpus_dir / "ctgov").rglob("*.json")):
-        try:
-            page = json.loads(path.read_bytes())
-        except ValueError:
-            continue
-        trials += parse_ctgov_page(page).records
-    return {"article": articles, "trial": trials}
+    return corpus_parsed_records(corpus_dir)
 
 
 def reference_tags(tagger: Tagger, kind: str, records: list[dict]) -> list[list]:
