@@ -38,6 +38,19 @@ def corpus_dir() -> Path:
     return CORPUS
 
 
+@pytest.fixture(scope="session", autouse=True)
+def one_today_for_the_whole_run():
+    """The pipeline's clock stays on the run's TODAY in this process, so a suite that crosses
+    midnight UTC does not compare data made "yesterday" with a "today" read later. Subprocesses
+    are given TODAY where they take a day (the demo warehouse) or are checked against the days
+    they actually ran on."""
+    from tests.helpers import TODAY
+    from warehouse import clock
+
+    with clock.on_day(TODAY):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def keep_main_module():
     """Streamlit's AppTest runs the dashboard script as `__main__` and leaves it there; worker

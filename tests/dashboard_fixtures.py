@@ -18,27 +18,30 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.helpers import TODAY
+
 REPO = Path(__file__).resolve().parents[1]
 SCRIPT = "<script>alert(1)</script>"
 NIGHT_ONE_AGE = timedelta(days=10)
 
-# Night 1 of the demo, aged 10 days (so "new this week" means night 2 only), then night 2.
+# Night 1 of the demo, aged 10 days (so "new this week" means night 2 only), then night 2, on
+# the test run's TODAY (a suite that crosses midnight still builds the demo its tests expect).
 # Run in a child process so Prefect's temporary server stays out of the test process.
 BUILD_DEMO = textwrap.dedent("""
     import sys
-    from datetime import timedelta
+    from datetime import date
     from pathlib import Path
     import duckdb
     from flows.demo import run_demo
     from flows.settings import Settings
 
-    db, data_dir, age_days = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+    db, data_dir, age_days, today = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3]), date.fromisoformat(sys.argv[4])
     settings = Settings(db_path=db, data_dir=data_dir)
-    run_demo(settings, night=1, demo_dir=data_dir)
+    run_demo(settings, night=1, today=today, demo_dir=data_dir)
     with duckdb.connect(str(db)) as conn:
         for table in ("trials", "articles", "article_trials"):
             conn.execute("UPDATE " + table + " SET first_seen_at = first_seen_at - to_days(?)", [age_days])
-    run_demo(settings, night=2, demo_dir=data_dir)
+    run_demo(settings, night=2, today=today, demo_dir=data_dir)
 """)
 _BUILT: dict[Path, Path] = {}
 
@@ -49,7 +52,8 @@ def build_demo_warehouse(base: Path) -> Path:
         return _BUILT[base]
     data_dir = base / "dashboard-demo"
     db = data_dir / "trialwatch.duckdb"
-    result = subprocess.run([sys.executable, "-c", BUILD_DEMO, str(db), str(data_dir), str(NIGHT_ONE_AGE.days)],
+    result = subprocess.run([sys.executable, "-c", BUILD_DEMO, str(db), str(data_dir), str(NIGHT_ONE_AGE.days),
+                             TODAY.isoformat()],
                             cwd=REPO, capture_output=True, text=True, timeout=240,
                             env={**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING"})
     assert result.returncode == 0, result.stderr[-3000:]

@@ -142,18 +142,22 @@ def test_the_demo_nights_carry_different_days(tmp_path):
     from datetime import timedelta
 
     from flows.demo import NIGHT2_NEW_ARTICLES, NIGHT2_NEW_TRIALS
-    from tests.helpers import TODAY
+    from tests.helpers import utc_today
 
+    ran_on = []   # the days the commands ran on (a run that crosses midnight UTC has two)
     for night in ("1", "2"):
+        ran_on.append(utc_today())
         result = subprocess.run([*TRIALWATCH, "run", "--demo", "--night", night, "--no-dashboard"], cwd=tmp_path,
                                 capture_output=True, text=True, timeout=240)
         assert result.returncode == 0, result.stderr
+        ran_on.append(utc_today())
     with duckdb.connect(str(tmp_path / "data" / "demo" / "trialwatch.duckdb"), read_only=True) as conn:
         days = conn.execute("SELECT DISTINCT CAST(started_at AS DATE) FROM ingest_runs ORDER BY 1").fetchall()
+        night2 = days[-1][0]
         first_seen = dict(conn.execute("SELECT CAST(first_seen_at AS DATE), count(*) FROM articles GROUP BY 1").fetchall())
-        new_today = dict(conn.execute("SELECT kind, count(*) FROM new_since(?) GROUP BY kind", [TODAY]).fetchall())
-    assert days == [(TODAY - timedelta(days=1),), (TODAY,)]
-    assert first_seen[TODAY] == NIGHT2_NEW_ARTICLES and first_seen[TODAY - timedelta(days=1)] > 100
+        new_today = dict(conn.execute("SELECT kind, count(*) FROM new_since(?) GROUP BY kind", [night2]).fetchall())
+    assert night2 in ran_on[2:] and days == [(night2 - timedelta(days=1),), (night2,)]
+    assert first_seen[night2] == NIGHT2_NEW_ARTICLES and first_seen[night2 - timedelta(days=1)] > 100
     assert new_today["new paper"] == NIGHT2_NEW_ARTICLES and new_today["new trial"] == NIGHT2_NEW_TRIALS
     digest = (tmp_path / "data" / "demo" / "digests" / "latest.md").read_text()
     assert f"## New trials ({NIGHT2_NEW_TRIALS})" in digest

@@ -58,6 +58,9 @@ class ProcessWorkers(PageWorkers):
         self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_start_worker,
                                          initargs=(catalogue or prepare.default_catalogue(),))
+        # The pool's own process table (no public way to reach it); the executor forgets it on
+        # shutdown, so it is kept to kill what a broken pool leaves behind.
+        self._processes = self._pool._processes
 
     def map(self, pages: Iterable[RawPage | None]) -> Iterator[PreparedPage | None]:
         try:
@@ -71,11 +74,12 @@ class ProcessWorkers(PageWorkers):
     def close(self) -> None:
         """Stop the pool. After a worker died the pool is not waited for: CPython's executor can
         hang joining its manager thread when a worker is killed while pages are being handed to
-        it (seen under load); its remaining processes are killed instead."""
-        if self._broken:
-            for process in list((self._pool._processes or {}).values()):  # no public way to reach them
-                process.kill()
+        it (seen under load); its remaining processes are killed and reaped instead."""
         self._pool.shutdown(wait=not self._broken, cancel_futures=True)
+        if self._broken:
+            for process in list(self._processes.values()):
+                process.kill()
+                process.join(timeout=10)
 
 
 def local_worker_count(setting: int) -> int:
