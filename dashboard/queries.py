@@ -218,7 +218,7 @@ GROUP BY ALL ORDER BY ALL
 # --- what's new --------------------------------------------------------------------------------
 
 NEW_SINCE_FEED = """
-SELECT kind, record_id, title, detail, seen_at, drugs, about_drug, retracted FROM (
+SELECT kind, record_id, title, detail, seen_at, drugs, about_drug, retracted, notice FROM (
     SELECT n.kind, n.record_id, n.title, n.detail, n.seen_at,
            -- a new paper is about a drug unless every drug it names is only mentioned
            n.kind <> 'new paper' OR coalesce((SELECT bool_or(d.role IS DISTINCT FROM 'mention') FROM record_drugs d
@@ -226,6 +226,9 @@ SELECT kind, record_id, title, detail, seen_at, drugs, about_drug, retracted FRO
                AS about_drug,
            n.kind = 'new paper' AND coalesce((SELECT any_value(a.retracted) FROM articles a
                                               WHERE CAST(a.pmid AS VARCHAR) = n.record_id), false) AS retracted,
+           -- a retraction, erratum or expression-of-concern notice is listed apart from new research
+           n.kind = 'new paper' AND coalesce((SELECT any_value(a.study_design = 'notice') FROM articles a
+                                              WHERE CAST(a.pmid AS VARCHAR) = n.record_id), false) AS notice,
            coalesce((SELECT list(DISTINCT d.drug ORDER BY d.drug) FROM record_drugs d
                      WHERE (n.kind IN ('new trial', 'trial change')
                             AND d.record_kind = 'trial' AND d.record_id = n.record_id)

@@ -2,8 +2,10 @@
 
 `study_design(record)` returns ``(design, source)``. The designs are a contract (stored in
 ``articles.study_design``): see DESIGNS. The source is ``'publication type'`` when the record's
-publication types (NLM's or the publisher's) name a design, else ``'text'``: cues in the title,
-abstract, keywords and journal name, checked in a fixed order (TEXT_RULES). Pure, regex-only,
+publication types (NLM's or the publisher's) name a design, ``'correction link'`` when its
+CommentsCorrections make it a notice (RetractionOf, ErratumFor, ExpressionOfConcernFor), else
+``'text'``: cues in the title, abstract, keywords and journal name, checked in a fixed order
+(TEXT_RULES). Pure, regex-only,
 compiled once. Nothing NLM adds at indexing (MeSH, publication types) is a text cue, so a record
 not yet indexed gets the same answer as its indexed copy with the types withheld.
 
@@ -22,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-STUDY_DESIGN_VERSION = "3"
+STUDY_DESIGN_VERSION = "4"
 
 RCT = "randomized controlled trial"
 TRIAL = "clinical trial"
@@ -37,19 +39,26 @@ GUIDELINE = "guideline"
 EDITORIAL = "editorial"
 LETTER = "letter"
 COMMENT = "comment"
+NOTICE = "notice"
+"""v4. A correction, retraction or expression-of-concern notice: it is about another paper, not a
+study, so the digest and What's new list it apart from the new papers (not as new research)."""
 OTHER = "other"
-DESIGNS = (RCT, TRIAL, SYSTEMATIC_REVIEW, META_ANALYSIS, REVIEW, OBSERVATIONAL, CASE_REPORT,
+DESIGNS = (NOTICE, RCT, TRIAL, SYSTEMATIC_REVIEW, META_ANALYSIS, REVIEW, OBSERVATIONAL, CASE_REPORT,
            PRECLINICAL, PROTOCOL, GUIDELINE, EDITORIAL, LETTER, COMMENT, OTHER)
 PUBLICATION_TYPE = "publication type"
+CORRECTION_LINK = "correction link"
 TEXT = "text"
+# CommentsCorrections RefTypes that only a notice carries (it points at the paper it concerns).
+NOTICE_LINKS = frozenset({"RetractionOf", "ErratumFor", "ExpressionOfConcernFor"})
 
-# Precedence when several publication types name a design, first wins. A protocol has no
+# Precedence when several publication types name a design, first wins. A notice is about
+# another paper whatever that paper's types (a retraction notice may be typed like it). A protocol has no
 # results whatever design it plans; a guideline is the product even when built on a review;
 # evidence syntheses name their method more precisely than the trial types they pool; the
 # design of a study (trial, observational, case) beats its form (review of the literature
 # appended to a case, a case published as a letter); editorial > letter > comment because NLM
 # adds Comment to any of them that discusses another article.
-PRECEDENCE = (PROTOCOL, GUIDELINE, META_ANALYSIS, SYSTEMATIC_REVIEW, RCT, TRIAL, PRECLINICAL,
+PRECEDENCE = (NOTICE, PROTOCOL, GUIDELINE, META_ANALYSIS, SYSTEMATIC_REVIEW, RCT, TRIAL, PRECLINICAL,
               OBSERVATIONAL, CASE_REPORT, REVIEW, EDITORIAL, LETTER, COMMENT, OTHER)
 _RANK = {design: rank for rank, design in enumerate(PRECEDENCE)}
 
@@ -85,10 +94,10 @@ PUBLICATION_TYPE_UIS: dict[str, str] = {
     "D016421": EDITORIAL,            # Editorial
     "D016422": LETTER,               # Letter
     "D016420": COMMENT,              # Comment
+    "D016425": NOTICE,               # Published Erratum
+    "D016440": NOTICE,               # Retraction of Publication
     # Not studies at all: say so rather than guess a design from their text.
     "D016433": OTHER,                # News
-    "D016425": OTHER,                # Published Erratum
-    "D016440": OTHER,                # Retraction of Publication
     "D019215": OTHER,                # Biography
     "D020493": OTHER,                # Autobiography
     "D019477": OTHER,                # Portrait
@@ -111,8 +120,8 @@ PUBLICATION_TYPE_NAMES: dict[str, str] = {
     "clinical trial, veterinary": PRECLINICAL, "observational study, veterinary": PRECLINICAL,
     "observational study": OBSERVATIONAL, "twin study": OBSERVATIONAL, "case reports": CASE_REPORT,
     "review": REVIEW, "scoping review": REVIEW, "editorial": EDITORIAL, "letter": LETTER,
-    "comment": COMMENT, "news": OTHER, "published erratum": OTHER,
-    "retraction of publication": OTHER, "biography": OTHER, "autobiography": OTHER,
+    "comment": COMMENT, "published erratum": NOTICE, "retraction of publication": NOTICE,
+    "expression of concern": NOTICE, "news": OTHER, "biography": OTHER, "autobiography": OTHER,
     "portrait": OTHER, "interview": OTHER, "directory": OTHER, "dictionary": OTHER,
     "bibliography": OTHER,
 }
@@ -294,9 +303,16 @@ _CASE_JOURNAL = _rx(r"\bcase reports?\b")
 and their patients are 'treated' and 'given' drugs like a trial's."""
 
 
+_NOTICE_TITLE = _rx(r"^[^a-z0-9]*(?:(?:editorial )?expression of concern|notice of retraction|retraction(?: notice)?|"
+                    r"errat(?:um|a)|corrigend(?:um|a)|correction)\b[\])]?\s*(?::|\.|to\b|$)")
+"""v4. A notice titles itself: 'Retraction: …', 'Erratum.', 'Correction to: …', 'Expression of
+concern: …' (not 'Correction of hypokalaemia …' or 'Retraction of the gingiva …')."""
+
+
 # (design, pattern, where): where = 'title' searches the title only, 'journal' the journal's full
 # name, 'all' title + abstract + keywords (see record_text).
 TEXT_RULES: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    (NOTICE, _NOTICE_TITLE, "title"),
     (PROTOCOL, _PROTOCOL, "all"),
     (META_ANALYSIS, _META, "all"),
     (SYSTEMATIC_REVIEW, _SYSTEMATIC, "all"),
@@ -336,10 +352,13 @@ def text_design(record: dict) -> str:
 
 
 def study_design(record: dict) -> tuple[str, str]:
-    """(design, source) of one parsed PubMed record: publication types first, else text cues."""
+    """(design, source) of one parsed PubMed record: publication types first, then the notice links,
+    else text cues."""
     design = from_publication_types(record.get("publication_types") or ())
     if design is not None:
         return design, PUBLICATION_TYPE
+    if any(link.get("ref_type") in NOTICE_LINKS for link in record.get("comments_corrections") or ()):
+        return NOTICE, CORRECTION_LINK
     return text_design(record), TEXT
 
 

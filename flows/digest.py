@@ -89,17 +89,24 @@ SELECT v.pmid, v.title, coalesce(v.journal, v.book_title), v.study_design, v.dru
 FROM new v LEFT JOIN record_groups g ON g.record_kind = 'article' AND g.record_id = CAST(v.pmid AS VARCHAR)
 """
 # New papers about a catalogue drug (not only mentioning it, e.g. as an anaesthetic), by drug,
-# trials and syntheses first; then those that only mention one.
+# trials and syntheses first; then those that only mention one. Notices (a retraction, erratum or
+# expression of concern about another paper) are not new research: NEW_NOTICES lists them.
 NEW_PAPERS = NEW_ARTICLES + """
-WHERE len(v.subject_drugs) > 0 OR len(v.drugs) = 0
+WHERE (len(v.subject_drugs) > 0 OR len(v.drugs) = 0) AND v.study_design IS DISTINCT FROM 'notice'
 ORDER BY v.subject_drugs[1] NULLS LAST,
          CASE v.study_design WHEN 'randomized controlled trial' THEN 0 WHEN 'clinical trial' THEN 1
               WHEN 'meta-analysis' THEN 2 WHEN 'systematic review' THEN 3 ELSE 4 END,
          v.pmid DESC
 """
 NEW_MENTION_ONLY = NEW_ARTICLES + """
-WHERE len(v.subject_drugs) = 0 AND len(v.drugs) > 0
+WHERE len(v.subject_drugs) = 0 AND len(v.drugs) > 0 AND v.study_design IS DISTINCT FROM 'notice'
 ORDER BY v.drugs[1], v.pmid DESC
+"""
+# The run's new notices, each with the paper it concerns (PMID, and its title when stored).
+NEW_NOTICES = """
+SELECT pmid, title, notice_type, concerns_pmid, concerns_source, concerns_title
+FROM v_article_notices WHERE list_contains(?, first_run_id)
+ORDER BY notice_type NULLS LAST, pmid
 """
 # Stored papers that a run found retracted (a new version with the retraction link or type).
 NEWLY_RETRACTED = """
@@ -208,6 +215,7 @@ class Digest:
     new_papers: list[tuple] = field(default_factory=list)
     retracted: list[tuple] = field(default_factory=list)
     mention_only: list[tuple] = field(default_factory=list)
+    notices: list[tuple] = field(default_factory=list)
 
 
 def changed_nothing(report: Digest) -> bool:
@@ -229,6 +237,7 @@ def build_digest(conn: duckdb.DuckDBPyConnection, run_ids: Sequence[str], publis
         new_papers=conn.execute(NEW_PAPERS, [ids]).fetchall(),
         retracted=conn.execute(NEWLY_RETRACTED, [ids, ids]).fetchall(),
         mention_only=conn.execute(NEW_MENTION_ONLY, [ids]).fetchall(),
+        notices=conn.execute(NEW_NOTICES, [ids]).fetchall(),
     )
 
 
@@ -247,6 +256,16 @@ def _new_paper_line(pmid, title, journal, design, drugs, subject_drugs, retracte
 def _mention_only_line(pmid, title, journal, design, drugs, subject_drugs, retracted, groups) -> str:
     return (f"- {'⚠ RETRACTED ' if retracted else ''}[PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) "
             f"{_md(title)} — {_md(journal) or 'no journal'}; mentions {', '.join(drugs)}{_groups(groups)}")
+
+
+def _notice_line(pmid, title, notice_type, concerns_pmid, concerns_source, concerns_title) -> str:
+    if concerns_pmid is not None:
+        concerns = f"[PMID {concerns_pmid}](https://pubmed.ncbi.nlm.nih.gov/{concerns_pmid}/)" + (
+            f" {_md(concerns_title)}" if concerns_title else "")
+    else:
+        concerns = _md(concerns_source) or "the paper it concerns is not linked"
+    return (f"- [PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) {notice_type or 'notice'}: "
+            f"{_md(title)} — concerns {concerns}")
 
 
 def _groups(groups) -> str:
@@ -306,6 +325,8 @@ def render_markdown(digest: Digest, *, limit: int | None = None, full_digest: st
     if digest.outcome_changes:
         section("Registered outcomes changed", digest.outcome_changes, _outcome_change_line)
     section("Trial changes", digest.trial_changes, _trial_change_line)
+    if digest.notices:
+        section("New retraction, correction and concern notices", digest.notices, _notice_line)
     section("New papers linked to trials", digest.new_linked_papers,
             lambda pmid, title, nct, evidence: f"- [PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) {_md(title)} "
                                                f"→ {nct} (found by {evidence})")

@@ -44,7 +44,9 @@ SELECT pmid FROM articles WHERE $all OR derivation_version IS DISTINCT FROM $ver
 """
 DERIVATION_INPUT = """
 SELECT a.*, coalesce((SELECT list(d.drug ORDER BY d.drug) FROM record_drugs d
-                      WHERE d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)), []) AS drugs
+                      WHERE d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)), []) AS drugs,
+       coalesce((SELECT list({'ref_type': c.ref_type, 'ref_pmid': c.ref_pmid, 'ref_source': c.ref_source})
+                 FROM comments_corrections c WHERE c.pmid = a.pmid), []) AS comments_corrections
 FROM articles a WHERE list_contains($ids, a.pmid)
 """
 STORE_DESIGNS = """

@@ -39,6 +39,7 @@ def db_copy(demo_db, tmp_path) -> Path:
 # A paper the default views show: about a catalogue drug (or naming none), not only mentioning one.
 ABOUT_A_DRUG = ("coalesce((SELECT bool_or(d.role IS DISTINCT FROM 'mention') FROM record_drugs d "
                 "WHERE d.record_kind = 'article' AND d.record_id = CAST(articles.pmid AS VARCHAR)), true)")
+NOT_A_NOTICE = "study_design IS DISTINCT FROM 'notice'"   # notices are listed apart from new papers
 
 
 def scalar(db: Path, sql: str, params: list | None = None):
@@ -132,12 +133,16 @@ def test_whats_new_follows_the_since_date(demo_db, monkeypatch):
     week = date.today() - timedelta(days=7)
 
     def expected(since: date) -> list[int]:
+        """Rows of each table: new trials, changes, new papers, the notices listed apart (a
+        table only when there are some; the demo has a retraction notice each night), links."""
         return [scalar(demo_db, sql, [since]) for sql in (
             "SELECT count(*) FROM trials WHERE first_seen_at >= ?",
             "SELECT count(*) FROM trial_history WHERE observed_at >= ? AND field <> 'last_update_posted_date'",
-            f"SELECT count(*) FROM articles WHERE first_seen_at >= ? AND {ABOUT_A_DRUG}",
+            f"SELECT count(*) FROM articles WHERE first_seen_at >= ? AND {ABOUT_A_DRUG} AND {NOT_A_NOTICE}",
+            f"SELECT count(*) FROM articles WHERE first_seen_at >= ? AND {ABOUT_A_DRUG} AND NOT {NOT_A_NOTICE}",
             "SELECT count(DISTINCT (pmid, nct_id)) FROM article_trials WHERE first_seen_at >= ?")]
 
+    assert expected(week)[3] > 0   # night 2's retraction notice
     assert [len(df.value) for df in at.dataframe] == expected(week)
     month = date.today() - timedelta(days=30)
     ok(at.date_input(key="since").set_value(month).run())
@@ -148,7 +153,7 @@ def test_whats_new_follows_the_since_date(demo_db, monkeypatch):
 def test_whats_new_words_changes_and_pairs_as_the_digest_does(demo_db, monkeypatch):
     month = (date.today() - timedelta(days=30)).isoformat()
     at = ok(open_page(demo_db, "whats_new", monkeypatch, {"since": month}))
-    new_trials, changes, _, links = (df.value for df in at.dataframe)
+    new_trials, changes, _, _notices, links = (df.value for df in at.dataframe)
     assert set(new_trials["status"]) <= {"Recruiting", "Not yet recruiting", "Completed", "Active not recruiting",
                                          "Enrolling by invitation", "Suspended", "Terminated", "Withdrawn", "Unknown"}
     status = changes[changes["field"] == "status"]

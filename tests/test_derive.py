@@ -145,3 +145,69 @@ def feed_titles(conn) -> dict[str, str]:
 
     feed = etree.fromstring(render_atom(conn, datetime.now()))
     return {e.findtext(f"{{{ATOM}}}id"): e.findtext(f"{{{ATOM}}}title") for e in feed.findall(f"{{{ATOM}}}entry")}
+
+
+def with_links(record: PubMedRecord, links: list[tuple[str, int, str]], *, entered=None, revised=None
+               ) -> PubMedRecord:
+    """The record with CommentsCorrections (ref_type, PMID, RefSource) added, entered or revised on
+    another day."""
+    corrections = "".join(f'<CommentsCorrections RefType="{ref_type}"><RefSource>{source}</RefSource>'
+                          f'<PMID Version="1">{pmid}</PMID></CommentsCorrections>' for ref_type, pmid, source in links)
+    xml = record.xml.replace(b"</Article>", f"</Article><CommentsCorrectionsList>{corrections}"
+                                            f"</CommentsCorrectionsList>".encode())
+    return PubMedRecord(record.pmid, xml, entered or record.entrez_date, revised or entered or record.modified_date,
+                        record.publication_date)
+
+
+def test_retraction_and_correction_notices_are_listed_apart_from_new_papers(tmp_path, monkeypatch):
+    """A notice names the drug of the paper it concerns, but it is not new research on it: the
+    digest and What's new list it apart, with the paper it concerns; a notice known only by its
+    link (no publication type, a title that says nothing) is one too, and retag derives the same."""
+    from streamlit.testing.v1 import AppTest
+
+    from flows.digest import build_digest, render_markdown
+    from tests.test_dashboard import APP, PAGES, ok
+
+    settings = Settings(db_path=tmp_path / "w.duckdb", data_dir=tmp_path, workers=1)
+    paper = article(31_000_002, *TRIAL)
+    retraction = with_links(article(31_000_099, "Retraction: " + TRIAL[0], "",
+                                    [("D016440", "Retraction of Publication")]),
+                            [("RetractionOf", 31_000_002, "J Psych. 2026;1:1")], entered=TODAY)
+    erratum = with_links(article(31_000_098, "Statement.", "The dose of esketamine in Table 2 was 56 mg.", []),
+                         [("ErratumFor", 31_000_002, "J Psych. 2026;1:1")], entered=TODAY)
+    retracted = with_links(paper, [("RetractionIn", 31_000_099, "J Psych. 2026;2:2")], revised=TODAY)
+    shown = "SELECT pmid, study_design, study_design_source FROM articles ORDER BY pmid"
+    with PubMedStandIn([paper]) as pubmed, CtGovStandIn([]) as ctgov, open_warehouse(settings.db_path) as conn:
+        served = settings.with_overrides(pubmed_url=pubmed.url, ctgov_url=ctgov.url)
+        pipeline.ingest_source(conn, served, "pubmed", pipeline.Window("full"), catalogue=Catalogue.load(),
+                               progress=lambda _: None, today=TODAY)
+        pubmed.add([retraction, erratum, retracted])
+        summary = pipeline.ingest_source(conn, served, "pubmed", pipeline.Window("since", TODAY - timedelta(days=2)),
+                                         catalogue=Catalogue.load(), progress=lambda _: None, today=TODAY)
+        digest = render_markdown(build_digest(conn, [summary.run_id], datetime.now()))
+        designs = conn.execute(shown).fetchall()
+        conn.execute("UPDATE articles SET study_design = NULL, study_design_source = NULL, derivation_version = 'old'")
+        rederive(conn, everything=False, catalogue=Catalogue.load(), progress=lambda _: None)
+        designs_again = conn.execute(shown).fetchall()
+        conn.execute("CHECKPOINT")
+
+    assert designs == [(31_000_002, "randomized controlled trial", "publication type"),
+                       (31_000_098, "notice", "correction link"), (31_000_099, "notice", "publication type")]
+    assert designs_again == designs
+    assert "## New papers (0)" in digest
+    notices = digest.split("## New retraction, correction and concern notices (2)", 1)[1].split("\n## ", 1)[0]
+    concerns = f"concerns [PMID 31000002](https://pubmed.ncbi.nlm.nih.gov/31000002/) {TRIAL[0]}"
+    assert f"[PMID 31000099](https://pubmed.ncbi.nlm.nih.gov/31000099/) retraction: Retraction: {TRIAL[0]} — {concerns}" \
+        in notices
+    assert f"[PMID 31000098](https://pubmed.ncbi.nlm.nih.gov/31000098/) erratum: Statement. — {concerns}" in notices
+    assert "## Retracted since the last run (1)" in digest and "⚠ [PMID 31000002]" in digest
+
+    monkeypatch.setenv("TRIALWATCH_DB", str(settings.db_path))
+    at = AppTest.from_file(str(APP), default_timeout=60)
+    at.run()
+    whats_new = ok(at.switch_page(PAGES["whats_new"]).run())
+    whats_new = ok(whats_new.radio(key="since_mode").set_value("date").run())   # since a week ago: both nights
+    assert next(m.value for m in whats_new.metric if m.label == "New papers") == "1"   # the trial paper only
+    assert any("Retraction, correction and concern notices (2)" in m.value for m in whats_new.markdown)
+    tables = [set(frame.value["pmid"]) for frame in whats_new.dataframe if "pmid" in frame.value.columns]
+    assert {"31000002"} in tables and {"31000098", "31000099"} in tables   # new papers; the notices apart

@@ -280,15 +280,20 @@ def test_whats_new_since_the_last_run_shows_exactly_what_the_latest_run_stored(d
         papers = {str(pmid) for (pmid,) in conn.execute(
             "SELECT pmid FROM articles a WHERE list_contains(?, first_run_id) AND coalesce((SELECT bool_or(d.role "
             "IS DISTINCT FROM 'mention') FROM record_drugs d WHERE d.record_kind = 'article' "
-            "AND d.record_id = CAST(a.pmid AS VARCHAR)), true)", [runs]).fetchall()}
+            "AND d.record_id = CAST(a.pmid AS VARCHAR)), true) AND study_design IS DISTINCT FROM 'notice'",
+            [runs]).fetchall()}
+        notices = {str(pmid) for (pmid,) in conn.execute(
+            "SELECT pmid FROM articles WHERE list_contains(?, first_run_id) AND study_design = 'notice'",
+            [runs]).fetchall()}
         changes = conn.execute("SELECT count(*) FROM trial_history WHERE list_contains(?, run_id) "
                                "AND field <> 'last_update_posted_date'", [runs]).fetchone()[0]
         links = conn.execute("SELECT count(DISTINCT (pmid, nct_id)) FROM article_trials WHERE list_contains(?, run_id)",
                              [runs]).fetchone()[0]
         everything = conn.execute("SELECT count(*) FROM trials").fetchone()[0]
-    new_trials, trial_changes, new_papers, new_links = (df.value for df in at.dataframe)
+    new_trials, trial_changes, new_papers, listed_notices, new_links = (df.value for df in at.dataframe)
     assert trials and set(new_trials["nct_id"]) == trials and len(new_trials) == len(trials) < everything
     assert set(new_papers["pmid"].astype(str)) == papers and len(new_papers) == len(papers)
+    assert notices and set(listed_notices["pmid"].astype(str)) == notices   # apart from the new papers
     assert (len(trial_changes), len(new_links)) == (changes, links)
     assert any("What the last run brought" in c.value for c in at.caption)
 

@@ -64,8 +64,11 @@ def test_second_night_asks_only_for_the_new_window_and_reports_the_changes(tmp_p
         new_papers = conn.execute("SELECT pmid FROM articles WHERE first_run_id = ?", [second[0].run_id]).fetchall()
         mention_only = conn.execute(
             "SELECT record_id FROM record_drugs WHERE record_kind = 'article' AND CAST(record_id AS BIGINT) "
-            "IN (SELECT pmid FROM articles WHERE first_run_id = ?) GROUP BY record_id "
+            "IN (SELECT pmid FROM articles WHERE first_run_id = ? AND study_design IS DISTINCT FROM 'notice') "
+            "GROUP BY record_id "
             "HAVING bool_and(role IS NOT DISTINCT FROM 'mention')", [second[0].run_id]).fetchall()
+        notices = conn.execute("SELECT pmid FROM articles WHERE first_run_id = ? AND study_design = 'notice'",
+                               [second[0].run_id]).fetchall()
     assert changed and new_trials and new_papers
 
     digest = (settings.data_dir / "digests" / "latest.md").read_text()
@@ -73,7 +76,9 @@ def test_second_night_asks_only_for_the_new_window_and_reports_the_changes(tmp_p
         assert nct in digest
     assert "**status** " in digest and "overall_status" not in digest   # human labels, not column names
     # every new paper, linked to a trial or not: about a drug first, those that only mention one last
-    assert f"## New papers ({len(new_papers) - len(mention_only)})" in digest
+    # a retraction notice is not new research: listed apart (the world's night 2 has one)
+    assert f"## New papers ({len(new_papers) - len(mention_only) - len(notices)})" in digest
+    assert notices and f"## New retraction, correction and concern notices ({len(notices)})" in digest
     assert mention_only and f"## New papers that only mention a catalogue drug ({len(mention_only)})" in digest
     assert all(f"[PMID {pmid}]" in digest for (pmid,) in new_papers)
 

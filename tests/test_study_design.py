@@ -46,7 +46,11 @@ OBS = ("D064888", "Observational Study")
     ([LETTER], "letter"),
     ([COMMENT], "comment"),
     ([("D016433", "News")], "other"),
+    ([JOURNAL, ("D016425", "Published Erratum")], "notice"),
+    ([("D016440", "Retraction of Publication")], "notice"),
+    ([(None, "Expression of Concern")], "notice"),
     # precedence
+    ([("D016440", "Retraction of Publication"), RCT], "notice"),   # about a trial, not one
     ([REVIEW, SR, MA], "meta-analysis"),
     ([REVIEW, SR], "systematic review"),
     ([SR, RCT], "systematic review"),
@@ -72,6 +76,31 @@ def test_journal_article_alone_falls_back_to_text():
     record = {"title": "A double-blind trial of ketamine", "publication_types": pt(JOURNAL, (
         "D013485", "Research Support, Non-U.S. Gov't"), ("D003160", "Comparative Study"))}
     assert study_design(record) == ("randomized controlled trial", "text")
+
+
+def test_a_notice_link_makes_a_notice_whatever_its_title_says():
+    """PMID 400964 in the corpus is titled "Statement."; its RetractionOf link says what it is."""
+    record = {"title": "A double-blind trial of ketamine", "publication_types": pt(JOURNAL),
+              "comments_corrections": [{"ref_type": "RetractionOf", "ref_pmid": 1, "ref_source": "x"}]}
+    assert study_design(record) == ("notice", "correction link")
+    cited = {**record, "comments_corrections": [{"ref_type": "ErratumIn", "ref_pmid": 2, "ref_source": "y"}]}
+    assert study_design(cited) == ("randomized controlled trial", "text")   # has an erratum; is not one
+
+
+@pytest.mark.parametrize(("title", "expected"), [
+    ("Retraction: Rapid reduction of anxiety with midomafetamine", "notice"),
+    ("Retraction notice to “Ketamine for depression”", "notice"),
+    ("Erratum.", "notice"),
+    ("[Erratum]", "notice"),
+    ("Correction to: Esketamine nasal spray in adolescents", "notice"),
+    ("Corrigendum", "notice"),
+    ("Expression of Concern: Psilocybin for smoking cessation", "notice"),
+    ("Correction of hypokalaemia during ketamine infusion", "other"),
+    ("Correction for multiple comparisons in psilocybin trials", "other"),
+    ("Retraction of the gingiva after MDMA use", "other"),
+])
+def test_a_notice_names_itself_in_its_title(title, expected):
+    assert sd.text_design({"title": title}) == expected
 
 
 def test_missing_fields_are_other():

@@ -97,14 +97,17 @@ feed = feed.assign(title=feed["title"].where(~feed["retracted"], "⚠ RETRACTED 
 changes = _readable_changes(data.trial_changes_since(since, tuple(drug_keys)))
 new_trials = feed[feed["kind"] == "new trial"].rename(
     columns={"record_id": "nct_id", "detail": "status", "seen_at": "first_seen"})
-new_papers = feed[feed["kind"] == "new paper"].rename(
+new_papers = feed[(feed["kind"] == "new paper") & ~feed["notice"]].rename(
     columns={"record_id": "pmid", "detail": "journal", "seen_at": "first_seen"})
+notices = feed[feed["notice"]].rename(columns={"record_id": "pmid", "detail": "journal", "seen_at": "first_seen"})
 new_links = feed[feed["kind"] == "new link"].rename(
     columns={"record_id": "link", "title": "paper_title", "detail": "evidence", "seen_at": "first_seen"})
 new_trials = new_trials.assign(page="trials?nct=" + new_trials["nct_id"],
                                status=new_trials["status"].map(labels.status_label))[
     ["nct_id", "page", "title", "status", "drugs", "first_seen"]]
 new_papers = new_papers.assign(page="literature?pmid=" + new_papers["pmid"])[
+    ["pmid", "page", "title", "journal", "drugs", "first_seen"]]
+notices = notices.assign(page="literature?pmid=" + notices["pmid"])[
     ["pmid", "page", "title", "journal", "drugs", "first_seen"]]
 new_links = _one_row_per_pair(new_links[["link", "paper_title", "evidence", "drugs", "first_seen"]])
 
@@ -124,6 +127,10 @@ with tabs[1]:
     ui.table(changes, "trial-changes", key="changes", column_config=ui.link_columns(url="Registry"))
 with tabs[2]:
     ui.table(new_papers, "new-papers", key="new-papers", column_config=page_link)
+    if not notices.empty:
+        st.markdown(f"**Retraction, correction and concern notices ({len(notices):,})** — about other papers, "
+                    "so not counted as new papers (a retracted paper is marked ⚠ wherever it is listed)")
+        ui.table(notices, "new-notices", key="new-notices", column_config=page_link)
 with tabs[3]:
     st.caption("databank: the paper names the trial in PubMed's DataBankList · abstract: the NCT id is in "
                "its title or abstract · ctgov_reference: the registry lists the paper.")
