@@ -121,7 +121,7 @@ GROUPED_DRUG_CONDITION_COUNTS = """
     SELECT d.drug, c.condition_group_label AS condition, list_position(CAST($groups AS VARCHAR[]), c.condition_group) AS rank,
            CASE c.record_kind WHEN 'trial' THEN 'trials' ELSE 'papers' END AS records, count(DISTINCT c.record_id) AS n
     FROM condition_rows c JOIN record_drugs d ON d.record_kind = c.record_kind AND d.record_id = c.record_id
-    WHERE c.levels_up = 0
+    WHERE c.levels_up = 0 AND d.role IS DISTINCT FROM 'mention'   -- papers about the drug
     GROUP BY ALL
 ), top AS (
     SELECT condition FROM counts GROUP BY condition ORDER BY min(rank) NULLS LAST, condition LIMIT $top
@@ -173,18 +173,26 @@ SELECT d.drug, t.overall_status AS status, count(*) AS trials
 FROM record_drugs d JOIN live_trials t ON d.record_kind = 'trial' AND d.record_id = t.nct_id
 GROUP BY ALL ORDER BY ALL
 """
+# Papers about each drug, and apart those that only mention it (an anaesthetic, a background name).
 PAPERS_BY_DRUG = """
-SELECT d.drug, count(*) AS papers
+SELECT d.drug, count(*) FILTER (WHERE d.role IS DISTINCT FROM 'mention') AS papers,
+       count(*) FILTER (WHERE d.role = 'mention') AS mentions
 FROM record_drugs d JOIN live_articles a ON d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)
 GROUP BY ALL ORDER BY ALL
 """
 # What's new counts as the digest does: a paper↔trial pair once (new_since has a row per
-# evidence), and no "last update posted" changes (the registry's date moves with every edit; a
-# trial change's detail is "<field>: <old> → <new>").
+# evidence), no "last update posted" changes (the registry's date moves with every edit; a
+# trial change's detail is "<field>: <old> → <new>"), and new papers about a drug (not those that
+# only mention one, nor retraction / correction notices).
 NEW_SINCE_COUNTS = """
 SELECT kind, CASE kind WHEN 'new link' THEN count(DISTINCT record_id) ELSE count(*) END AS n
-FROM new_since(CAST($since AS TIMESTAMP))
+FROM new_since(CAST($since AS TIMESTAMP)) n
 WHERE NOT (kind = 'trial change' AND starts_with(detail, 'last_update_posted_date:'))
+  AND NOT (kind = 'new paper' AND (
+      coalesce((SELECT any_value(a.study_design = 'notice') FROM articles a
+                WHERE CAST(a.pmid AS VARCHAR) = n.record_id), false)
+      OR NOT coalesce((SELECT bool_or(d.role IS DISTINCT FROM 'mention') FROM record_drugs d
+                       WHERE d.record_kind = 'article' AND d.record_id = n.record_id), true)))
 GROUP BY kind
 """
 DRUG_CONDITION_COUNTS = """
@@ -196,6 +204,7 @@ DRUG_CONDITION_COUNTS = """
     SELECT d.drug, c.condition, 'papers' AS records, count(DISTINCT c.pmid) AS n
     FROM article_conditions c
     JOIN record_drugs d ON d.record_kind = 'article' AND d.record_id = CAST(c.pmid AS VARCHAR)
+                           AND d.role IS DISTINCT FROM 'mention'   -- papers about the drug
     GROUP BY ALL
 ), top AS (
     SELECT condition FROM counts GROUP BY condition ORDER BY sum(n) DESC, condition LIMIT $top
@@ -211,7 +220,7 @@ GROUP BY ALL ORDER BY ALL
 PAPERS_BY_DRUG_AND_YEAR = """
 SELECT d.drug, a.pub_year AS year, count(*) AS papers
 FROM record_drugs d JOIN live_articles a ON d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)
-WHERE a.pub_year IS NOT NULL
+WHERE a.pub_year IS NOT NULL AND d.role IS DISTINCT FROM 'mention'   -- papers about the drug
 GROUP BY ALL ORDER BY ALL
 """
 

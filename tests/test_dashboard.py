@@ -107,12 +107,18 @@ def test_overview_headline_counts_match_the_warehouse(demo_db, monkeypatch):
     metrics = [(m.label, m.value) for m in at.metric]
     for drug in ("ketamine", "psilocybin", "mdma"):
         trials = scalar(demo_db, "SELECT count(*) FROM record_drugs WHERE record_kind = 'trial' AND drug = ?", [drug])
-        papers = scalar(demo_db, "SELECT count(*) FROM record_drugs WHERE record_kind = 'article' AND drug = ?",
-                        [drug])
+        papers = scalar(demo_db, "SELECT count(*) FROM record_drugs WHERE record_kind = 'article' AND drug = ? "
+                                 "AND role = 'subject'", [drug])   # about the drug, not only mentioning it
+        mentions = scalar(demo_db, "SELECT count(*) FROM record_drugs WHERE record_kind = 'article' AND drug = ? "
+                                   "AND role = 'mention'", [drug])
         assert ("Trials", f"{trials:,}") in metrics and ("Papers", f"{papers:,}") in metrics
+        assert f"{mentions:,} more papers only mention it" in texts(at)
+    assert scalar(demo_db, "SELECT count(*) FROM record_drugs WHERE drug = 'ketamine' AND role = 'mention'") > 0
     week = date.today() - timedelta(days=7)
     new_trials = scalar(demo_db, "SELECT count(*) FROM trials WHERE first_seen_at >= ?", [week])
-    new_papers = scalar(demo_db, "SELECT count(*) FROM articles WHERE first_seen_at >= ?", [week])
+    # as What's new counts them by default: about a drug, notices apart
+    new_papers = scalar(demo_db, f"SELECT count(*) FROM articles WHERE first_seen_at >= ? AND {ABOUT_A_DRUG} "
+                                 f"AND {NOT_A_NOTICE}", [week])
     changes = scalar(demo_db, "SELECT count(*) FROM trial_history WHERE observed_at >= ? "
                               "AND field <> 'last_update_posted_date'", [week])
     pairs = scalar(demo_db, "SELECT count(DISTINCT (pmid, nct_id)) FROM article_trials WHERE first_seen_at >= ?",

@@ -8,11 +8,13 @@ from dashboard import charts, data, ui
 ACTIVE = {"NOT_YET_RECRUITING", "RECRUITING", "ENROLLING_BY_INVITATION", "ACTIVE_NOT_RECRUITING"}
 
 st.title("Overview")
-st.caption("Trials registered on ClinicalTrials.gov and papers in PubMed, per drug.")
+st.caption("Trials registered on ClinicalTrials.gov and papers in PubMed about each drug (papers that only "
+           "mention it — e.g. ketamine as an anaesthetic in an animal study — are counted apart).")
 
 drug_keys = data.drugs()
 status = data.trials_by_drug_and_status()
-papers = data.papers_by_drug().set_index("drug")["papers"]
+by_drug = data.papers_by_drug().set_index("drug")
+papers, mentions = by_drug["papers"], by_drug["mentions"]
 
 columns = st.columns(max(len(drug_keys), 1))
 for column, drug in zip(columns, drug_keys):
@@ -24,7 +26,8 @@ for column, drug in zip(columns, drug_keys):
         left.metric("Trials", f"{int(rows['trials'].sum()):,}")
         right.metric("Papers", f"{int(papers.get(drug, 0)):,}")
         st.caption(f"{sum(n for s, n in by_status.items() if s in ACTIVE):,} active or upcoming · "
-                   f"{by_status.get('RECRUITING', 0):,} recruiting · {by_status.get('COMPLETED', 0):,} completed")
+                   f"{by_status.get('RECRUITING', 0):,} recruiting · {by_status.get('COMPLETED', 0):,} completed"
+                   f" · {int(mentions.get(drug, 0)):,} more papers only mention it")
 
 st.subheader("New this week")
 since = ui.week_ago()
@@ -32,7 +35,9 @@ new = data.new_since_counts(since)
 cols = st.columns(4)
 for column, (kind, label) in zip(cols, [("new trial", "New trials"), ("trial change", "Trial changes"),
                                         ("new paper", "New papers"), ("new link", "New paper↔trial links")]):
-    column.metric(label, f"{new.get(kind, 0):,}")
+    column.metric(label, f"{new.get(kind, 0):,}",
+                  help="About a catalogue drug, as What's new shows by default: not papers that only mention "
+                       "one, nor retraction or correction notices." if kind == "new paper" else None)
 st.page_link("views/whats_new.py", label=f"Everything new since {since:%d %b %Y}", icon=":material/arrow_forward:")
 
 st.subheader("Trials by status")
