@@ -185,8 +185,9 @@ WITH mentioning AS (   -- papers that only mention catalogue drugs: every drug o
     QUALIFY row_number() OVER (PARTITION BY drug, grp, with_mentions ORDER BY seen_at DESC, entry_id) <= ?
 ), papers AS (
     SELECT v.pmid,
-           CASE WHEN v.retracted THEN '⚠ RETRACTED — ' ELSE '' END || 'New paper: ' || coalesce(v.title, 'PMID ' || v.pmid)
-               AS title,
+           CASE WHEN v.retracted THEN '⚠ RETRACTED — ' ELSE '' END
+               || CASE WHEN v.study_design = 'notice' THEN 'Notice about another paper: ' ELSE 'New paper: ' END
+               || coalesce(v.title, 'PMID ' || v.pmid) AS title,
            'PMID ' || v.pmid || ' — ' || coalesce(v.journal, v.book_title, 'no journal') || '; '
                || coalesce(v.study_design, 'design not known') || ' ('
                || CASE WHEN len(v.subject_drugs) = 0 AND len(v.drugs) > 0

@@ -189,6 +189,7 @@ def test_retraction_and_correction_notices_are_listed_apart_from_new_papers(tmp_
         conn.execute("UPDATE articles SET study_design = NULL, study_design_source = NULL, derivation_version = 'old'")
         rederive(conn, everything=False, catalogue=Catalogue.load(), progress=lambda _: None)
         designs_again = conn.execute(shown).fetchall()
+        feed = feed_titles(conn)
         conn.execute("CHECKPOINT")
 
     assert designs == [(31_000_002, "randomized controlled trial", "publication type"),
@@ -201,6 +202,8 @@ def test_retraction_and_correction_notices_are_listed_apart_from_new_papers(tmp_
         in notices
     assert f"[PMID 31000098](https://pubmed.ncbi.nlm.nih.gov/31000098/) erratum: Statement. — {concerns}" in notices
     assert "## Retracted since the last run (1)" in digest and "⚠ [PMID 31000002]" in digest
+    assert feed["tag:trialwatch,2026:paper/31000099/new"] == "Notice about another paper: Retraction: " + TRIAL[0]
+    assert feed["tag:trialwatch,2026:paper/31000002/new"] == "⚠ RETRACTED — New paper: " + TRIAL[0]
 
     monkeypatch.setenv("TRIALWATCH_DB", str(settings.db_path))
     at = AppTest.from_file(str(APP), default_timeout=60)
