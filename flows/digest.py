@@ -37,7 +37,7 @@ RECORD_GROUPS = """
     WHERE c.record_id IN (SELECT record_id FROM new) GROUP BY ALL
 )
 """
-# New trials by drug, randomised ones first.
+# New trials by drug, randomised ones first, with their design (allocation, masking, comparator).
 NEW_TRIALS = """
 WITH new AS (
     SELECT t.nct_id, t.nct_id AS record_id, t.brief_title, t.overall_status, array_to_string(t.phases, '/') AS phase,
@@ -45,10 +45,11 @@ WITH new AS (
     FROM live_trials t LEFT JOIN record_drugs d ON d.record_kind = 'trial' AND d.record_id = t.nct_id
     WHERE list_contains(?, t.first_run_id) GROUP BY ALL
 )""" + RECORD_GROUPS + """
-SELECT n.nct_id, n.brief_title, n.overall_status, n.phase, n.drugs, coalesce(g.groups, [])
+SELECT n.nct_id, n.brief_title, n.overall_status, n.phase, n.drugs, coalesce(g.groups, []),
+       s.allocation, s.masking, s.comparator, coalesce(s.comparator_interventions, [])
 FROM new n
 LEFT JOIN record_groups g ON g.record_kind = 'trial' AND g.record_id = n.nct_id
-LEFT JOIN designs s ON s.nct_id = n.nct_id
+LEFT JOIN v_trial_design s ON s.nct_id = n.nct_id
 ORDER BY n.drugs[1] NULLS LAST, coalesce(s.allocation, '') <> 'RANDOMIZED', n.nct_id
 """
 # Meaningful changes: not the registry's own "last update posted" churn, and results posting
@@ -273,6 +274,29 @@ def _groups(groups) -> str:
     return f" · {', '.join(groups)}" if groups else ""
 
 
+def _new_trial_line(nct, title, status, phase, drugs, groups, allocation, masking, comparator,
+                    comparator_interventions) -> str:
+    design = _design_words(allocation, masking, comparator, comparator_interventions)
+    return (f"- {_trial_link(nct)} {_md(title)} — {code_label(status)}, {phase_label(phase)}"
+            f"{'; ' + design if design else ''} ({', '.join(drugs) or 'drug not named'}{_groups(groups)})")
+
+
+def _design_words(allocation, masking, comparator, comparator_interventions) -> str:
+    """'randomized, quadruple-masked, vs placebo (Saline)': what a researcher asks of a new trial
+    first. Registry codes as AACT keeps them; 'none' comparator and NA allocation say nothing."""
+    words = []
+    if allocation in ("RANDOMIZED", "NON_RANDOMIZED"):
+        words.append(code_label(allocation).lower().replace(" ", "-"))
+    if masking == "NONE":
+        words.append("open label")
+    elif masking:
+        words.append(f"{masking.lower()}-masked")
+    if comparator and comparator != "none":
+        names = ", ".join(comparator_interventions[:2])
+        words.append(f"vs {comparator}" + (f" ({_md(names)})" if names else ""))
+    return ", ".join(words)
+
+
 def _trial_link(nct: str) -> str:
     return f"[{nct}](https://clinicaltrials.gov/study/{nct})"
 
@@ -316,9 +340,7 @@ def render_markdown(digest: Digest, *, limit: int | None = None, full_digest: st
                 lambda pmid, title, notice: f"- ⚠ [PMID {pmid}](https://pubmed.ncbi.nlm.nih.gov/{pmid}/) {_md(title)}"
                                             + (f" — retraction: {_md(notice)}" if notice else ""))
     section("New papers", digest.new_papers, _new_paper_line)
-    section("New trials", digest.new_trials,
-            lambda nct, title, status, phase, drugs, groups: f"- {_trial_link(nct)} {_md(title)} — "
-            f"{code_label(status)}, {phase_label(phase)} ({', '.join(drugs) or 'drug not named'}{_groups(groups)})")
+    section("New trials", digest.new_trials, _new_trial_line)
     if digest.results_posted:
         section("Results posted", digest.results_posted,
                 lambda nct, title, phase, posted: f"- {_trial_link(nct)} {_md(title)} — {phase_label(phase)}"

@@ -69,6 +69,9 @@ def test_second_night_asks_only_for_the_new_window_and_reports_the_changes(tmp_p
             "HAVING bool_and(role IS NOT DISTINCT FROM 'mention')", [second[0].run_id]).fetchall()
         notices = conn.execute("SELECT pmid FROM articles WHERE first_run_id = ? AND study_design = 'notice'",
                                [second[0].run_id]).fetchall()
+        designs = conn.execute("SELECT nct_id, allocation, masking, comparator FROM v_trial_design "
+                               "WHERE nct_id IN (SELECT nct_id FROM trials WHERE first_run_id = ?)",
+                               [second[1].run_id]).fetchall()
     assert changed and new_trials and new_papers
 
     digest = (settings.data_dir / "digests" / "latest.md").read_text()
@@ -81,6 +84,15 @@ def test_second_night_asks_only_for_the_new_window_and_reports_the_changes(tmp_p
     assert notices and f"## New retraction, correction and concern notices ({len(notices)})" in digest
     assert mention_only and f"## New papers that only mention a catalogue drug ({len(mention_only)})" in digest
     assert all(f"[PMID {pmid}]" in digest for (pmid,) in new_papers)
+    # each new trial's line says how it is designed: randomised? masked? against what?
+    section = digest.split("## New trials (", 1)[1].split("\n## ", 1)[0]
+    lines = {line.split("]", 1)[0][3:]: line for line in section.splitlines() if line.startswith("- [NCT")}
+    assert len(designs) == len(new_trials)
+    for nct, allocation, masking, comparator in designs:
+        line = lines[nct]
+        assert (allocation == "RANDOMIZED") == ("; randomized" in line), line
+        assert masking is None or (("open label" in line) if masking == "NONE" else f"{masking.lower()}-masked" in line)
+        assert (comparator in (None, "none")) or f"vs {comparator}" in line, line
 
     feed = etree.fromstring((settings.data_dir / "feeds" / "new.xml").read_bytes())
     assert feed.tag == f"{ATOM}feed" and feed.findtext(f"{ATOM}id") and feed.findtext(f"{ATOM}updated")
