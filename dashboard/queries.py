@@ -180,6 +180,12 @@ SELECT d.drug, count(*) FILTER (WHERE d.role IS DISTINCT FROM 'mention') AS pape
 FROM record_drugs d JOIN live_articles a ON d.record_kind = 'article' AND d.record_id = CAST(a.pmid AS VARCHAR)
 GROUP BY ALL ORDER BY ALL
 """
+# Of a new_since row `n` that is a new paper: is it about a catalogue drug (not every drug it names
+# only mentioned), and is it a retraction / correction notice? What's new and its counts share them.
+NEW_PAPER_ABOUT_A_DRUG = """coalesce((SELECT bool_or(d.role IS DISTINCT FROM 'mention') FROM record_drugs d
+          WHERE d.record_kind = 'article' AND d.record_id = n.record_id), true)"""
+NEW_PAPER_IS_NOTICE = """coalesce((SELECT any_value(a.study_design = 'notice') FROM articles a
+          WHERE CAST(a.pmid AS VARCHAR) = n.record_id), false)"""
 # What's new counts as the digest does: a paper↔trial pair once (new_since has a row per
 # evidence), no "last update posted" changes (the registry's date moves with every edit; a
 # trial change's detail is "<field>: <old> → <new>"), and new papers about a drug (not those that
@@ -188,11 +194,7 @@ NEW_SINCE_COUNTS = """
 SELECT kind, CASE kind WHEN 'new link' THEN count(DISTINCT record_id) ELSE count(*) END AS n
 FROM new_since(CAST($since AS TIMESTAMP)) n
 WHERE NOT (kind = 'trial change' AND starts_with(detail, 'last_update_posted_date:'))
-  AND NOT (kind = 'new paper' AND (
-      coalesce((SELECT any_value(a.study_design = 'notice') FROM articles a
-                WHERE CAST(a.pmid AS VARCHAR) = n.record_id), false)
-      OR NOT coalesce((SELECT bool_or(d.role IS DISTINCT FROM 'mention') FROM record_drugs d
-                       WHERE d.record_kind = 'article' AND d.record_id = n.record_id), true)))
+  AND NOT (kind = 'new paper' AND (""" + NEW_PAPER_IS_NOTICE + " OR NOT " + NEW_PAPER_ABOUT_A_DRUG + """))
 GROUP BY kind
 """
 DRUG_CONDITION_COUNTS = """
@@ -230,14 +232,12 @@ NEW_SINCE_FEED = """
 SELECT kind, record_id, title, detail, seen_at, drugs, about_drug, retracted, notice FROM (
     SELECT n.kind, n.record_id, n.title, n.detail, n.seen_at,
            -- a new paper is about a drug unless every drug it names is only mentioned
-           n.kind <> 'new paper' OR coalesce((SELECT bool_or(d.role IS DISTINCT FROM 'mention') FROM record_drugs d
-                                              WHERE d.record_kind = 'article' AND d.record_id = n.record_id), true)
+           n.kind <> 'new paper' OR """ + NEW_PAPER_ABOUT_A_DRUG + """
                AS about_drug,
            n.kind = 'new paper' AND coalesce((SELECT any_value(a.retracted) FROM articles a
                                               WHERE CAST(a.pmid AS VARCHAR) = n.record_id), false) AS retracted,
            -- a retraction, erratum or expression-of-concern notice is listed apart from new research
-           n.kind = 'new paper' AND coalesce((SELECT any_value(a.study_design = 'notice') FROM articles a
-                                              WHERE CAST(a.pmid AS VARCHAR) = n.record_id), false) AS notice,
+           n.kind = 'new paper' AND """ + NEW_PAPER_IS_NOTICE + """ AS notice,
            coalesce((SELECT list(DISTINCT d.drug ORDER BY d.drug) FROM record_drugs d
                      WHERE (n.kind IN ('new trial', 'trial change')
                             AND d.record_kind = 'trial' AND d.record_id = n.record_id)
