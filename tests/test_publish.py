@@ -104,6 +104,32 @@ def test_a_crashed_load_publishes_nothing_and_the_next_run_resumes_it(tmp_path):
     assert count(db, "publications") == 2
 
 
+def test_commits_of_a_killed_load_kept_only_in_its_log_are_resumed_and_published(tmp_path):
+    """The working copy is checkpointed only when it is published: a commit far past DuckDB's
+    16 MB auto-checkpoint stays in the log, and a run killed after it loses none of it."""
+    db = tmp_path / "tw.duckdb"
+    with writing(db):
+        pass
+    crash = textwrap.dedent("""
+        import os, sys
+        from pathlib import Path
+        from warehouse.publish import writing
+        with writing(Path(sys.argv[1])) as conn:
+            conn.execute("INSERT INTO ingest_runs (run_id, source, mode, started_at, status) "
+                         "SELECT 'run-' || i || repeat('x', 1000), 'pubmed', 'full', now(), 'succeeded' "
+                         "FROM range(40000) t(i)")
+            os.kill(os.getpid(), 9)
+    """)
+    result = subprocess.run([sys.executable, "-c", crash, str(db)], cwd=REPO)
+    assert result.returncode == -9
+    wal = staging_path(db).with_name(staging_path(db).name + ".wal")
+    assert wal.stat().st_size > 30_000_000          # ~40 MB of commits, not checkpointed
+    with writing(db) as conn:                      # resumes the staging copy, log replayed
+        assert conn.execute(COUNT["ingest_runs"]).fetchall()[0][0] == 40_000
+    assert count(db, "ingest_runs") == 40_000
+    assert not wal.exists()
+
+
 def test_a_full_disk_during_a_load_leaves_the_published_warehouse_intact(tmp_path):
     db = tmp_path / "tw.duckdb"
     with writing(db):

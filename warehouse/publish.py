@@ -9,6 +9,11 @@ a process holding it read-only blocks writers too. So the load never writes the 
 3. run the whole load against the staging copy;
 4. CHECKPOINT, close, fsync, and `os.replace` it over the published path.
 
+The staging copy is checkpointed once, there: until then its commits stay in its write-ahead
+log (durable, replayed when a killed run's copy is resumed). DuckDB by default checkpoints
+whenever the log passes 16 MB, and each checkpoint rewrites the tables' indexes: 20 of them cost
+a 50k-record replay ~3 s (docs/benchmarks.md).
+
 Readers (the dashboard, an analyst's `read_only=True` connection) never see a half-finished load:
 a connection opened before the swap keeps reading the old file, whole, until it reconnects; one
 opened after sees the new load, whole.
@@ -46,6 +51,7 @@ UPDATE ingest_runs SET status = 'failed', finished_at = ?,
 WHERE status = 'running'
 """
 NO_SPACE = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+CHECKPOINT_ONLY_AT_PUBLICATION = "SET checkpoint_threshold = '1TB'"
 
 
 def staging_path(db_path: Path) -> Path:
@@ -181,6 +187,7 @@ def writing(db_path: Path, *, fresh: bool = False) -> Iterator[duckdb.DuckDBPyCo
         try:
             how = _prepare_staging(db_path, staging, fresh)
             conn = connect(staging)
+            conn.execute(CHECKPOINT_ONLY_AT_PUBLICATION)
         except OSError as error:
             raise _explain_write_failure(db_path, error) from None
         try:
