@@ -39,11 +39,8 @@ from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
 
-# The version of what record_conditions says: bump when the tagger, the lexicon or the merge with
-# indexing (extract/indexed_conditions.py) changes, so `trialwatch retag` redoes stored records.
-TAGGER_VERSION = "1.4.0"
-# sha256 of the shipped conditions.toml; a test fails when the lexicon changes without a bump.
-LEXICON_SHA256 = "49cfda15b4ea0e59c2f3616597773d424b066bd3e15c50d9cccdef1578352ce8"
+from extract.tagger_version import TAGGER_VERSION
+
 CATEGORIES = (
     "mood", "anxiety", "trauma", "psychotic", "substance use", "pain", "neurological",
     "eating", "sleep", "neurodevelopmental", "other",

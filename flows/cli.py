@@ -77,7 +77,7 @@ def cmd_replay(args: argparse.Namespace, settings: Settings) -> int:
     archive_dir = find_archive(Path(args.dir) if args.dir else settings.archive_dir)
     _check_warehouse(settings)
     with job("replay", settings) as replay:
-        return _report(replay(settings, archive_dir))
+        return _report(replay(settings, archive_dir, args.tag_all))
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
@@ -254,6 +254,9 @@ def build_parser() -> OneLineParser:
 
     replay = command("replay", help="rebuild the warehouse from the raw archive (no network)")
     replay.add_argument("dir", nargs="?", help="archive folder (default: $TRIALWATCH_DATA_DIR/raw)")
+    replay.add_argument("--tag-all", action="store_true",
+                        help="tag every record again; by default a record rebuilt with the content the published "
+                             "warehouse holds keeps the tags this tagger version gave it there")
     replay.set_defaults(handler=cmd_replay)
 
     run = command("run", help="the main job: ingest, then open the dashboard",

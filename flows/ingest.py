@@ -93,9 +93,9 @@ def retag_flow(settings: Settings, everything: bool = False) -> dict[str, int]:
 
 
 @flow(name="trialwatch-replay", validate_parameters=False)
-def replay_flow(settings: Settings, archive_dir: Path) -> list[pipeline.SourceSummary]:
+def replay_flow(settings: Settings, archive_dir: Path, tag_all: bool = False) -> list[pipeline.SourceSummary]:
     """`flows.jobs.replay`: rebuild the warehouse from the raw archive and publish it."""
-    return jobs.replay(settings, archive_dir, steps=PREFECT_STEPS)
+    return jobs.replay(settings, archive_dir, tag_all, steps=PREFECT_STEPS)
 
 
 @flow(name="trialwatch-scheduled", log_prints=True)

@@ -18,12 +18,14 @@ import duckdb
 from extract.archive import RawArchive
 from extract.catalogue import Catalogue
 from extract.sources import NAMES
+from extract.tagger_version import TAGGER_VERSION
 from flows import digest, pipeline, reconcile
 from flows.settings import Settings
 from flows.workers import PageWorkers, open_workers
 from warehouse import clock
 from warehouse.db import WarehouseError
 from warehouse.publish import unpublished_run_ids, writing
+from warehouse.tag_reuse import PublishedTags, attach_published, copy_published_tags
 
 # Entries per list in the Prefect artifact (the digest files have them all): a backfill's digest
 # runs to megabytes, which Prefect refuses to publish as an event (1.5 MB) and nobody reads.
@@ -140,10 +142,25 @@ def retag_records(working: Working, everything: bool) -> dict[str, int]:
     return done
 
 
-def replay_pages(working: Working, settings: Settings, archive_dir: Path) -> list[pipeline.SourceSummary]:
-    with open_workers(settings.workers, settings.task_runner) as workers:
-        return pipeline.replay_archive(working.conn, RawArchive(archive_dir), catalogue=Catalogue.load(),
-                                       progress=progress, workers=workers)
+def replay_pages(working: Working, settings: Settings, archive_dir: Path, tag_all: bool = False
+                 ) -> list[pipeline.SourceSummary]:
+    """Replay the archive into the working copy. Records whose rebuilt content the published
+    warehouse tagged with this tagger version keep those tags instead of being tagged again
+    (warehouse/tag_reuse.py), unless `tag_all`."""
+    published = PublishedTags(frozenset(), "--tag-all") if tag_all else attach_published(
+        working.conn, settings.db_path, TAGGER_VERSION)
+    if published.reason:
+        progress(f"tagging every record ({published.reason})")
+    else:
+        progress(f"tags of unchanged records are reused from {settings.db_path} "
+                 f"({len(published.hashes):,} records tagged by tagger {TAGGER_VERSION})")
+    with open_workers(settings.workers, settings.task_runner, tagged=published.hashes) as workers:
+        summaries = pipeline.replay_archive(working.conn, RawArchive(archive_dir), catalogue=Catalogue.load(),
+                                            progress=progress, workers=workers)
+    if published.hashes:
+        reused = copy_published_tags(working.conn, TAGGER_VERSION)
+        progress(f"tags of {reused:,} unchanged records copied from the published warehouse")
+    return summaries
 
 
 @dataclass(frozen=True)
@@ -206,12 +223,13 @@ def retag(settings: Settings, everything: bool = False, *, steps: Steps = PLAIN)
         return steps.retag(Working(conn), everything)
 
 
-def replay(settings: Settings, archive_dir: Path, *, steps: Steps = PLAIN) -> list[pipeline.SourceSummary]:
+def replay(settings: Settings, archive_dir: Path, tag_all: bool = False, *, steps: Steps = PLAIN
+           ) -> list[pipeline.SourceSummary]:
     """Rebuild the warehouse from the raw archive, with no network, and publish it — only if every
     source replayed and something was replayed: a rebuild that lost a source, or found no pages,
-    must not replace the published warehouse."""
+    must not replace the published warehouse. `tag_all`: tag every record, reusing no published tags."""
     with writing(settings.db_path, fresh=True) as conn:
-        summaries = steps.replay(Working(conn), settings, archive_dir)
+        summaries = steps.replay(Working(conn), settings, archive_dir, tag_all)
         failed = [summary for summary in summaries if summary.status != "succeeded"]
         if failed:
             raise WarehouseError(f"replay of {', '.join(s.source for s in failed)} failed ({failed[0].message}); "

@@ -197,16 +197,17 @@ def load_groups(prepared: Iterable[PreparedPage | None], max_records: int | None
 def store_group(conn: duckdb.DuckDBPyConnection, group: list[PreparedPage], run_id: str,
                 summary: SourceSummary) -> None:
     """Load prepared pages of one source in one upsert, and store the tags of the records it
-    wrote (new or changed; unchanged ones keep their tags until `retag`)."""
+    wrote (new or changed; unchanged ones keep their tags until `retag`). In a replay, records
+    the workers did not tag get theirs from the published warehouse at the end (warehouse/tag_reuse.py)."""
     kind = group[0].kind
     source = BY_KIND[kind]
     batch = concat_batches(kind, [page.batch for page in group])
     counts = load_batch(conn, kind, batch, run_id=run_id,
                         deleted_ids=[pmid for page in group for pmid in page.deleted_ids],
                         rejects=[reject for page in group for reject in page.rejects])
-    if counts.stored_ids:  # stored records come from pages with records, which were tagged
-        version = next(page.tagger_version for page in group if page.tags is not None)
-        store_tags(conn, _latest_tags(group, set(counts.stored_ids)), version)
+    tagged = [page for page in group if page.tags is not None]
+    if counts.stored_ids and tagged:  # none tagged: a replay reuses every record's published tags
+        store_tags(conn, _latest_tags(tagged, set(counts.stored_ids)), tagged[0].tagger_version)
         pages = [(page.batch.column(source.key).to_pylist(), page.children) for page in group if page.children]
         if pages:  # child tables built from the pages (trials' AACT tables)
             replace_children(conn, latest_rows(pages, set(counts.stored_ids)), counts.stored_ids,
@@ -222,8 +223,9 @@ def store_group(conn: duckdb.DuckDBPyConnection, group: list[PreparedPage], run_
 
 
 def _latest_tags(group: list[PreparedPage], stored: set[str]) -> TagTables:
-    """The tags of the stored records, each from the last page that carried it (the version the
-    upsert kept)."""
+    """The tags of the stored records, each from the last page that carried tags for it (the
+    version the upsert kept, unless a later page's version of it is one whose tags a replay
+    reuses: that copy replaces these)."""
     parts, remaining = [], set(stored)
     for page in reversed(group):
         if page.tags is not None and remaining:

@@ -75,9 +75,12 @@ def tag(kind: str, records: list[dict[str, Any]], tagger: Tagger) -> list[Record
             for record, mentions in stream]
 
 
-def prepare_page(page: RawPage, catalogue: Catalogue | None = None, tagger: Tagger | None = None) -> PreparedPage:
-    """Parse → drug labels → Arrow batch, and condition tags, for one raw page. A page without
-    records (a quiet night's answer) is never tagged, so it does not build the tagger."""
+def prepare_page(page: RawPage, catalogue: Catalogue | None = None, tagger: Tagger | None = None,
+                 tagged: frozenset[str] = frozenset()) -> PreparedPage:
+    """Parse → drug labels → Arrow batch, and condition tags, for one raw page. Records whose
+    content hash is in `tagged` are not tagged (a replay copies their tags from the published
+    warehouse: warehouse/tag_reuse.py). A page with nothing to tag (a quiet night's answer)
+    does not build the tagger."""
     catalogue = catalogue or default_catalogue()
     source = SOURCES[page.source]
     payload = source.read(page.body)
@@ -93,13 +96,25 @@ def prepare_page(page: RawPage, catalogue: Catalogue | None = None, tagger: Tagg
                             parsed.skipped)
     if batch is not None:
         prepared.children = source.children(payload, set(batch.column(source.key).to_pylist()))
-    if parsed.records:
+    to_tag = _untagged(parsed.records, batch, source.key, tagged) if tagged else parsed.records
+    if to_tag:
         tagger = tagger or default_tagger()
-        prepared.tags = tag_tables(tag(kind, parsed.records, tagger), tagger.version)
+        prepared.tags = tag_tables(tag(kind, to_tag, tagger), tagger.version)
         prepared.tagger_version = tagger.version
     return prepared
 
 
-def prepare_pages(pages: list[RawPage], catalogue: Catalogue | None = None) -> list[PreparedPage]:
+def _untagged(records: list[dict[str, Any]], batch: pa.Table | None, key: str, tagged: frozenset[str]
+              ) -> list[dict[str, Any]]:
+    """The records whose stored version (the batch's, with its content hash) is not in `tagged`."""
+    if batch is None:
+        return records
+    done = {record_id for record_id, digest in zip(batch.column(key).to_pylist(),
+                                                   batch.column("content_hash").to_pylist()) if digest in tagged}
+    return [record for record in records if record.get(key) not in done]
+
+
+def prepare_pages(pages: list[RawPage], catalogue: Catalogue | None = None,
+                  tagged: frozenset[str] = frozenset()) -> list[PreparedPage]:
     """`prepare_page` over several pages: the unit of work shipped to a worker."""
-    return [prepare_page(page, catalogue) for page in pages]
+    return [prepare_page(page, catalogue, tagged=tagged) for page in pages]

@@ -13,8 +13,9 @@ import spacy
 from extract.ctgov_parser import parse_ctgov_page
 from extract.mesh import load_mesh_groups, read_tree
 from extract.pubmed_parser import iter_pubmed, parse_pubmed
+from extract.tagger_version import LEXICON_SHA256, TAGGER_VERSION
 from extract.tagger import (
-    CATEGORIES, LEXICON_SHA256, TAGGER_VERSION, Mention, Tagger, about, abstract_sections,
+    CATEGORIES, Mention, Tagger, about, abstract_sections,
     condition_spans, field_text, load_lexicon, term_variants, with_implied,
 )
 

@@ -25,7 +25,7 @@ from flows.prepare import PreparedPage, prepare_page
 from flows.settings import ConfigError, Settings, load_settings
 from flows.workers import InlineWorkers, ProcessWorkers, WorkerDied, ordered_map
 from flows.workers.dask import DaskMissing, dask_task_runner
-from tests.helpers import corpus_pubmed_records, corpus_studies, ingest_in_process, warehouse_content
+from tests.helpers import corpus_pubmed_records, corpus_studies, gunzip, ingest_in_process, warehouse_content
 from warehouse.db import open_warehouse
 from warehouse.load import build_batch, concat_batches
 
@@ -154,6 +154,19 @@ def test_prepared_pages_are_the_same_inline_and_in_a_worker_process(corpus_dir):
     assert inline.batch is not None and inline.batch.num_rows > 0
     assert remote.batch.equals(inline.batch)
     assert remote.tags.mentions.equals(inline.tags.mentions) and remote.rejects == inline.rejects
+
+
+def test_worker_processes_leave_untagged_the_records_whose_content_hash_they_were_given(corpus_dir):
+    raw = RawPage("pubmed", gunzip(corpus_dir / "pubmed" / "bulk" / "test_current_medline.xml.gz"), "xml")
+    inline = next(InlineWorkers().map([raw]))
+    first, *others = inline.batch.column("pmid").to_pylist()
+    workers = ProcessWorkers(1, tagged=frozenset(inline.batch.column("content_hash").to_pylist()[:1]))
+    try:
+        remote = next(workers.map([raw]))
+    finally:
+        workers.close()
+    assert others and remote.batch.equals(inline.batch)
+    assert remote.tags.records["record_id"].to_pylist() == [str(pmid) for pmid in others]
 
 
 @pytest.fixture(scope="module")

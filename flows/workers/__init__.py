@@ -28,8 +28,11 @@ __all__ = ["PageWorkers", "ordered_map", "InlineWorkers", "ProcessWorkers", "Wor
 
 
 @contextmanager
-def open_workers(workers: int, task_runner: str, catalogue: Catalogue | None = None) -> Iterator[PageWorkers]:
-    """The workers a run prepares its pages with, shut down when the run ends."""
+def open_workers(workers: int, task_runner: str, catalogue: Catalogue | None = None,
+                 tagged: frozenset[str] = frozenset()) -> Iterator[PageWorkers]:
+    """The workers a run prepares its pages with, shut down when the run ends. Local workers do
+    not tag records whose content hash is in `tagged` (a replay reusing published tags); Dask
+    workers tag every record (the set would travel with every task)."""
     if task_runner == "dask":
         from flows.workers.dask import TaskRunnerWorkers
 
@@ -37,9 +40,9 @@ def open_workers(workers: int, task_runner: str, catalogue: Catalogue | None = N
         return
     count = local_worker_count(workers)
     if count <= 1:
-        yield InlineWorkers(catalogue)
+        yield InlineWorkers(catalogue, tagged)
         return
-    pool = ProcessWorkers(count, catalogue)
+    pool = ProcessWorkers(count, catalogue, tagged=tagged)
     try:
         yield pool
     finally:

@@ -19,25 +19,28 @@ class InlineWorkers(PageWorkers):
 
     description = "in the main process"
 
-    def __init__(self, catalogue: Catalogue | None = None):
+    def __init__(self, catalogue: Catalogue | None = None, tagged: frozenset[str] = frozenset()):
         self.catalogue = catalogue
+        self.tagged = tagged
 
     def map(self, pages: Iterable[RawPage | None]) -> Iterator[PreparedPage | None]:
         for page in pages:
-            yield None if page is None else prepare.prepare_page(page, self.catalogue)
+            yield None if page is None else prepare.prepare_page(page, self.catalogue, tagged=self.tagged)
 
 
 _worker_catalogue: Catalogue | None = None
+_worker_tagged: frozenset[str] = frozenset()
 
 
-def _start_worker(catalogue: Catalogue) -> None:
-    """Runs once in each worker process (the tagger is built on the first page with records)."""
-    global _worker_catalogue
-    _worker_catalogue = catalogue
+def _start_worker(catalogue: Catalogue, tagged: frozenset[str]) -> None:
+    """Runs once in each worker process (the tagger is built on the first page with records to
+    tag); `tagged` is sent once per process, not with every page."""
+    global _worker_catalogue, _worker_tagged
+    _worker_catalogue, _worker_tagged = catalogue, tagged
 
 
 def _prepare_in_worker(pages: list[RawPage]) -> list[PreparedPage]:
-    return prepare.prepare_pages(pages, _worker_catalogue)
+    return prepare.prepare_pages(pages, _worker_catalogue, _worker_tagged)
 
 
 class WorkerDied(RuntimeError):
@@ -50,14 +53,15 @@ class ProcessWorkers(PageWorkers):
     deadlock. As with any spawn pool, a script that runs the pipeline needs the usual
     `if __name__ == "__main__":` guard (workers re-import the main module)."""
 
-    def __init__(self, processes: int, catalogue: Catalogue | None = None, ahead: int | None = None):
+    def __init__(self, processes: int, catalogue: Catalogue | None = None, ahead: int | None = None,
+                 tagged: frozenset[str] = frozenset()):
         self.processes = processes
         self.ahead = ahead or 2 * processes + 2
         self.description = f"in {processes} worker processes"
         self._broken = False
         self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_start_worker,
-                                         initargs=(catalogue or prepare.default_catalogue(),))
+                                         initargs=(catalogue or prepare.default_catalogue(), tagged))
         # The pool's own process table (no public way to reach it); the executor forgets it on
         # shutdown, so it is kept to kill what a broken pool leaves behind.
         self._processes = self._pool._processes
