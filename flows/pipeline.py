@@ -205,9 +205,10 @@ def store_group(conn: duckdb.DuckDBPyConnection, group: list[PreparedPage], run_
     counts = load_batch(conn, kind, batch, run_id=run_id,
                         deleted_ids=[pmid for page in group for pmid in page.deleted_ids],
                         rejects=[reject for page in group for reject in page.rejects])
-    tagged = [page for page in group if page.tags is not None]
-    if counts.stored_ids and tagged:  # none tagged: a replay reuses every record's published tags
-        store_tags(conn, _latest_tags(tagged, set(counts.stored_ids)), tagged[0].tagger_version)
+    if counts.stored_ids:
+        tagged = [page for page in group if page.tags is not None]
+        if tagged:  # none: a replay reuses every stored record's published tags
+            store_tags(conn, _latest_tags(tagged, set(counts.stored_ids)), tagged[0].tagger_version)
         pages = [(page.batch.column(source.key).to_pylist(), page.children) for page in group if page.children]
         if pages:  # child tables built from the pages (trials' AACT tables)
             replace_children(conn, latest_rows(pages, set(counts.stored_ids)), counts.stored_ids,

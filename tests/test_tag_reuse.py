@@ -7,6 +7,7 @@ import shutil
 import duckdb
 import pytest
 
+from extract.sources import SOURCES
 from flows import jobs, prepare
 from flows.settings import Settings
 from tests.helpers import corpus_pubmed_records, corpus_studies, ingest_in_process, warehouse_content
@@ -16,9 +17,15 @@ TAGGED_ARTICLES = ("SELECT record_id FROM record_tagging WHERE record_kind = 'ar
                    "AND record_id IN (SELECT record_id FROM condition_tags) ORDER BY record_id LIMIT 2")
 
 
+CHILD_ROWS = "SELECT * FROM query_table(?) ORDER BY ALL"
+
+
 def content(settings: Settings) -> tuple[dict, list]:
+    """The warehouse content (with every source's child tables, AACT's for trials) and record_tagging."""
     with duckdb.connect(str(settings.db_path), read_only=True) as conn:
-        return warehouse_content(conn), conn.execute(RECORD_TAGGING).fetchall()
+        children = {table: conn.execute(CHILD_ROWS, [table]).fetchall()
+                    for source in SOURCES.values() for table in source.child_tables}
+        return {**warehouse_content(conn), **children}, conn.execute(RECORD_TAGGING).fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +69,7 @@ def test_a_replay_over_the_published_warehouse_tags_nothing_and_builds_the_same_
     monkeypatch.setattr(prepare, "default_tagger", no_tagger)
     jobs.replay(settings, settings.archive_dir)
     assert content(settings) == built
-    assert built[0]["condition_tags"] and built[0]["record_conditions"]
+    assert built[0]["condition_tags"] and built[0]["record_conditions"] and built[0]["design_groups"]
     records = len(built[0]["articles"]) + len(built[0]["trials"])
     assert f"tags of {records:,} unchanged records copied from the published warehouse" in capsys.readouterr().err
 

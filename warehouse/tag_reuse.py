@@ -29,7 +29,7 @@ TAG_TABLE_COLUMNS = """
 SELECT database_name = current_database() AS here, table_name,
        list((column_name, data_type) ORDER BY column_index) AS columns
 FROM duckdb_columns()
-WHERE schema_name = 'main' AND table_name IN ('condition_tags', 'record_conditions', 'record_tagging')
+WHERE schema_name = 'main' AND list_contains($tables, table_name)
   AND database_name IN (current_database(), 'published')
 GROUP BY ALL
 """
@@ -98,7 +98,7 @@ def attach_published(conn: duckdb.DuckDBPyConnection, published: Path, tagger_ve
 
 def _tables_differ(conn: duckdb.DuckDBPyConnection) -> str | None:
     columns: dict[bool, dict[str, list]] = {True: {}, False: {}}
-    for here, table, table_columns in conn.execute(TAG_TABLE_COLUMNS).fetchall():
+    for here, table, table_columns in conn.execute(TAG_TABLE_COLUMNS, {"tables": list(TAG_TABLES)}).fetchall():
         columns[here][table] = table_columns
     for table in TAG_TABLES:
         if columns[False].get(table) != columns[True].get(table):
