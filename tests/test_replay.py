@@ -37,3 +37,28 @@ def test_replay_rebuilds_the_same_warehouse_without_network(corpus_dir, tmp_path
         assert warehouse_content(conn) == ingested
     assert ingested["articles"] and ingested["trials"]
     assert not any("api_key" in str(path) for path in Path(settings.archive_dir).rglob("*"))
+
+
+def _ingested_archive(corpus_dir, tmp_path) -> tuple[Settings, dict]:
+    settings = Settings(db_path=tmp_path / "a.duckdb", data_dir=tmp_path / "data", http_retries=1)
+    return settings, ingest_in_process(settings, corpus_pubmed_records(corpus_dir), corpus_studies(corpus_dir))
+
+
+def test_a_source_that_fails_in_replay_is_reported_and_the_next_source_still_replays_in_full(
+        corpus_dir, tmp_path, monkeypatch):
+    settings, ingested = _ingested_archive(corpus_dir, tmp_path)
+    store_group = pipeline.store_group
+
+    def failing_for_articles(conn, group, run_id, summary):
+        if group[0].kind == "article":
+            raise OSError("disk full")
+        store_group(conn, group, run_id, summary)
+
+    monkeypatch.setattr(pipeline, "store_group", failing_for_articles)
+    with open_warehouse(tmp_path / "b.duckdb") as conn:
+        summaries = pipeline.replay_archive(conn, RawArchive(settings.archive_dir), catalogue=Catalogue.load(),
+                                            progress=lambda _: None)
+        assert [(s.source, s.status) for s in summaries] == [("pubmed", "failed"), ("ctgov", "succeeded")]
+        assert summaries[0].message == "OSError: disk full"
+        assert conn.execute("SELECT count(*) FROM articles").fetchone()[0] == 0
+        assert warehouse_content(conn)["trials"] == ingested["trials"]
