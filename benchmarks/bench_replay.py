@@ -13,7 +13,7 @@ In one run it measures:
    `TRIALWATCH_DATA_DIR` in a temporary folder (parse + tag + load + publish): wall time and
    peak RSS of the whole process tree, sampled from /proc; then the same command again over the
    warehouse it published (a rebuild after an upgrade: the published tags are reused);
-3. **Prefect start-up share** — the same command on an empty archive;
+3. **start-up** — the same command on an empty archive (no Prefect API configured, so no Prefect);
 4. **in-process** — `flows.pipeline.replay_archive` inside `warehouse.publish.writing` with the
    default workers (what the flow's task runs) in a child process, the main process's time split
    by stage (waiting for workers, load, tag storage, publish);

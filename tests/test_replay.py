@@ -25,23 +25,22 @@ def test_archive_writes_owner_only_gzip_files_in_fetch_order(tmp_path):
         b"<PubmedArticleSet/>", b"<PubmedArticleSet></PubmedArticleSet>"]
 
 
-def test_replay_rebuilds_the_same_warehouse_without_network(corpus_dir, tmp_path):
-    catalogue = Catalogue.load()
+def _ingested_archive(corpus_dir, tmp_path) -> tuple[Settings, dict]:
+    """The real corpus ingested in-process (which archives its pages): settings, warehouse content."""
     settings = Settings(db_path=tmp_path / "a.duckdb", data_dir=tmp_path / "data", http_retries=1)
-    ingested = ingest_in_process(settings, corpus_pubmed_records(corpus_dir), corpus_studies(corpus_dir))
+    return settings, ingest_in_process(settings, corpus_pubmed_records(corpus_dir), corpus_studies(corpus_dir))
+
+
+def test_replay_rebuilds_the_same_warehouse_without_network(corpus_dir, tmp_path):
+    settings, ingested = _ingested_archive(corpus_dir, tmp_path)
 
     with open_warehouse(tmp_path / "b.duckdb") as conn:
-        summaries = pipeline.replay_archive(conn, RawArchive(settings.archive_dir), catalogue=catalogue,
+        summaries = pipeline.replay_archive(conn, RawArchive(settings.archive_dir), catalogue=Catalogue.load(),
                                             progress=lambda _: None)
         assert [s.status for s in summaries] == ["succeeded", "succeeded"]
         assert warehouse_content(conn) == ingested
     assert ingested["articles"] and ingested["trials"]
     assert not any("api_key" in str(path) for path in Path(settings.archive_dir).rglob("*"))
-
-
-def _ingested_archive(corpus_dir, tmp_path) -> tuple[Settings, dict]:
-    settings = Settings(db_path=tmp_path / "a.duckdb", data_dir=tmp_path / "data", http_retries=1)
-    return settings, ingest_in_process(settings, corpus_pubmed_records(corpus_dir), corpus_studies(corpus_dir))
 
 
 def test_a_source_that_fails_in_replay_is_reported_and_the_next_source_still_replays_in_full(
