@@ -190,9 +190,18 @@ class Catalogue:
     def _finders(self) -> tuple[_Finder, ...]:
         return tuple(_Finder(self._patterns[drug.key], _hints(self._names(drug))) for drug in self.drugs)
 
+    @cached_property
+    def _finder_by_key(self) -> dict[str, _Finder]:
+        return {drug.key: finder for drug, finder in zip(self.drugs, self._finders)}
+
     def name_pattern(self, key: str) -> re.Pattern[str]:
         """The pattern that finds drug `key`'s names in a text, by the labelling rule."""
         return self._patterns[key]
+
+    def names_drug(self, key: str, text: str) -> bool:
+        """Whether `text` names drug `key`: `name_pattern(key).search(text)`, answered through
+        the name hints (the pattern alone is tried at every position of the text)."""
+        return self._finder_by_key[key].found_in(text, _fold(text))
 
     def drugs_in(self, *texts: str | None) -> list[str]:
         """Keys of the drugs named anywhere in `texts`, in catalogue order."""

@@ -57,6 +57,23 @@ _PROCEDURE = re.compile("|".join([
     rf"\b(?:xylazine|medetomidine|dexmedetomidine|azaperone|acepromazine|detomidine|romifidine)\b[^.;]{{0,20}}?{_D}",
 ]), re.IGNORECASE)
 
+# Every _PROCEDURE alternative holds one of these words, whatever the case. The pattern is tried
+# at every position of a sentence, so a sentence without any of them is not searched. The check
+# is exact: IGNORECASE lets an ASCII letter match only four other characters (Python's `re`
+# docs: İ ı ſ K), and a sentence holding one of those is always searched.
+_PROCEDURE_HINTS = ("esthe", "sedat", "immobili", "premedicat", "tranquili", "narcoti", "restrained",
+                    "euthani", "xylazine", "detomidine", "azaperone", "acepromazine", "romifidine")
+_FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f\u212a")
+
+
+def _is_procedure(marked: str) -> bool:
+    """`_PROCEDURE.search(marked)`, skipped where it cannot match."""
+    lowered = marked.lower()
+    if any(hint in lowered for hint in _PROCEDURE_HINTS) or not _FOLDS_TO_ASCII.isdisjoint(marked):
+        return _PROCEDURE.search(marked) is not None
+    return False
+
+
 # The drug as a noun modifier of anaesthesia/sedation ("ketamine premedication was given"):
 # procedural in the body of an abstract, but the topic itself when it heads a title.
 _PROCEDURE_NOUN = re.compile(rf"{_D}\s+(?:{_ANAES}sia|sedation|premedication|induction)\b", re.IGNORECASE)
@@ -122,23 +139,26 @@ def drug_role(record: dict[str, Any], drug: Drug, catalogue: Catalogue) -> str:
     if mesh_role == SUBJECT:
         return SUBJECT
     pattern = catalogue.name_pattern(drug.key)
+    names = catalogue.names_drug
     title = record.get("title") or ""
-    if pattern.search(title):
+    named_in_title = names(drug.key, title)
+    if named_in_title:
         marked = pattern.sub(_MARK, title)
-        if not _PROCEDURE.search(marked) and not _ALL_ARMS.search(marked):
+        if not _is_procedure(marked) and not _ALL_ARMS.search(marked):
             return SUBJECT
     keywords = " ; ".join(record.get("keywords") or [])
-    if keywords and pattern.search(keywords):
+    if keywords and names(drug.key, keywords):
         return SUBJECT
-    mention = mesh_role == MENTION or bool(title and pattern.search(title))
-    sentences = _sentences(record) if pattern.search(record.get("abstract") or "") else ()
-    for kind, sentence in sentences:
-        if not pattern.search(sentence):
+    mention = mesh_role == MENTION or named_in_title
+    sentences = _sentences(record) if names(drug.key, record.get("abstract") or "") else ()
+    for section_kind, sentence in sentences:
+        if not names(drug.key, sentence):
             continue
+        kind = section_kind or _sentence_kind(sentence)
         marked = pattern.sub(_MARK, sentence)
         if _MODEL.search(marked):
             return SUBJECT
-        if _PROCEDURE.search(marked):
+        if _is_procedure(marked):
             mention = True
         elif kind in ("objective", "conclusion"):
             return SUBJECT
@@ -178,8 +198,9 @@ def _mesh_role(record: dict[str, Any], drug: Drug) -> str | None:
 
 
 def _sentences(record: dict[str, Any]):
-    """(kind, sentence) for the abstract: kind is 'objective', 'conclusion', 'background' or
-    'body', from the section label/category, else from how an unstructured sentence reads."""
+    """(section kind, sentence) for the abstract: the kind 'objective', 'conclusion' or
+    'background' from the section label/category, or None (then `_sentence_kind` reads the
+    sentence itself: only for the few sentences that name the drug)."""
     sections = record.get("abstract_sections") or []
     if not sections and record.get("abstract"):
         sections = [{"label": None, "category": None, "text": record["abstract"]}]
@@ -187,14 +208,16 @@ def _sentences(record: dict[str, Any]):
         text = section.get("text") or ""
         kind = _section_kind(section.get("category") or "") or _section_kind(section.get("label") or "")
         for sentence in _SENTENCE_END.split(text):
-            if kind:
-                yield kind, sentence
-            elif _AIM_SENTENCE.search(sentence):
-                yield "objective", sentence
-            elif _CONCLUSION_SENTENCE.search(sentence):
-                yield "conclusion", sentence
-            else:
-                yield "body", sentence
+            yield kind, sentence
+
+
+def _sentence_kind(sentence: str) -> str:
+    """'objective', 'conclusion' or 'body', from how a sentence outside a labelled section reads."""
+    if _AIM_SENTENCE.search(sentence):
+        return "objective"
+    if _CONCLUSION_SENTENCE.search(sentence):
+        return "conclusion"
+    return "body"
 
 
 def _section_kind(name: str) -> str | None:

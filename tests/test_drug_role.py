@@ -5,13 +5,17 @@ import csv
 import gzip
 import re
 from collections import Counter
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+import extract.drug_role as drug_role_module
 from extract.catalogue import Catalogue
 from extract.drug_role import DRUG_ROLE_VERSION, drug_role, mentioned_drugs
 from extract.pubmed_parser import parse_pubmed
+from flows.demo import generate_sample
+from tests.helpers import TODAY, corpus_parsed_records
 
 SAMPLE = Path(__file__).parent / "data" / "drug_role_sample.tsv"
 # Figures reported in docs/drug_role.md; the tests fail when agreement drops below them by more
@@ -225,3 +229,39 @@ def test_per_role_agreement(sample):
 def test_drug_role_single(catalogue):
     drug = next(d for d in catalogue.drugs if d.key == "ketamine")
     assert drug_role(record(title="Ketamine in depression"), drug, catalogue) == "subject"
+
+
+# --- The fast paths decide as the plain searches do ----------------------------------------------
+
+@pytest.mark.parametrize("marked", [
+    "rats were anesthetized with \u00a7 (80 mg/kg)", "\u017fedated with \u00a7", "\u0131mmobilized using \u00a7",
+    "\u0130MMOBILIZED with \u00a7", "under \u00a7 ANAE\u017fTHESIA", "\u00a7/XYLAZINE", "\u00a7 and dexmedetomidine",
+    "\u00a7 improved mood", "patients sedated in the unit received \u00a7 later", "", "\u00a7",
+    "all groups received \u00a7", "euthaniZed by \u00a7 overdose", "\u00a7-ana\u0435sthetized",  # Cyrillic е: no match
+])
+def test_the_procedure_check_answers_as_the_pattern_search(marked):
+    expected = drug_role_module._PROCEDURE.search(marked) is not None
+    assert drug_role_module._is_procedure(marked) is expected
+
+
+def test_the_procedure_check_holds_where_case_folding_alone_pairs_a_letter():
+    # 'ſ' matches 's' and 'ı' matches 'i' case-insensitively, though neither lowercases to them
+    assert drug_role_module._is_procedure("\u017fedated with \u00a7")
+    assert drug_role_module._is_procedure("\u0131mmobilized using \u00a7")
+    assert not drug_role_module._is_procedure("\u00a7 improved mood")
+
+
+def test_roles_of_real_and_demo_papers_are_those_of_the_plain_searches(catalogue, corpus_dir, monkeypatch):
+    """mentioned_drugs with the name hints and the procedure check, against the same rules run
+    with one regex search each, over every real corpus paper and a demo sample (where most
+    papers name a drug, in procedural sentences too)."""
+    sample = generate_sample(today=TODAY - timedelta(days=1), n_articles=600, n_trials=20)
+    papers = [*corpus_parsed_records(corpus_dir)["article"], *parse_pubmed(sample.pubmed_xml).records]
+    labelled = [(paper, drugs) for paper in papers if (drugs := catalogue.drugs_for_article(paper))]
+    fast = [mentioned_drugs(paper, drugs, catalogue) for paper, drugs in labelled]
+    monkeypatch.setattr(drug_role_module, "_is_procedure",
+                        lambda marked: drug_role_module._PROCEDURE.search(marked) is not None)
+    monkeypatch.setattr(Catalogue, "names_drug",
+                        lambda self, key, text: self.name_pattern(key).search(text) is not None)
+    assert [mentioned_drugs(paper, drugs, catalogue) for paper, drugs in labelled] == fast
+    assert len(labelled) >= 400 and sum(bool(mentioned) for mentioned in fast) >= 20
