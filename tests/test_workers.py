@@ -3,6 +3,8 @@ local process pool, or on a Dask cluster through Prefect's DaskTaskRunner — wi
 warehouse at the end."""
 from __future__ import annotations
 
+import dataclasses
+import gc
 import multiprocessing
 import os
 import signal
@@ -20,7 +22,7 @@ from extract.archive import RawArchive
 from extract.catalogue import Catalogue
 from extract.pages import RawPage
 from extract.standins import CtGovStandIn, PubMedStandIn
-from flows import pipeline
+from flows import pipeline, prepare
 from flows.prepare import PreparedPage, prepare_page
 from flows.settings import ConfigError, Settings, load_settings
 from flows.workers import InlineWorkers, ProcessWorkers, WorkerDied, ordered_map
@@ -91,6 +93,24 @@ def test_a_page_without_records_is_prepared_without_the_tagger():
     untouchable = object()  # any use as a tagger would raise AttributeError
     empty = prepare_page(RawPage("ctgov", b'{"studies": [], "totalCount": 0}', "json"), tagger=untouchable)
     assert (empty.record_count, empty.batch, empty.tags, empty.rejects) == (0, None, None, [])
+
+
+def test_the_cycle_collector_is_paused_while_a_page_is_prepared_and_left_as_it_was(corpus_dir, monkeypatch):
+    seen = []
+    pubmed = prepare.SOURCES["pubmed"]
+    watched = dataclasses.replace(pubmed, parse=lambda payload: seen.append(gc.isenabled()) or pubmed.parse(payload))
+    monkeypatch.setitem(prepare.SOURCES, "pubmed", watched)
+    body = next(body for path in sorted((corpus_dir / "pubmed").rglob("*.xml"))
+                if b"<PubmedArticle>" in (body := path.read_bytes()))
+    assert gc.isenabled()
+    assert prepare_page(RawPage("pubmed", body, "xml")).record_count > 0
+    assert gc.isenabled() and seen == [False]
+    gc.disable()
+    try:
+        prepare_page(RawPage("pubmed", body, "xml"))
+        assert not gc.isenabled()  # a caller that paused it keeps it paused
+    finally:
+        gc.enable()
 
 
 # ---------------------------------------------------------------------------- load groups
