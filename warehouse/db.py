@@ -92,7 +92,15 @@ def schema_version(conn: duckdb.DuckDBPyConnection) -> int:
 
 
 def migrate(conn: duckdb.DuckDBPyConnection, path: Path | str = "warehouse") -> int:
-    """Apply pending migrations; return the resulting schema version."""
+    """Apply pending migrations and bring the condition vocabulary up to date; return the
+    resulting schema version."""
+    version = apply_migrations(conn, path)
+    sync_condition_concepts(conn)  # the condition vocabulary follows the shipped lexicon
+    return version
+
+
+def apply_migrations(conn: duckdb.DuckDBPyConnection, path: Path | str = "warehouse") -> int:
+    """Apply pending migrations only (the tables' shapes, no data); return the schema version."""
     known = migrations()
     latest = known[-1][0] if known else 0
     current = schema_version(conn)
@@ -113,7 +121,6 @@ def migrate(conn: duckdb.DuckDBPyConnection, path: Path | str = "warehouse") -> 
         except Exception:
             conn.execute("ROLLBACK")
             raise
-    sync_condition_concepts(conn)  # the condition vocabulary follows the shipped lexicon
     return max(current, latest)
 
 

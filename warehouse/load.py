@@ -86,11 +86,11 @@ def content_hash(record: dict[str, Any]) -> str:
 @cache
 def _table_schemas() -> dict[str, pa.Schema]:
     """Every parent table's Arrow schema from one in-memory migration (each process runs the
-    migrations once, not once per kind)."""
-    from warehouse.db import migrate
+    migrations once, not once per kind; without the condition vocabulary, which is data)."""
+    from warehouse.db import apply_migrations
 
     with duckdb.connect() as scratch:
-        migrate(scratch, ":memory:")
+        apply_migrations(scratch, ":memory:")
         return {table: scratch.sql(select).to_arrow_table().schema for table, select in _EMPTY_SELECT.items()}
 
 
