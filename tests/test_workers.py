@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 import duckdb
 import psutil
@@ -181,12 +182,14 @@ def test_worker_processes_leave_untagged_the_records_whose_content_hash_they_wer
     inline = next(InlineWorkers().map([raw]))
     first, *others = inline.batch.column("pmid").to_pylist()
     workers = ProcessWorkers(1, tagged=frozenset(inline.batch.column("content_hash").to_pylist()[:1]))
+    handed_over = Path(workers._tagged_file)  # the hashes reach the workers through a file
     try:
         remote = next(workers.map([raw]))
     finally:
         workers.close()
     assert others and remote.batch.equals(inline.batch)
     assert remote.tags.records["record_id"].to_pylist() == [str(pmid) for pmid in others]
+    assert not handed_over.exists()  # and it goes with the pool
 
 
 @pytest.fixture(scope="module")

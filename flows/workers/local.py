@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Iterable, Iterator
@@ -32,11 +33,17 @@ _worker_catalogue: Catalogue | None = None
 _worker_tagged: frozenset[str] = frozenset()
 
 
-def _start_worker(catalogue: Catalogue, tagged: frozenset[str]) -> None:
+def _start_worker(catalogue: Catalogue, tagged_file: str | None) -> None:
     """Runs once in each worker process (the tagger is built on the first page with records to
-    tag); `tagged` is sent once per process, not with every page."""
+    tag). The content hashes not to tag are read from `tagged_file` once per process, not sent
+    with every page, nor with the process: the start-up message goes down a pipe the parent
+    writes whole, so ~2 MB of hashes in it held the parent until the child had imported its
+    modules, and the workers started one after the other."""
     global _worker_catalogue, _worker_tagged
-    _worker_catalogue, _worker_tagged = catalogue, tagged
+    _worker_catalogue = catalogue
+    if tagged_file:
+        with open(tagged_file, encoding="ascii") as hashes:
+            _worker_tagged = frozenset(hashes.read().split())
 
 
 def _prepare_in_worker(pages: list[RawPage]) -> list[PreparedPage]:
@@ -59,9 +66,10 @@ class ProcessWorkers(PageWorkers):
         self.ahead = ahead or 2 * processes + 2
         self.description = f"in {processes} worker processes"
         self._broken = False
+        self._tagged_file = _write_hashes(tagged) if tagged else None
         self._pool = ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_start_worker,
-                                         initargs=(catalogue or prepare.default_catalogue(), tagged))
+                                         initargs=(catalogue or prepare.default_catalogue(), self._tagged_file))
         # The pool's own process table (no public way to reach it); the executor forgets it on
         # shutdown, so it is kept to kill what a broken pool leaves behind.
         self._processes = self._pool._processes
@@ -84,6 +92,17 @@ class ProcessWorkers(PageWorkers):
             for process in list(self._processes.values()):
                 process.kill()
                 process.join(timeout=10)
+        if self._tagged_file:
+            os.unlink(self._tagged_file)
+            self._tagged_file = None
+
+
+def _write_hashes(hashes: frozenset[str]) -> str:
+    """The hashes one per line in a private temporary file (its path is what the workers get)."""
+    descriptor, path = tempfile.mkstemp(prefix="trialwatch-tagged-", suffix=".txt")
+    with os.fdopen(descriptor, "w", encoding="ascii") as out:
+        out.write("\n".join(hashes))
+    return path
 
 
 def local_worker_count(setting: int) -> int:
