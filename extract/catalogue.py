@@ -71,8 +71,9 @@ _ASCII_ALIKES = (("\u0130", "i"), ("\u0131", "i"), ("\u017f", "s"))
 _HINT_RUN = re.compile(r"[a-z0-9]+")
 
 
-def _fold(text: str) -> str:
-    """`text` lowercased, of the same length, for finding name hints with `str.find`."""
+def fold_case(text: str) -> str:
+    """`text` lowercased, of the same length, for finding name hints with `str.find`: a
+    case-insensitive pattern can match only where the folded text holds its ASCII letters."""
     if not text.isascii():
         for alike, letter in _ASCII_ALIKES:
             text = text.replace(alike, letter)
@@ -201,12 +202,12 @@ class Catalogue:
     def names_drug(self, key: str, text: str) -> bool:
         """Whether `text` names drug `key`: `name_pattern(key).search(text)`, answered through
         the name hints (the pattern alone is tried at every position of the text)."""
-        return self._finder_by_key[key].found_in(text, _fold(text))
+        return self._finder_by_key[key].found_in(text, fold_case(text))
 
     def drugs_in(self, *texts: str | None) -> list[str]:
         """Keys of the drugs named anywhere in `texts`, in catalogue order."""
         joined = "\n".join(text for text in texts if text)
-        folded = _fold(joined)
+        folded = fold_case(joined)
         return [drug.key for drug, finder in zip(self.drugs, self._finders) if finder.found_in(joined, folded)]
 
     def drugs_for_article(self, article: dict[str, Any]) -> list[str]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from extract.catalogue import Catalogue, Drug
+from extract.catalogue import Catalogue, Drug, fold_case
 
 DRUG_ROLE_VERSION = "1"
 
@@ -58,20 +58,16 @@ _PROCEDURE = re.compile("|".join([
 ]), re.IGNORECASE)
 
 # Every _PROCEDURE alternative holds one of these words, whatever the case. The pattern is tried
-# at every position of a sentence, so a sentence without any of them is not searched. The check
-# is exact: IGNORECASE lets an ASCII letter match only four other characters (Python's `re`
-# docs: İ ı ſ K), and a sentence holding one of those is always searched.
+# at every position of a sentence, so a sentence whose case-folded text (`fold_case`: also the
+# characters IGNORECASE pairs with an ASCII letter) holds none of them is not searched.
 _PROCEDURE_HINTS = ("esthe", "sedat", "immobili", "premedicat", "tranquili", "narcoti", "restrained",
                     "euthani", "xylazine", "detomidine", "azaperone", "acepromazine", "romifidine")
-_FOLDS_TO_ASCII = frozenset("\u0130\u0131\u017f\u212a")
 
 
 def _is_procedure(marked: str) -> bool:
     """`_PROCEDURE.search(marked)`, skipped where it cannot match."""
-    lowered = marked.lower()
-    if any(hint in lowered for hint in _PROCEDURE_HINTS) or not _FOLDS_TO_ASCII.isdisjoint(marked):
-        return _PROCEDURE.search(marked) is not None
-    return False
+    folded = fold_case(marked)
+    return any(hint in folded for hint in _PROCEDURE_HINTS) and _PROCEDURE.search(marked) is not None
 
 
 # The drug as a noun modifier of anaesthesia/sedation ("ketamine premedication was given"):

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from extract.catalogue import _ASCII_ALIKES, Catalogue, Drug, _fold
+from extract.catalogue import _ASCII_ALIKES, Catalogue, Drug, fold_case
 from extract.ctgov_parser import parse_ctgov_page
 from extract.pubmed_parser import parse_pubmed
 from flows.demo import generate_sample
@@ -112,10 +112,10 @@ def every_character() -> str:
 
 def test_folding_keeps_positions_and_every_ascii_letter_a_pattern_can_match():
     characters = every_character()
-    assert len(_fold(characters)) == len(characters)  # one character for one: hint positions hold
+    assert len(fold_case(characters)) == len(characters)  # one character for one: hint positions hold
     for letter in string.ascii_lowercase + string.digits:
         matched = {found.group() for found in re.finditer(letter, characters, re.IGNORECASE)}
-        assert {_fold(character) for character in matched} == {letter}, letter
+        assert {fold_case(character) for character in matched} == {letter}, letter
     assert {alike for alike, _ in _ASCII_ALIKES} <= set(characters)
 
 
